@@ -1,0 +1,70 @@
+/**
+ * The node's configuration: environment variables (SPEC.md, "Configuration"), checked once at
+ * start so that a wrong value is a one-line error, not a failure later.
+ */
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optional = z.string().trim().min(1).optional().catch(undefined);
+
+const schema = z.object({
+  NS_LLM_HOME: z.string().default("./.ns-llm"),
+  NS_LLM_HOST: z.string().default("127.0.0.1"),
+  NS_LLM_PORT: port.default(5555),
+  NS_LLM_RPC_URL: z.url().default("http://127.0.0.1:8545"),
+  NS_LLM_DEPLOYMENT: optional,
+  NS_LLM_IPFS_API: optional,
+  NS_LLM_OPERATOR_KEY: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key")
+    .optional(),
+  NS_LLM_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+  NS_LLM_API_TOKEN: optional,
+  NS_LLM_CORS_ORIGINS: z.string().default("http://127.0.0.1:3000,http://localhost:3000"),
+  NS_LLM_MAX_MODEL_BYTES: z.coerce.number().int().positive().default(8 * 1024 ** 3),
+});
+
+export type Config = {
+  home: string;
+  host: string;
+  port: number;
+  rpcUrl: string;
+  deploymentFile: string | undefined;
+  ipfsApi: string | undefined;
+  operatorKey: `0x${string}` | undefined;
+  threads: number;
+  apiToken: string | undefined;
+  corsOrigins: string[];
+  /** The largest total artifact size a manifest may name. */
+  maxModelBytes: number;
+};
+
+/** Inference threads when none is set: every core but one, at least one (2 cores -> 1). */
+export function defaultThreads(cores = os.availableParallelism()): number {
+  return Math.max(1, cores - 1);
+}
+
+/** Reads the configuration from `env`; throws one error naming every wrong variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ");
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    home: path.resolve(e.NS_LLM_HOME),
+    host: e.NS_LLM_HOST,
+    port: e.NS_LLM_PORT,
+    rpcUrl: e.NS_LLM_RPC_URL,
+    deploymentFile: e.NS_LLM_DEPLOYMENT,
+    ipfsApi: e.NS_LLM_IPFS_API,
+    operatorKey: e.NS_LLM_OPERATOR_KEY as `0x${string}` | undefined,
+    threads: e.NS_LLM_THREADS ?? defaultThreads(),
+    apiToken: e.NS_LLM_API_TOKEN,
+    corsOrigins: e.NS_LLM_CORS_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean),
+    maxModelBytes: e.NS_LLM_MAX_MODEL_BYTES,
+  };
+}
