@@ -1,0 +1,70 @@
+/**
+ * The contract between the inference engines and everything above them (HTTP API, follower,
+ * gateway). The engines implement it; nothing above imports an engine's internals.
+ */
+
+export type ChatRole = "system" | "user" | "assistant";
+export type ChatMessage = { role: ChatRole; content: string };
+
+/** Sampling settings; anything left out takes the engine's (governed) defaults. */
+export type SamplingOptions = {
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  repeatPenalty?: number;
+  seed?: number;
+  maxTokens?: number;
+  /** Generation ends before any of these strings; they are not part of the text. */
+  stop?: string[];
+};
+
+export type GenerateCommon = SamplingOptions & {
+  /** Aborting stops evaluation at once; the result then has `finishReason: "abort"`. */
+  signal?: AbortSignal;
+  /** Called with each piece of text as soon as it is decoded, in order. */
+  onToken?: (text: string) => void;
+};
+
+/** Raw completion of `prompt`, no chat template. */
+export type CompleteParameters = GenerateCommon & { prompt: string };
+/** A chat through the model's own template (or a plain fallback when the model has none). */
+export type ChatParameters = GenerateCommon & { messages: ChatMessage[] };
+
+export type FinishReason = "stop" | "length" | "abort";
+
+export type GenerationResult = {
+  text: string;
+  /** Tokens generated. */
+  tokens: number;
+  promptTokens: number;
+  finishReason: FinishReason;
+  /** Wall time of the whole call, and until the first token (null when none came). */
+  ms: number;
+  firstTokenMs: number | null;
+};
+
+export type ModelInfo = {
+  /** A name for people and for /v1/models (the manifest's name, else the file's). */
+  name: string;
+  path: string;
+};
+
+export interface GenerationEngine {
+  readonly info: ModelInfo & { contextLength: number; hasChatTemplate: boolean };
+  /** How many generations can run at once (sequences of the shared context). */
+  readonly capacity: number;
+  /** Generations running now. */
+  readonly active: number;
+  complete(parameters: CompleteParameters): Promise<GenerationResult>;
+  chat(parameters: ChatParameters): Promise<GenerationResult>;
+  countTokens(text: string): number;
+  /** Frees the model; waits for generations in flight unless `force`. */
+  dispose(options?: { force?: boolean }): Promise<void>;
+}
+
+export interface EmbeddingEngine {
+  readonly info: ModelInfo & { dimensions: number; maxLength: number };
+  /** One L2-normalised vector per text, in order. */
+  embed(texts: string[]): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
