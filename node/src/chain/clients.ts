@@ -1,0 +1,52 @@
+import {
+  createPublicClient,
+  createWalletClient,
+  http,
+  type Account,
+  type Address,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+  type Chain,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { hardhat } from "viem/chains";
+
+export const DEV_CHAIN_ID = 31337;
+
+/** A public client for `rpcUrl` that fails fast (timeouts, few retries) rather than hanging. */
+export function publicClientFor(rpcUrl: string, pollingInterval = 500): PublicClient {
+  return createPublicClient({ transport: http(rpcUrl, { timeout: 10_000, retryCount: 2 }), pollingInterval });
+}
+
+/**
+ * The wallet that signs proposals, votes and anchors: NS_LLM_OPERATOR_KEY when set; on a dev
+ * chain without a key, its first unlocked account. Returns undefined when neither is available.
+ */
+export type OperatorWallet = WalletClient<Transport, Chain, Account>;
+
+export async function operatorWallet(
+  rpcUrl: string,
+  publicClient: PublicClient,
+  key: `0x${string}` | undefined,
+): Promise<OperatorWallet | undefined> {
+  const chainId = await publicClient.getChainId();
+  const chain = chainId === DEV_CHAIN_ID ? hardhat : ({ ...hardhat, id: chainId, name: `chain ${chainId}` } as Chain);
+  const transport = http(rpcUrl, { timeout: 30_000, retryCount: 2 });
+  if (key) return createWalletClient({ account: privateKeyToAccount(key), chain, transport });
+  if (chainId !== DEV_CHAIN_ID) return undefined;
+  const [first] = await devAccounts(publicClient);
+  if (!first) return undefined;
+  return createWalletClient({ account: { address: first, type: "json-rpc" } as unknown as Account, chain, transport });
+}
+
+/** The dev chain's unlocked accounts (eth_accounts). */
+export async function devAccounts(publicClient: PublicClient): Promise<Address[]> {
+  return (await publicClient.request({ method: "eth_accounts" } as never)) as Address[];
+}
+
+/** A wallet that sends from an unlocked dev account by JSON-RPC (the node signs). */
+export function unlockedWallet(rpcUrl: string, address: Address, chainId: number): OperatorWallet {
+  const chain = chainId === DEV_CHAIN_ID ? hardhat : ({ ...hardhat, id: chainId } as Chain);
+  return createWalletClient({ account: { address, type: "json-rpc" } as unknown as Account, chain, transport: http(rpcUrl) });
+}

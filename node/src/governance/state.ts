@@ -1,0 +1,148 @@
+/**
+ * What the follower has applied, where it is in the chain, and every attempt it made, kept in
+ * node:sqlite (WAL, synchronous FULL) so that a restart resumes from the last applied state
+ * without the network.
+ */
+import { DatabaseSync } from "node:sqlite";
+import type { Role } from "@ns-llm/contracts";
+
+export type AppliedManifest = {
+  role: Role;
+  version: number;
+  cid: string;
+  digest: string;
+  /** The manifest's exact bytes, so a restart needs neither chain nor IPFS. */
+  manifest: string;
+  appliedAt: string;
+};
+
+export type AttemptStatus = "seen" | "applied" | "failed" | "retrying" | "superseded";
+
+export type Attempt = {
+  id: number;
+  role: Role;
+  version: number;
+  cid: string;
+  status: AttemptStatus;
+  /** A machine code (DIGEST_MISMATCH, SOURCE_UNREACHABLE, ...) and a reason for people. */
+  code: string | null;
+  reason: string | null;
+  tries: number;
+  time: string;
+};
+
+export class FollowerState {
+  #db: DatabaseSync;
+
+  constructor(file: string) {
+    this.#db = new DatabaseSync(file);
+    this.#db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = FULL;
+      PRAGMA busy_timeout = 5000;
+      CREATE TABLE IF NOT EXISTS applied (
+        role TEXT PRIMARY KEY, version INTEGER NOT NULL, cid TEXT NOT NULL, digest TEXT NOT NULL,
+        manifest TEXT NOT NULL, applied_at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS cursor (chain_id INTEGER NOT NULL, registry TEXT NOT NULL,
+        block INTEGER NOT NULL, PRIMARY KEY (chain_id, registry));
+      CREATE TABLE IF NOT EXISTS attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, role TEXT NOT NULL, version INTEGER NOT NULL,
+        cid TEXT NOT NULL, status TEXT NOT NULL, code TEXT, reason TEXT, tries INTEGER NOT NULL DEFAULT 0,
+        time TEXT NOT NULL, UNIQUE (role, version, cid));
+    `);
+  }
+
+  applied(role: Role): AppliedManifest | undefined {
+    const row = this.#db.prepare("SELECT * FROM applied WHERE role = ?").get(role) as Record<string, unknown> | undefined;
+    if (!row) return undefined;
+    return {
+      role: row.role as Role,
+      version: Number(row.version),
+      cid: String(row.cid),
+      digest: String(row.digest),
+      manifest: String(row.manifest),
+      appliedAt: String(row.applied_at),
+    };
+  }
+
+  /** Records `applied` as what `role` runs, and marks its attempt applied, in one transaction. */
+  markApplied(applied: AppliedManifest): void {
+    this.#transaction(() => {
+      this.#db
+        .prepare(
+          `INSERT INTO applied (role, version, cid, digest, manifest, applied_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (role) DO UPDATE SET version = excluded.version, cid = excluded.cid,
+             digest = excluded.digest, manifest = excluded.manifest, applied_at = excluded.applied_at`,
+        )
+        .run(applied.role, applied.version, applied.cid, applied.digest, applied.manifest, applied.appliedAt);
+      this.recordAttempt(applied.role, applied.version, applied.cid, "applied", null, null);
+    });
+  }
+
+  cursor(chainId: number, registry: string): number | undefined {
+    const row = this.#db.prepare("SELECT block FROM cursor WHERE chain_id = ? AND registry = ?").get(chainId, registry.toLowerCase()) as
+      | { block: number }
+      | undefined;
+    return row ? Number(row.block) : undefined;
+  }
+
+  setCursor(chainId: number, registry: string, block: number): void {
+    this.#db
+      .prepare(
+        `INSERT INTO cursor (chain_id, registry, block) VALUES (?, ?, ?)
+         ON CONFLICT (chain_id, registry) DO UPDATE SET block = excluded.block`,
+      )
+      .run(chainId, registry.toLowerCase(), block);
+  }
+
+  /** Upserts the attempt for (role, version, cid); a retry increments its `tries`. */
+  recordAttempt(role: Role, version: number, cid: string, status: AttemptStatus, code: string | null, reason: string | null): void {
+    this.#db
+      .prepare(
+        `INSERT INTO attempts (role, version, cid, status, code, reason, tries, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (role, version, cid) DO UPDATE SET status = excluded.status, code = excluded.code,
+           reason = excluded.reason, time = excluded.time,
+           tries = attempts.tries + (CASE WHEN excluded.status IN ('failed', 'retrying', 'applied') THEN 1 ELSE 0 END)`,
+      )
+      .run(role, version, cid, status, code, reason, status === "seen" || status === "superseded" ? 0 : 1, new Date().toISOString());
+  }
+
+  attempt(role: Role, version: number, cid: string): Attempt | undefined {
+    const row = this.#db.prepare("SELECT * FROM attempts WHERE role = ? AND version = ? AND cid = ?").get(role, version, cid);
+    return row ? toAttempt(row as Record<string, unknown>) : undefined;
+  }
+
+  /** The newest attempts first. */
+  history(limit = 50): Attempt[] {
+    return (this.#db.prepare("SELECT * FROM attempts ORDER BY time DESC, id DESC LIMIT ?").all(limit) as Record<string, unknown>[]).map(toAttempt);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  #transaction(body: () => void): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      body();
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+}
+
+function toAttempt(row: Record<string, unknown>): Attempt {
+  return {
+    id: Number(row.id),
+    role: row.role as Role,
+    version: Number(row.version),
+    cid: String(row.cid),
+    status: row.status as AttemptStatus,
+    code: (row.code as string | null) ?? null,
+    reason: (row.reason as string | null) ?? null,
+    tries: Number(row.tries),
+    time: String(row.time),
+  };
+}
