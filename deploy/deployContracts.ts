@@ -60,13 +60,15 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
   const { publicClient, deployer, settings, contributors = [], devTokens = DEV_TOKENS, initialSupply = 0n } = parameters;
   const log = parameters.log ?? (() => {});
   const chainId = await publicClient.getChainId();
-  const startBlock = await publicClient.getBlockNumber();
+  let startBlock: bigint | undefined;
   const me = deployer.account.address;
 
   const deploy = async (name: string, request: Parameters<DeployWallet["deployContract"]>[0]): Promise<Address> => {
     const hash = await deployer.deployContract(request);
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success" || !receipt.contractAddress) throw new Error(`deploying ${name} failed in ${hash}`);
+    // The block of the first deployment: where a follower starts reading events.
+    startBlock ??= receipt.blockNumber;
     log(`${name} ${receipt.contractAddress}`);
     return getAddress(receipt.contractAddress);
   };
@@ -128,7 +130,7 @@ export async function deployContracts(parameters: DeployContractsParameters): Pr
   const addresses = { NSToken: token, NSTimelock: timelock, NSGovernor: governor, ModelRegistry: registry, AuditAnchor: anchor };
   return {
     chainId,
-    startBlock: Number(startBlock),
+    startBlock: Number(startBlock ?? 0n),
     contracts: Object.fromEntries(CONTRACT_NAMES.map((name) => [name, { address: addresses[name] }])) as Deployment["contracts"],
     settings,
     deployedAt: new Date().toISOString(),

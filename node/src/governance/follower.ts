@@ -66,6 +66,8 @@ const LOG_RANGE = 5_000n;
 export class Follower<M> {
   #p: FollowerParameters<M>;
   #chainId: number | null = null;
+  /** The registry plus the hash of its deployment block: a new dev chain at the same address is another chain. */
+  #cursorKey: string | undefined;
   #head: number | null = null;
   #synced: number | null = null;
   #lastError: GovernanceStatus["lastError"] = null;
@@ -172,6 +174,10 @@ export class Follower<M> {
   async #sync(): Promise<void> {
     const client = this.#p.publicClient;
     this.#chainId ??= await client.getChainId();
+    if (!this.#cursorKey) {
+      const block = await client.getBlock({ blockNumber: BigInt(this.#p.startBlock) });
+      this.#cursorKey = `${this.#p.registry.toLowerCase()}@${block.hash}`;
+    }
     const head = await client.getBlockNumber();
     this.#head = Number(head);
     await this.#readHistory(head);
@@ -193,7 +199,7 @@ export class Follower<M> {
   /** Records every adoption event since the cursor, then moves the cursor to `head`. */
   async #readHistory(head: bigint): Promise<void> {
     const chainId = this.#chainId!;
-    const stored = this.#p.state.cursor(chainId, this.#p.registry);
+    const stored = this.#p.state.cursor(chainId, this.#cursorKey!);
     let from = BigInt(stored === undefined ? this.#p.startBlock : stored + 1);
     while (from <= head) {
       const to = from + LOG_RANGE - 1n < head ? from + LOG_RANGE - 1n : head;
@@ -205,7 +211,7 @@ export class Follower<M> {
         this.#p.state.recordAttempt(role, version, log.args.cid!, "seen", null, null);
         this.#p.onEvent?.({ type: "governance.adoption-seen", role, version, cid: log.args.cid!, block: Number(log.blockNumber) });
       }
-      this.#p.state.setCursor(chainId, this.#p.registry, Number(to));
+      this.#p.state.setCursor(chainId, this.#cursorKey!, Number(to));
       from = to + 1n;
     }
   }
