@@ -1,0 +1,108 @@
+/**
+ * A real Hardhat network for tests: `hardhat node` on a free port as a child process, the
+ * contracts deployed by the project's own deployment code into a temporary deployments folder.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import type { Address, PublicClient } from "viem";
+import type { Deployment } from "@ns-llm/contracts";
+import { ensureDeployed } from "../../../deploy/deployments.ts";
+import { DEV_SETTINGS } from "../../../deploy/settings.ts";
+import { devAccounts, publicClientFor, unlockedWallet } from "../../src/chain/index.ts";
+
+const REPO = path.resolve(import.meta.dirname, "../../..");
+
+/** Hardhat's first dev account's well-known key (never use it on a real network). */
+export const DEV_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80" as const;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export type TestChain = {
+  rpcUrl: string;
+  publicClient: PublicClient;
+  deployment: Deployment;
+  /** The deployments folder holding `<chainId>.json`. */
+  deploymentsDir: string;
+  deploymentFile: string;
+  accounts: Address[];
+  stop(): Promise<void>;
+};
+
+/** Starts a Hardhat node and deploys the contracts (dev settings unless overridden). */
+export async function startTestChain(settings = DEV_SETTINGS): Promise<TestChain> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(REPO, "node_modules/hardhat/dist/src/cli.js"), "node", "--port", String(port), "--hostname", "127.0.0.1"], {
+    cwd: REPO,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const rpcUrl = `http://127.0.0.1:${port}`;
+  const publicClient = publicClientFor(rpcUrl, 100);
+  try {
+    await waitFor(async () => (await publicClient.getChainId()) > 0, 60_000, () => output);
+    const accounts = await devAccounts(publicClient);
+    const chainId = await publicClient.getChainId();
+    const deploymentsDir = await mkdtemp(path.join(os.tmpdir(), "ns-llm-deployments-"));
+    const wallets = accounts.slice(0, 5).map((a) => unlockedWallet(rpcUrl, a, chainId));
+    const { deployment, file } = await ensureDeployed({
+      publicClient,
+      deployer: wallets[0]!,
+      contributors: wallets,
+      settings,
+      dir: deploymentsDir,
+    });
+    return {
+      rpcUrl,
+      publicClient,
+      deployment,
+      deploymentsDir,
+      deploymentFile: file,
+      accounts,
+      async stop() {
+        await stopChild(child);
+        await rm(deploymentsDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+}
+
+export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, describe?: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms${describe ? `: ${describe().slice(-2000)}` : ""}${lastError ? ` (${(lastError as Error).message})` : ""}`);
+}
