@@ -51,6 +51,8 @@ export type WordPieceTokenizer = {
   encode(text: string): number[];
   /** Encodes and pads every text to the longest of the batch. */
   encodeBatch(texts: readonly string[]): EncodedBatch;
+  /** Pads encoded texts (from `encode`) to the longest of them. */
+  pad(encoded: readonly (readonly number[])[]): EncodedBatch;
   /** The token of an id, or undefined. */
   idToToken(id: number): string | undefined;
 };
@@ -161,10 +163,9 @@ export function createWordPiece(options: WordPieceOptions): WordPieceTokenizer {
     return ids;
   }
 
-  function encodeBatch(texts: readonly string[]): EncodedBatch {
-    const encoded = texts.map(encode);
+  function pad(encoded: readonly (readonly number[])[]): EncodedBatch {
     const lengths = encoded.map((ids) => ids.length);
-    const batchSize = texts.length;
+    const batchSize = encoded.length;
     const sequenceLength = Math.max(0, ...lengths);
     const size = batchSize * sequenceLength;
     const inputIds = new BigInt64Array(size);
@@ -186,7 +187,8 @@ export function createWordPiece(options: WordPieceOptions): WordPieceTokenizer {
     maxLength,
     tokenize,
     encode,
-    encodeBatch,
+    encodeBatch: (texts) => pad(texts.map(encode)),
+    pad,
     idToToken: (id) => idToToken.get(id),
   };
 }
