@@ -1,0 +1,106 @@
+/**
+ * The search index of the node and the gateway: BM25 over the documents, plus cosine similarity of
+ * embeddings when an embedding function is given and works. Both scores are brought to [0, 1]
+ * (BM25 divided by the best BM25 score of the query) and mixed: score = w * lexical + (1 - w) *
+ * semantic. When embeddings are unavailable (model not loaded, engine failing) the index answers
+ * from BM25 alone, so search keeps working while the node is degraded.
+ */
+import { createBm25Index } from "./bm25.ts";
+import type { EmbedFunction, SearchDocument, SearchIndex, SearchResult } from "./types.ts";
+
+export type CreateSearchIndexOptions = {
+  /** Embeds texts; absent or failing means BM25 only. */
+  embed?: EmbedFunction;
+  /**
+   * Names the embedding model in use, or undefined when none is ready (then BM25 only, without
+   * calling `embed`). The document vectors are recomputed when it changes (a governed swap).
+   */
+  embedModel?: () => string | undefined;
+  /** Weight of the lexical score in the hybrid score (0..1). Default 0.5. */
+  lexicalWeight?: number;
+  /** Called when embedding fails; the query is still answered by BM25. */
+  onEmbedError?: (error: unknown) => void;
+};
+
+export type CreateSearchIndexReturnType = SearchIndex;
+
+/** Builds an index over `docs` (ids must be unique). */
+export function createSearchIndex(
+  docs: readonly SearchDocument[],
+  options: CreateSearchIndexOptions = {},
+): CreateSearchIndexReturnType {
+  const ids = new Set<string>();
+  for (const d of docs) {
+    if (ids.has(d.id)) throw new Error(`search: duplicate document id "${d.id}"`);
+    ids.add(d.id);
+  }
+  const byId = new Map(docs.map((d) => [d.id, d]));
+  const bm25 = createBm25Index(docs);
+  const weight = options.lexicalWeight ?? 0.5;
+  // Document vectors for one embedding model, computed on first use (shared by concurrent queries).
+  let vectors: { model: string; promise: Promise<Float32Array[]> } | undefined;
+
+  function documentVectors(embed: EmbedFunction, model: string): Promise<Float32Array[]> {
+    if (vectors?.model !== model) {
+      const promise = embedInBatches(embed, docs.map((d) => (d.title ? `${d.title}\n${d.text}` : d.text)));
+      vectors = { model, promise };
+      promise.catch(() => {
+        if (vectors?.promise === promise) vectors = undefined; // retry on the next query
+      });
+    }
+    return vectors.promise;
+  }
+
+  async function semanticScores(query: string): Promise<Float32Array | undefined> {
+    const embed = options.embed;
+    const model = embed ? (options.embedModel ? options.embedModel() : "default") : undefined;
+    if (!embed || model === undefined || docs.length === 0) return undefined;
+    try {
+      const [docVectors, [q]] = await Promise.all([documentVectors(embed, model), embed([query])]);
+      const scores = new Float32Array(docs.length);
+      for (let i = 0; i < docs.length; i++) scores[i] = Math.max(0, dot(q!, docVectors[i]!));
+      return scores;
+    } catch (error) {
+      options.onEmbedError?.(error);
+      return undefined;
+    }
+  }
+
+  return {
+    get size() {
+      return docs.length;
+    },
+    async search(query, k = 5) {
+      if (k <= 0 || docs.length === 0 || query.trim() === "") return [];
+      const lexical = bm25.search(query, docs.length);
+      const best = lexical[0]?.score ?? 0;
+      const semantic = await semanticScores(query);
+      const scores = new Map<string, number>();
+      if (!semantic) {
+        for (const hit of lexical) scores.set(hit.id, best > 0 ? hit.score / best : 0);
+      } else {
+        const lexicalById = new Map(lexical.map((h) => [h.id, best > 0 ? h.score / best : 0]));
+        docs.forEach((d, i) => scores.set(d.id, weight * (lexicalById.get(d.id) ?? 0) + (1 - weight) * semantic[i]!));
+      }
+      const results: SearchResult[] = [];
+      for (const [id, score] of scores) {
+        if (score <= 0) continue;
+        const d = byId.get(id)!;
+        results.push(d.title === undefined ? { id, text: d.text, score } : { id, text: d.text, score, title: d.title });
+      }
+      return results.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, k);
+    },
+  };
+}
+
+async function embedInBatches(embed: EmbedFunction, texts: string[], batch = 32): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (let i = 0; i < texts.length; i += batch) out.push(...(await embed(texts.slice(i, i + batch))));
+  return out;
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}

@@ -1,0 +1,60 @@
+/**
+ * Bearer-token access. With a token set, admin routes (writes under /api/, or any route whose
+ * config says `admin: true`) always need `Authorization: Bearer <token>`; with scope "all" (the
+ * node is bound beyond loopback) every route does. CORS preflights pass (they carry no token).
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { ApiError } from "./errors.ts";
+
+export type AuthOptions = { token: string | undefined; scope: "all" | "admin" };
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The route changes the node (publishing, anchoring...): it needs the API token when one is set. */
+    admin?: boolean;
+  }
+}
+
+export function isAdminRoute(request: FastifyRequest): boolean {
+  if (request.routeOptions.config?.admin === true) return true;
+  const url = request.routeOptions.url ?? request.url;
+  return url.startsWith("/api/") && request.method !== "GET" && request.method !== "HEAD" && request.method !== "OPTIONS";
+}
+
+const digest = (s: string) => createHash("sha256").update(s).digest();
+
+/** Adds the check as an onRequest hook on `app` (and every plugin registered after it). */
+export function registerAuth(app: FastifyInstance, { token, scope }: AuthOptions): void {
+  if (!token) return;
+  const expected = digest(token);
+  app.addHook("onRequest", async (request) => {
+    if (request.method === "OPTIONS") return;
+    if (scope !== "all" && !isAdminRoute(request)) return;
+    const header = request.headers.authorization ?? "";
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (!match || !timingSafeEqual(digest(match[1]!.trim()), expected)) {
+      throw new ApiError(401, "unauthorized", "this route needs Authorization: Bearer <NS_LLM_API_TOKEN>", {
+        "www-authenticate": "Bearer",
+      });
+    }
+  });
+}
+
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h) || h === "::ffff:127.0.0.1";
+}
+
+/** The node refuses to listen beyond loopback without a token. */
+export class UnsafeBindError extends Error {
+  constructor(host: string) {
+    super(`refusing to listen on ${host} without an API token: set NS_LLM_API_TOKEN, or NS_LLM_HOST=127.0.0.1`);
+    this.name = "UnsafeBindError";
+  }
+}
+
+export function assertSafeBind(host: string, token: string | undefined): void {
+  if (!token && !isLoopbackHost(host)) throw new UnsafeBindError(host);
+}

@@ -1,0 +1,191 @@
+/**
+ * One generation request, from the API's side: wait for a slot in the scheduler, lease the current
+ * engine, check and clamp the lengths, generate (streaming through `onToken`), and fall back to
+ * the local search when no generation model is loaded or it fails before its first token.
+ */
+import type { ModelSlot, LoadedManifest } from "../inference/model-slot.ts";
+import { RequestTimeoutError, clampOutputTokens, type Scheduler } from "../inference/scheduler.ts";
+import type { ChatMessage, GenerationEngine, GenerationResult, SamplingOptions } from "../inference/types.ts";
+import { answerFromSearch, type SearchIndex } from "../search/index.ts";
+import { ApiError } from "./errors.ts";
+import type { NodeMetrics } from "./metrics.ts";
+
+/** Governed defaults and caps (from the `parameters` manifest), read for every request. */
+export type GovernedParameters = {
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  systemPrompt?: string;
+};
+
+export type GenerationInput = { kind: "complete"; prompt: string } | { kind: "chat"; messages: ChatMessage[] };
+
+export type GenerationRequest = GenerationInput & {
+  sampling: Omit<SamplingOptions, "maxTokens">;
+  maxTokens: number | undefined;
+  /** Aborts waiting or generating (the client went away). */
+  signal: AbortSignal;
+  /** Called once, before the first token, with where the answer comes from. */
+  onStart?: (origin: AnswerOrigin) => void;
+  onToken?: (text: string) => void;
+};
+
+export type AnswerOrigin = { source: "llm" | "search"; model: string; manifest: LoadedManifest | undefined };
+
+export type GenerationOutcome = AnswerOrigin & {
+  text: string;
+  tokens: number;
+  promptTokens: number;
+  /** "timeout": the request's deadline stopped it; "abort": the client or a shutdown did. */
+  finishReason: GenerationResult["finishReason"] | "timeout";
+  ms: number;
+  /** Arrival to first token, queue wait included; null when none came. */
+  firstTokenMs: number | null;
+  /** Why the answer comes from search. */
+  fallbackReason?: string;
+  /** The sampling actually used (for the audit entry). */
+  parameters: Record<string, unknown>;
+};
+
+export type GenerationServiceDependencies = {
+  slot: ModelSlot<GenerationEngine>;
+  scheduler: Scheduler;
+  search: SearchIndex | undefined;
+  metrics: NodeMetrics;
+  parameters?: () => GovernedParameters;
+};
+
+export type GenerationService = { generate(request: GenerationRequest): Promise<GenerationOutcome> };
+
+export function createGenerationService(deps: GenerationServiceDependencies): GenerationService {
+  const { slot, scheduler, metrics } = deps;
+
+  async function fallback(request: GenerationRequest, reason: string, metricReason: string, began: number): Promise<GenerationOutcome> {
+    if (!deps.search) {
+      throw new ApiError(503, "generation_unavailable", `${reason}, and the node has no search index to answer from`);
+    }
+    metrics.fallbacks.inc({ reason: metricReason });
+    const query = request.kind === "complete" ? request.prompt : lastUserText(request.messages);
+    const results = await deps.search.search(query, 3);
+    const origin: AnswerOrigin = { source: "search", model: "search", manifest: undefined };
+    request.onStart?.(origin);
+    const text = answerFromSearch(results);
+    const firstTokenMs = performance.now() - began;
+    request.onToken?.(text);
+    metrics.generations.inc({ source: "search", finish: "stop" });
+    return {
+      ...origin,
+      text,
+      tokens: 0,
+      promptTokens: 0,
+      finishReason: "stop",
+      ms: performance.now() - began,
+      firstTokenMs,
+      fallbackReason: reason,
+      parameters: { k: 3, results: results.map((r) => r.id) },
+    };
+  }
+
+  async function run(request: GenerationRequest, signal: AbortSignal, began: number): Promise<GenerationOutcome> {
+    const lease = slot.acquire();
+    if (!lease) return fallback(request, "no generation model is loaded", "no_model", began);
+    const { engine, manifest } = lease;
+    let emitted = 0;
+    let firstTokenMs: number | null = null;
+    metrics.activeGenerations.inc();
+    try {
+      const governed = deps.parameters?.() ?? {};
+      const messages = request.kind === "chat" ? withSystemPrompt(request.messages, governed.systemPrompt) : undefined;
+      const promptText = request.kind === "complete" ? request.prompt : messages!.map((m) => m.content).join("\n");
+      const promptTokens = engine.countTokens(promptText);
+      const { maxPromptTokens, maxOutputTokens } = scheduler.limits;
+      if (promptTokens > maxPromptTokens) {
+        throw new ApiError(400, "prompt_too_long", `the prompt has ${promptTokens} tokens; this node accepts at most ${maxPromptTokens}`);
+      }
+      // A chat template adds a few tokens around each message.
+      const templateSlack = messages ? 8 * messages.length : 0;
+      const maxTokens = clampOutputTokens({
+        requested: request.maxTokens,
+        governedMaxTokens: governed.maxTokens,
+        nodeMaxTokens: maxOutputTokens,
+        contextLeft: engine.info.contextLength - promptTokens - templateSlack,
+      });
+      if (maxTokens <= 0) {
+        throw new ApiError(400, "prompt_too_long", `the prompt fills the model's context of ${engine.info.contextLength} tokens`);
+      }
+      const sampling: SamplingOptions = {
+        ...definedOnly({ temperature: governed.temperature, topP: governed.topP }),
+        ...definedOnly(request.sampling),
+        maxTokens,
+      };
+      request.onStart?.({ source: "llm", model: engine.info.name, manifest });
+      const common = {
+        ...sampling,
+        signal,
+        onToken: (text: string) => {
+          if (emitted++ === 0) firstTokenMs = performance.now() - began;
+          request.onToken?.(text);
+        },
+      };
+      let result: GenerationResult;
+      try {
+        result =
+          request.kind === "complete"
+            ? await engine.complete({ ...common, prompt: request.prompt })
+            : await engine.chat({ ...common, messages: messages! });
+      } catch (error) {
+        if (signal.aborted) {
+          result = { text: "", tokens: emitted, promptTokens, finishReason: "abort", ms: performance.now() - began, firstTokenMs };
+        } else if (emitted === 0) {
+          return await fallback(request, `the generation model failed: ${(error as Error).message}`, "engine_error", began);
+        } else throw error;
+      }
+      const finishReason = result.finishReason === "abort" && signal.reason instanceof RequestTimeoutError ? "timeout" : result.finishReason;
+      metrics.tokens.inc(result.tokens);
+      metrics.promptTokens.inc(result.promptTokens);
+      metrics.generations.inc({ source: "llm", finish: finishReason });
+      if (firstTokenMs !== null) {
+        metrics.timeToFirstToken.observe(firstTokenMs / 1000);
+        const decodeMs = performance.now() - began - firstTokenMs;
+        if (result.tokens > 1 && decodeMs > 0) metrics.tokensPerSecond.observe((result.tokens - 1) / (decodeMs / 1000));
+      }
+      return {
+        source: "llm",
+        model: engine.info.name,
+        manifest,
+        text: result.text,
+        tokens: result.tokens,
+        promptTokens: result.promptTokens,
+        finishReason,
+        ms: performance.now() - began,
+        firstTokenMs,
+        parameters: { ...sampling },
+      };
+    } finally {
+      metrics.activeGenerations.dec();
+      lease.release();
+    }
+  }
+
+  return {
+    async generate(request) {
+      const began = performance.now();
+      if (!slot.ready) return fallback(request, "no generation model is loaded", "no_model", began);
+      return scheduler.run((signal) => run(request, signal, began), { signal: request.signal });
+    },
+  };
+}
+
+function lastUserText(messages: readonly ChatMessage[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.role === "user") return messages[i]!.content;
+  return messages.at(-1)?.content ?? "";
+}
+
+function withSystemPrompt(messages: ChatMessage[], systemPrompt: string | undefined): ChatMessage[] {
+  if (!systemPrompt || messages.some((m) => m.role === "system")) return messages;
+  return [{ role: "system", content: systemPrompt }, ...messages];
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

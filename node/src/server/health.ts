@@ -1,0 +1,113 @@
+/**
+ * GET /health: whether the node can answer ("ok") or answers in a degraded way ("degraded", with
+ * the reasons), and the state of each part. Parts wired later (governance follower, IPFS, audit
+ * log) report through providers; an absent one is said to be disabled.
+ */
+import type { LoadedManifest, ModelSlot } from "../inference/model-slot.ts";
+import type { Scheduler, SchedulerStats } from "../inference/scheduler.ts";
+import type { EmbeddingEngine, GenerationEngine } from "../inference/types.ts";
+
+/** The follower's view for /health (SPEC: chainId, registry, syncedBlock, lag). */
+export type GovernanceHealth = {
+  enabled: true;
+  chainId: number;
+  registry: string;
+  syncedBlock: number | string | null;
+  lag: number | string | null;
+  /** Set when the last apply failed; makes the node "degraded". */
+  lastError?: { message: string } | null;
+  [key: string]: unknown;
+};
+
+/**
+ * The hook for the governance follower: `health()` feeds /health, `state()` is GET /api/governance
+ * (SPEC: chainId, registry, applied, history, lastError).
+ */
+export type GovernanceStatusProvider = {
+  health(): GovernanceHealth | Promise<GovernanceHealth>;
+  state(): unknown;
+};
+
+export type HealthProviders = {
+  governance?: GovernanceStatusProvider;
+  /** Why governance is off (e.g. "--no-chain"), when there is no provider. */
+  governanceDisabledReason?: string;
+  ipfs?: () => { mode: string; [key: string]: unknown };
+  audit?: () => { entries: number; anchoredThrough: number | null; [key: string]: unknown } | Promise<{ entries: number; anchoredThrough: number | null }>;
+  /** Why a role has no model (a load that failed, a refused manifest); shown with the role. */
+  loadErrors?: () => { generation?: string; embedding?: string };
+  searchDocuments?: () => number;
+};
+
+type RoleHealth = { ready: boolean; model: string | null; manifest: string | null; version?: number | null; error?: string };
+
+export type HealthReport = {
+  status: "ok" | "degraded";
+  reasons: string[];
+  embedding: RoleHealth;
+  generation: RoleHealth & { capacity: number };
+  scheduler: SchedulerStats;
+  governance: GovernanceHealth | { enabled: false; reason: string };
+  ipfs: { mode: string };
+  audit: { entries: number; anchoredThrough: number | null } | { enabled: false };
+  search: { documents: number };
+};
+
+function role(slot: ModelSlot<GenerationEngine | EmbeddingEngine>, info: () => { name: string } | undefined, error?: string): RoleHealth {
+  const m: LoadedManifest | undefined = slot.manifest;
+  const h: RoleHealth = { ready: slot.ready, model: m ? (info()?.name ?? m.name) : null, manifest: m?.cid ?? null, version: m?.version ?? null };
+  if (error && !slot.ready) h.error = error;
+  return h;
+}
+
+export async function healthReport(p: {
+  generation: ModelSlot<GenerationEngine>;
+  embedding: ModelSlot<EmbeddingEngine>;
+  scheduler: Scheduler;
+  providers: HealthProviders;
+}): Promise<HealthReport> {
+  const { providers } = p;
+  const errors = providers.loadErrors?.() ?? {};
+  const peek = <E extends GenerationEngine | EmbeddingEngine>(slot: ModelSlot<E>) => () => {
+    const lease = slot.acquire();
+    lease?.release();
+    return lease?.engine.info;
+  };
+  const genEngine = p.generation.acquire();
+  const capacity = genEngine?.engine.capacity ?? 0;
+  genEngine?.release();
+  const reasons: string[] = [];
+  const generation = { ...role(p.generation, peek(p.generation), errors.generation), capacity };
+  const embedding = role(p.embedding, peek(p.embedding), errors.embedding);
+  if (!generation.ready) reasons.push(`no generation model is loaded${errors.generation ? ` (${errors.generation})` : ""}; answers come from search`);
+  if (!embedding.ready) reasons.push(`no embedding model is loaded${errors.embedding ? ` (${errors.embedding})` : ""}`);
+  let governance: HealthReport["governance"];
+  if (providers.governance) {
+    try {
+      governance = await providers.governance.health();
+      if (governance.lastError) reasons.push(`governance: ${governance.lastError.message}`);
+    } catch (error) {
+      governance = { enabled: false, reason: `the follower failed to report: ${(error as Error).message}` };
+      reasons.push(governance.reason);
+    }
+  } else governance = { enabled: false, reason: providers.governanceDisabledReason ?? "not following a chain" };
+  let audit: HealthReport["audit"] = { enabled: false };
+  if (providers.audit) {
+    try {
+      audit = await providers.audit();
+    } catch (error) {
+      reasons.push(`audit log: ${(error as Error).message}`);
+    }
+  }
+  return {
+    status: reasons.length ? "degraded" : "ok",
+    reasons,
+    embedding,
+    generation,
+    scheduler: p.scheduler.stats(),
+    governance,
+    ipfs: providers.ipfs?.() ?? { mode: "disabled" },
+    audit,
+    search: { documents: providers.searchDocuments?.() ?? 0 },
+  };
+}
