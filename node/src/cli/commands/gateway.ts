@@ -1,0 +1,60 @@
+import path from "node:path";
+import { parseArgs } from "node:util";
+import type { Command } from "../command.ts";
+import { UsageError, UserError } from "../errors.ts";
+import { loadConfig } from "../../config.ts";
+import { createGateway } from "../../gateway/index.ts";
+import { loadDocuments } from "../../search/index.ts";
+
+const command: Command = {
+  name: "gateway",
+  usage: "gateway [--port P] [--node URL ...]",
+  summary: "run the NS Node gateway: semantic cache, hybrid search, failover to search when the node is down",
+  async run(args) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: { port: { type: "string" }, host: { type: "string" }, node: { type: "string", multiple: true } },
+        strict: true,
+      }));
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    const config = loadConfig();
+    const port = Number(values.port ?? process.env.NS_LLM_GATEWAY_PORT ?? 3009);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got ${values.port}`);
+    const host = values.host ?? config.host;
+    if (!isLoopback(host) && !config.apiToken) {
+      throw new UserError(`refusing to listen on ${host} without NS_LLM_API_TOKEN`, "set NS_LLM_API_TOKEN, or bind 127.0.0.1");
+    }
+    const nodeUrls = values.node ?? (process.env.NS_LLM_NODE_URL ?? `http://127.0.0.1:${config.port}`).split(",");
+    const gateway = await createGateway({
+      nodeUrls,
+      home: path.join(config.home, "gateway"),
+      apiToken: config.apiToken,
+      corsOrigins: config.corsOrigins,
+      cacheSimilarity: process.env.NS_LLM_CACHE_SIMILARITY ? Number(process.env.NS_LLM_CACHE_SIMILARITY) : undefined,
+      log: process.env.NS_LLM_DEBUG ? (line) => console.error(line) : undefined,
+    });
+    if (gateway.documents.count() === 0) {
+      // A first start: seed the collection with the node's own documentation.
+      gateway.documents.add(await loadDocuments());
+      gateway.reindex();
+    }
+    const url = await gateway.app.listen({ port, host });
+    console.log(`ns-llm gateway listening on ${url} (node ${nodeUrls.join(", ")})`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+    await gateway.close();
+  },
+};
+
+function isLoopback(host: string): boolean {
+  return host === "127.0.0.1" || host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+export default command;

@@ -1,0 +1,53 @@
+/**
+ * The gateway's document collection, kept in its database so that search survives restarts and
+ * works while the node is down. Markdown is cut into sections by the search module's own rules.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { migrate, type Migration } from "../db/index.ts";
+import type { SearchDocument } from "../search/index.ts";
+
+const MIGRATIONS: Migration[] = [
+  `CREATE TABLE documents (id TEXT PRIMARY KEY, title TEXT, text TEXT NOT NULL, added_at TEXT NOT NULL)`,
+];
+
+/** Bounds that keep one bad file from filling the database or the index. */
+export const MAX_DOCUMENT_CHARS = 64 * 1024;
+
+export type DocumentStore = {
+  add(docs: readonly SearchDocument[]): number;
+  all(): SearchDocument[];
+  count(): number;
+};
+
+export function openDocumentStore(db: DatabaseSync): DocumentStore {
+  migrate(db, MIGRATIONS);
+  const insert = db.prepare(
+    `INSERT INTO documents (id, title, text, added_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET title = excluded.title, text = excluded.text, added_at = excluded.added_at`,
+  );
+  return {
+    add(docs) {
+      const now = new Date().toISOString();
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        for (const d of docs) {
+          if (!d.id || !d.text.trim()) continue;
+          insert.run(d.id.slice(0, 512), d.title?.slice(0, 512) ?? null, d.text.slice(0, MAX_DOCUMENT_CHARS), now);
+        }
+        db.exec("COMMIT");
+      } catch (error) {
+        db.exec("ROLLBACK");
+        throw error;
+      }
+      return docs.length;
+    },
+    all() {
+      return (db.prepare("SELECT id, title, text FROM documents ORDER BY id").all() as Array<{ id: string; title: string | null; text: string }>).map(
+        (r) => (r.title === null ? { id: r.id, text: r.text } : { id: r.id, title: r.title, text: r.text }),
+      );
+    },
+    count() {
+      return Number((db.prepare("SELECT COUNT(*) AS n FROM documents").get() as { n: number }).n);
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * The semantic cache: an answer is stored with the embedding of its prompt; a later prompt whose
+ * embedding is at least `threshold` similar (cosine of unit vectors), asked with the same
+ * settings, gets that answer back without waking the model. Entries expire after `ttlMs`, and the
+ * oldest go first past `maxEntries`.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { migrate, type Migration } from "../db/index.ts";
+
+const MIGRATIONS: Migration[] = [
+  `CREATE TABLE cache (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, settings TEXT NOT NULL, prompt TEXT NOT NULL,
+     embedding BLOB NOT NULL, answer TEXT NOT NULL, model TEXT NOT NULL, ms REAL NOT NULL,
+     created_at INTEGER NOT NULL, hits INTEGER NOT NULL DEFAULT 0);
+   CREATE INDEX cache_settings ON cache (settings, created_at);
+   CREATE INDEX cache_prompt ON cache (settings, prompt);`,
+];
+
+export type CachedAnswer = { text: string; model: string; prompt: string; similarity: number; ms: number; tokens: number };
+
+export type SemanticCache = {
+  lookup(embedding: Float32Array, settings: string, threshold: number): CachedAnswer | undefined;
+  /** The same prompt asked before: works without embeddings, e.g. while the node is down. */
+  lookupExact(prompt: string, settings: string): CachedAnswer | undefined;
+  store(entry: { embedding: Float32Array; settings: string; prompt: string; text: string; model: string; ms: number; tokens: number }): void;
+  size(): number;
+};
+
+export function openSemanticCache(db: DatabaseSync, options: { ttlMs?: number; maxEntries?: number } = {}): SemanticCache {
+  migrate(db, MIGRATIONS);
+  const ttlMs = options.ttlMs ?? 24 * 3600_000;
+  const maxEntries = options.maxEntries ?? 10_000;
+  // Vectors are kept in memory too, per settings key, so a lookup is one pass over floats.
+  const rows = () =>
+    db.prepare("SELECT id, settings, embedding, created_at FROM cache WHERE created_at >= ?").all(Date.now() - ttlMs) as Array<{
+      id: number;
+      settings: string;
+      embedding: Uint8Array;
+      created_at: number;
+    }>;
+  const vectors = new Map<number, { settings: string; vector: Float32Array }>();
+  for (const r of rows()) vectors.set(r.id, { settings: r.settings, vector: toVector(r.embedding) });
+
+  return {
+    lookup(embedding, settings, threshold) {
+      let best: { id: number; similarity: number } | undefined;
+      for (const [id, entry] of vectors) {
+        if (entry.settings !== settings || entry.vector.length !== embedding.length) continue;
+        const similarity = dot(entry.vector, embedding);
+        if (similarity >= threshold && (!best || similarity > best.similarity)) best = { id, similarity };
+      }
+      if (!best) return undefined;
+      const row = db.prepare("SELECT prompt, answer, model, ms, created_at FROM cache WHERE id = ?").get(best.id) as
+        | { prompt: string; answer: string; model: string; ms: number; created_at: number }
+        | undefined;
+      if (!row || row.created_at < Date.now() - ttlMs) {
+        vectors.delete(best.id);
+        return undefined;
+      }
+      db.prepare("UPDATE cache SET hits = hits + 1 WHERE id = ?").run(best.id);
+      const answer = JSON.parse(row.answer) as { text: string; tokens: number };
+      return { text: answer.text, tokens: answer.tokens, model: row.model, prompt: row.prompt, similarity: best.similarity, ms: row.ms };
+    },
+    lookupExact(prompt, settings) {
+      const row = db
+        .prepare("SELECT id, prompt, answer, model, ms FROM cache WHERE settings = ? AND prompt = ? AND created_at >= ? ORDER BY id DESC LIMIT 1")
+        .get(settings, prompt, Date.now() - ttlMs) as { id: number; prompt: string; answer: string; model: string; ms: number } | undefined;
+      if (!row) return undefined;
+      db.prepare("UPDATE cache SET hits = hits + 1 WHERE id = ?").run(row.id);
+      const answer = JSON.parse(row.answer) as { text: string; tokens: number };
+      return { text: answer.text, tokens: answer.tokens, model: row.model, prompt: row.prompt, similarity: 1, ms: row.ms };
+    },
+    store(entry) {
+      const { lastInsertRowid } = db
+        .prepare("INSERT INTO cache (settings, prompt, embedding, answer, model, ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .run(entry.settings, entry.prompt, toBlob(entry.embedding), JSON.stringify({ text: entry.text, tokens: entry.tokens }), entry.model, entry.ms, Date.now());
+      vectors.set(Number(lastInsertRowid), { settings: entry.settings, vector: entry.embedding });
+      if (vectors.size > maxEntries) {
+        const oldest = [...vectors.keys()].sort((a, b) => a - b).slice(0, vectors.size - maxEntries);
+        for (const id of oldest) {
+          vectors.delete(id);
+          db.prepare("DELETE FROM cache WHERE id = ?").run(id);
+        }
+      }
+    },
+    size: () => vectors.size,
+  };
+}
+
+function toBlob(vector: Float32Array): Uint8Array {
+  return new Uint8Array(vector.buffer.slice(vector.byteOffset, vector.byteOffset + vector.byteLength));
+}
+
+function toVector(blob: Uint8Array): Float32Array {
+  return new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
