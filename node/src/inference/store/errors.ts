@@ -1,0 +1,57 @@
+import type { ManifestArtifact } from "../../manifest/index.ts";
+import { shortDigest } from "./layout.ts";
+
+/** What happened when one source was tried for one artifact. */
+export type SourceAttempt = {
+  source: string;
+  /** Why it failed, for people. */
+  reason: string;
+  /**
+   * network: connection refused, reset, timed out, or a non-2xx answer; truncated: the body ended
+   * early (the part is kept for resuming); digest: the bytes have another sha256; oversize: more
+   * bytes than declared (both discard the part); unsupported: no fetcher for the scheme.
+   */
+  kind: "network" | "truncated" | "digest" | "oversize" | "unsupported";
+};
+
+/** An artifact that no source could deliver intact. `attempts` says what each source did. */
+export class PullError extends Error {
+  readonly code = "artifact_unavailable";
+  readonly artifact: ManifestArtifact;
+  readonly attempts: SourceAttempt[];
+
+  constructor(artifact: ManifestArtifact, attempts: SourceAttempt[]) {
+    const what = `${artifact.path} (sha256 ${shortDigest(artifact.sha256)}…, ${artifact.size} bytes)`;
+    super(
+      attempts.length === 0
+        ? `${what} is not in the store and its manifest names no source`
+        : `could not fetch ${what}: ${attempts.map((a) => `${a.source}: ${a.reason}`).join("; ")}`,
+    );
+    this.name = "PullError";
+    this.artifact = artifact;
+    this.attempts = attempts;
+  }
+}
+
+/** A fault of one source, raised by fetchers; `retryable` means keep the partial file. */
+export class SourceError extends Error {
+  readonly kind: SourceAttempt["kind"];
+
+  constructor(message: string, kind: SourceAttempt["kind"] = "network", options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "SourceError";
+    this.kind = kind;
+  }
+}
+
+/** Blobs a manifest needs that the store does not hold. */
+export class MissingBlobsError extends Error {
+  readonly code = "artifacts_missing";
+  readonly missing: ManifestArtifact[];
+
+  constructor(manifestName: string, missing: ManifestArtifact[]) {
+    super(`${manifestName}: not in the store: ${missing.map((a) => `${a.path} (sha256 ${shortDigest(a.sha256)}…)`).join(", ")}`);
+    this.name = "MissingBlobsError";
+    this.missing = missing;
+  }
+}
