@@ -120,11 +120,16 @@ function pluginName(p: ServerPlugin): string {
 function observeRequests(app: FastifyInstance, metrics: NodeMetrics): void {
   app.addHook("onRequest", async (request, reply) => {
     const began = performance.now();
-    reply.raw.once("close", () => {
+    let recorded = false;
+    const record = (status: string) => {
+      if (recorded) return;
+      recorded = true;
       const route = request.routeOptions.url ?? "unmatched";
-      const status = reply.raw.writableFinished ? String(reply.raw.statusCode) : "499";
       metrics.requests.inc({ route, method: request.method, status });
       metrics.requestSeconds.observe({ route, method: request.method }, (performance.now() - began) / 1000);
-    });
+    };
+    reply.raw.once("finish", () => record(String(reply.raw.statusCode)));
+    // Closed before the answer was complete: the client went away (nginx's 499).
+    reply.raw.once("close", () => record("499"));
   });
 }

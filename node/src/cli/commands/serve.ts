@@ -1,0 +1,91 @@
+/**
+ * `ns-llm serve [--demo] [--no-chain]`: starts the node and prints one line with its URL when it is
+ * ready (`ns-llm listening on http://127.0.0.1:5555`; with NS_LLM_PORT=0 the port the OS chose).
+ * SIGINT or SIGTERM stop it cleanly: no new requests, running work finishes within 5 s or is
+ * cancelled, models are freed, exit code 0.
+ */
+import { parseArgs } from "node:util";
+import type { Command } from "../command.ts";
+import { UsageError, UserError } from "../errors.ts";
+import { loadConfig } from "../../config.ts";
+import { startNode, type NodeHandle } from "../../node.ts";
+import { UnsafeBindError } from "../../server/index.ts";
+
+const command: Command = {
+  name: "serve",
+  usage: "serve [--demo] [--no-chain]",
+  summary: "start the node (API, follower, audit, IPFS)",
+  async run(args) {
+    const { values } = parse(args);
+    let config;
+    try {
+      config = loadConfig();
+    } catch (error) {
+      throw new UserError((error as Error).message, "fix the environment variables named above");
+    }
+    let node: NodeHandle;
+    try {
+      node = await startNode(config, {
+        demo: values.demo === true,
+        chain: values["no-chain"] !== true,
+        // Integrator: the governance follower, the audit log and the IPFS/audit/manifest route
+        // plugins are passed here (options.governance, options.audit, options.ipfs,
+        // options.plugins); without --no-chain the follower is started before this call.
+      });
+    } catch (error) {
+      if (error instanceof UnsafeBindError) throw new UserError(error.message.split(":")[0]!, "set NS_LLM_API_TOKEN, or NS_LLM_HOST=127.0.0.1");
+      const e = error as NodeJS.ErrnoException;
+      if (e.code === "EADDRINUSE") throw new UserError(`port ${config.port} is already in use`, "stop the other process or set NS_LLM_PORT");
+      throw error;
+    }
+
+    const health = await (await node.app.inject({ method: "GET", url: "/health", headers: auth(config.apiToken) })).json();
+    for (const reason of health.reasons ?? []) console.error(`ns-llm: degraded: ${reason}`);
+    console.log(`ns-llm listening on ${node.url}`);
+
+    return new Promise<number>((resolve) => {
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals) => {
+        if (stopping) {
+          console.error(`ns-llm: ${signal} again, exiting now`);
+          process.exit(1);
+        }
+        stopping = true;
+        console.error(`ns-llm: ${signal}, stopping`);
+        node.close().then(
+          () => {
+            console.error("ns-llm: stopped");
+            // Native runtimes may keep the event loop alive; leave once everything is closed.
+            setTimeout(() => process.exit(0), 200).unref();
+            resolve(0);
+          },
+          (error: unknown) => {
+            console.error(`error: shutdown failed: ${(error as Error).message}`);
+            process.exit(1);
+          },
+        );
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+  },
+};
+
+function auth(token: string | undefined): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: { demo: { type: "boolean" }, "no-chain": { type: "boolean" } },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message, "usage: ns-llm serve [--demo] [--no-chain]");
+  }
+}
+
+export default command;
