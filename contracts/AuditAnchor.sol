@@ -26,7 +26,7 @@ contract AuditAnchor {
     /// @dev The root is zero.
     error AuditAnchorEmptyRoot();
 
-    /// @dev `toSeq` is before `fromSeq`.
+    /// @dev `toSeq` is before `fromSeq`, or is the largest uint64 (which would leave no start for the next batch).
     error AuditAnchorInvalidRange(uint64 fromSeq, uint64 toSeq);
 
     /// @dev The batch does not start right after the node's previous one (`expected`).
@@ -41,12 +41,14 @@ contract AuditAnchor {
      * Emits an {Anchored} event.
      *
      * Requirements:
-     * - `root` is not zero and `fromSeq <= toSeq`;
+     * - `root` is not zero and `fromSeq <= toSeq < type(uint64).max`;
      * - `fromSeq` is {nextSeq} of the sender (0 for its first batch).
      */
     function anchor(bytes32 root, uint64 fromSeq, uint64 toSeq) external {
         if (root == bytes32(0)) revert AuditAnchorEmptyRoot();
-        if (toSeq < fromSeq) revert AuditAnchorInvalidRange(fromSeq, toSeq);
+        // toSeq + 1 is where the next batch starts: at the top of uint64 it would overflow and
+        // lock the sender out of anchoring (and {nextSeq}) for good.
+        if (toSeq < fromSeq || toSeq == type(uint64).max) revert AuditAnchorInvalidRange(fromSeq, toSeq);
         uint64 expected = nextSeq(msg.sender);
         if (fromSeq != expected) revert AuditAnchorOutOfOrder(expected, fromSeq);
 
