@@ -1,0 +1,400 @@
+/**
+ * The generation engine on llama.cpp (node-llama-cpp): one model, one context with N sequences.
+ * Concurrent requests each hold a sequence and llama.cpp evaluates them together in one batch; a
+ * request that finds every sequence busy waits for one, first come first served. Aborting a
+ * request returns its partial text at once and stops evaluation within a token (or a prompt
+ * chunk), after which its sequence serves the next request.
+ */
+import path from "node:path";
+import { LlamaChat, LlamaCompletion, resolveChatWrapper, type ChatHistoryItem, type ChatWrapper, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import { defaultThreads } from "../../config.ts";
+import type {
+  ChatMessage,
+  ChatParameters,
+  CompleteParameters,
+  FinishReason,
+  GenerateCommon,
+  GenerationEngine,
+  GenerationResult,
+  ModelInfo,
+  SamplingOptions,
+} from "../types.ts";
+import { GenerationEngineDisposedError, GenerationRequestError } from "./errors.ts";
+import { getSharedLlama } from "./llama-runtime.ts";
+import { PlainChatWrapper } from "./plain-chat-wrapper.ts";
+import { resolveSampling, type ResolvedSampling } from "./sampling.ts";
+import { SequencePool } from "./sequence-pool.ts";
+import { StopFilter } from "./stop-filter.ts";
+
+export type CreateGenerationEngineParameters = {
+  /** A GGUF file. */
+  modelPath: string;
+  /** The model's name for people and /v1/models; default: the file name without `.gguf`. */
+  name?: string;
+  /** Inference threads; default `defaultThreads()`. Always explicit: llama.cpp's own default
+   * (every core) collapses to a crawl when another process takes a core. */
+  threads?: number;
+  /** Generations that run at once, each on its own sequence of the shared context; default 4. */
+  sequences?: number;
+  /** Tokens each sequence holds (prompt + reply); default the model's training context, at most 4096. */
+  contextSize?: number;
+  /** Sampling defaults (the governed parameters) for whatever a request leaves out. */
+  defaults?: SamplingOptions;
+};
+
+export type LlamaGenerationEngine = GenerationEngine & {
+  /** Requests waiting for a free sequence. */
+  readonly waiting: number;
+  /** The prompt a chat becomes (the model's template applied), special tokens written out. */
+  renderChat(messages: ChatMessage[]): string;
+};
+
+/** Loads the model and its context; the engine is ready when the promise resolves. */
+export async function createGenerationEngine(parameters: CreateGenerationEngineParameters): Promise<LlamaGenerationEngine> {
+  const { modelPath, threads = defaultThreads(), sequences = 4, defaults = {} } = parameters;
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be an integer >= 1, got ${threads}`);
+  if (!Number.isInteger(sequences) || sequences < 1) throw new RangeError(`sequences must be an integer >= 1, got ${sequences}`);
+  resolveSampling({}, defaults); // refuse bad governed defaults now, not on every request
+
+  const llama = await getSharedLlama();
+  let model: LlamaModel;
+  try {
+    model = await llama.loadModel({ modelPath });
+  } catch (error) {
+    throw new Error(`cannot load the generation model ${modelPath}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  try {
+    const contextSize = parameters.contextSize ?? Math.min(model.trainContextSize, 4096);
+    const context = await model.createContext({ sequences, contextSize, threads });
+    const template = model.fileInfo.metadata.tokenizer?.chat_template;
+    const hasChatTemplate = typeof template === "string" && template.trim() !== "";
+    const chatWrapper: ChatWrapper = hasChatTemplate ? resolveChatWrapper(model) : new PlainChatWrapper();
+    const info = {
+      name: parameters.name ?? path.basename(modelPath).replace(/\.gguf$/i, ""),
+      path: modelPath,
+      contextLength: context.contextSize,
+      hasChatTemplate,
+    };
+    return new Engine({ model, context, chatWrapper, info, defaults });
+  } catch (error) {
+    await model.dispose();
+    throw error;
+  }
+}
+
+/** Prompt tokens evaluated per step before generating, so an abort stops a long prompt soon. */
+const PREFILL_CHUNK = 64;
+
+type Slot = { sequence: LlamaContextSequence; completion: LlamaCompletion; chat: LlamaChat };
+
+/** What a request runs on its slot once it has one. */
+type Job = {
+  promptTokens: number;
+  /** The tokens the generator will find in the context before its last one (evaluated ahead, abortably). */
+  prefill: Token[] | undefined;
+  /** Chat replies drop leading whitespace; raw completions keep every character. */
+  trimStart: boolean;
+  run(slot: Slot, hooks: Hooks): Promise<{ stopReason: string }>;
+};
+
+type Hooks = {
+  signal: AbortSignal;
+  onTextChunk: (text: string) => void;
+  sampling: ResolvedSampling;
+};
+
+const ABORTED = Symbol("aborted");
+
+class Engine implements LlamaGenerationEngine {
+  readonly info: ModelInfo & { contextLength: number; hasChatTemplate: boolean };
+  #model: LlamaModel;
+  #context: LlamaContext;
+  #chatWrapper: ChatWrapper;
+  #defaults: SamplingOptions;
+  #pool: SequencePool<Slot>;
+  /** Every request from call to return, and every evaluation (which can outlive an aborted request). */
+  #inFlight = new Set<Promise<unknown>>();
+  #controllers = new Set<AbortController>();
+  #disposing: Promise<void> | undefined;
+
+  constructor(options: {
+    model: LlamaModel;
+    context: LlamaContext;
+    chatWrapper: ChatWrapper;
+    info: Engine["info"];
+    defaults: SamplingOptions;
+  }) {
+    this.#model = options.model;
+    this.#context = options.context;
+    this.#chatWrapper = options.chatWrapper;
+    this.#defaults = options.defaults;
+    this.info = options.info;
+    const slots: Slot[] = [];
+    while (this.#context.sequencesLeft > 0) {
+      const sequence = this.#context.getSequence();
+      slots.push({
+        sequence,
+        completion: new LlamaCompletion({ contextSequence: sequence }),
+        chat: new LlamaChat({ contextSequence: sequence, chatWrapper: this.#chatWrapper }),
+      });
+    }
+    this.#pool = new SequencePool(slots);
+  }
+
+  get capacity(): number {
+    return this.#pool.capacity;
+  }
+
+  get active(): number {
+    return this.#pool.busy;
+  }
+
+  get waiting(): number {
+    return this.#pool.waiting;
+  }
+
+  countTokens(text: string): number {
+    this.#ensureOpen();
+    return this.#model.tokenize(text, false, "trimLeadingSpace").length;
+  }
+
+  renderChat(messages: ChatMessage[]): string {
+    this.#ensureOpen();
+    return this.#model.detokenize(this.#renderChat(toChatHistory(messages)), true);
+  }
+
+  async complete(parameters: CompleteParameters): Promise<GenerationResult> {
+    this.#ensureOpen();
+    if (typeof parameters.prompt !== "string" || parameters.prompt === "") {
+      throw new GenerationRequestError("invalid_parameter", "prompt must be a non-empty string");
+    }
+    const model = this.#model;
+    // Tokenized as LlamaCompletion would, which then prepends BOS when the model wants one.
+    const tokens = model.tokenize(parameters.prompt, false, "trimLeadingSpace");
+    const bos = model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
+    const input = bos === null ? tokens : [bos, ...tokens];
+    if (input.length >= this.info.contextLength) {
+      throw new GenerationRequestError(
+        "prompt_too_long",
+        `the prompt is ${input.length} tokens; this model's context holds ${this.info.contextLength} per request (shorten the prompt)`,
+      );
+    }
+    return await this.#generate(parameters, {
+      promptTokens: input.length,
+      prefill: input.slice(0, -1),
+      trimStart: false,
+      run: async (slot, { signal, onTextChunk, sampling }) => {
+        const { metadata } = await slot.completion.generateCompletionWithMeta(tokens, {
+          ...samplingOptions(sampling),
+          signal,
+          stopOnAbortSignal: true,
+          onTextChunk,
+        });
+        return metadata;
+      },
+    });
+  }
+
+  async chat(parameters: ChatParameters): Promise<GenerationResult> {
+    this.#ensureOpen();
+    const history = toChatHistory(parameters.messages);
+    const rendered = this.#renderChat(history);
+    // A history longer than the context is shortened by LlamaChat (oldest turns first); only a
+    // prompt that fits is evaluated ahead.
+    const fits = rendered.length < this.info.contextLength;
+    return await this.#generate(parameters, {
+      promptTokens: rendered.length,
+      prefill: fits ? rendered.slice(0, -1) : undefined,
+      trimStart: true,
+      run: async (slot, { signal, onTextChunk, sampling }) => {
+        const { metadata } = await slot.chat.generateResponse(history, {
+          ...samplingOptions(sampling),
+          signal,
+          stopOnAbortSignal: true,
+          onTextChunk,
+        });
+        return metadata;
+      },
+    });
+  }
+
+  dispose(options: { force?: boolean } = {}): Promise<void> {
+    if (options.force) for (const controller of this.#controllers) controller.abort(new GenerationEngineDisposedError());
+    this.#disposing ??= (async () => {
+      while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+      await this.#context.dispose();
+      await this.#model.dispose();
+    })();
+    return this.#disposing;
+  }
+
+  #renderChat(history: ChatHistoryItem[]): Token[] {
+    return this.#chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(this.#model.tokenizer);
+  }
+
+  #ensureOpen(): void {
+    if (this.#disposing) throw new GenerationEngineDisposedError();
+  }
+
+  async #generate(common: GenerateCommon, job: Job): Promise<GenerationResult> {
+    const sampling = resolveSampling(common, this.#defaults);
+    const started = performance.now();
+    // Aborted by the caller's signal, by a stop string, or by a forced dispose; it stops the evaluation.
+    const controller = new AbortController();
+    const onCallerAbort = () => controller.abort(common.signal?.reason);
+    if (common.signal?.aborted) controller.abort(common.signal.reason);
+    else common.signal?.addEventListener("abort", onCallerAbort, { once: true });
+    this.#controllers.add(controller);
+
+    const stopFilter = new StopFilter(sampling.stop);
+    let text = "";
+    // Tokens sampled, read from the sequence's meter: LlamaChat's onToken re-tokenizes the reply's
+    // start, so counting its tokens would be wrong.
+    let meter: { sequence: LlamaContextSequence; start: number } | undefined;
+    let firstTokenMs: number | null = null;
+    let leading = job.trimStart;
+    let stopped = false;
+    let done = false;
+    const deliver = (piece: string) => {
+      if (piece === "") return;
+      firstTokenMs ??= performance.now() - started;
+      text += piece;
+      common.onToken?.(piece);
+    };
+    const hooks: Hooks = {
+      signal: controller.signal,
+      sampling,
+      // Nothing reaches the caller after the end: an aborted evaluation may still decode a token.
+      onTextChunk: (chunk) => {
+        if (done || controller.signal.aborted) return;
+        if (leading) {
+          chunk = chunk.trimStart();
+          if (chunk === "") return;
+          leading = false;
+        }
+        const filtered = stopFilter.push(chunk);
+        deliver(filtered.text);
+        if (filtered.stopped) {
+          stopped = true;
+          controller.abort();
+        }
+      },
+    };
+    const result = (finishReason: FinishReason): GenerationResult => ({
+      text,
+      tokens: meter ? meter.sequence.tokenMeter.getState().usedOutputTokens - meter.start : 0,
+      promptTokens: job.promptTokens,
+      finishReason,
+      ms: performance.now() - started,
+      firstTokenMs,
+    });
+    const interrupted = () => result(stopped ? "stop" : "abort");
+
+    const request = (async (): Promise<GenerationResult> => {
+      const slot = await this.#pool.acquire(controller.signal);
+      if (slot === undefined) return interrupted();
+      meter = { sequence: slot.sequence, start: slot.sequence.tokenMeter.getState().usedOutputTokens };
+      const evaluation = this.#track(
+        (async () => {
+          try {
+            await prefill(slot.sequence, job.prefill, controller.signal);
+            if (controller.signal.aborted) return { stopReason: "abort" };
+            return await job.run(slot, hooks);
+          } finally {
+            this.#pool.release(slot);
+          }
+        })(),
+      );
+      try {
+        const outcome = await untilAborted(evaluation, controller.signal);
+        if (outcome === ABORTED || controller.signal.aborted) return interrupted();
+        deliver(stopFilter.flush());
+        return result(finishReasonOf(outcome.stopReason));
+      } catch (error) {
+        if (controller.signal.aborted) return interrupted();
+        throw error;
+      }
+    })();
+    try {
+      return await this.#track(request);
+    } finally {
+      done = true;
+      common.signal?.removeEventListener("abort", onCallerAbort);
+      this.#controllers.delete(controller);
+    }
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    const settled = promise.then(
+      () => {},
+      () => {},
+    );
+    this.#inFlight.add(settled);
+    void settled.then(() => this.#inFlight.delete(settled));
+    return promise;
+  }
+}
+
+function samplingOptions(sampling: ResolvedSampling) {
+  return {
+    maxTokens: sampling.maxTokens,
+    temperature: sampling.temperature,
+    topP: sampling.topP,
+    topK: sampling.topK,
+    seed: sampling.seed,
+    repeatPenalty: sampling.repeatPenalty,
+  };
+}
+
+/**
+ * Evaluates the prompt (all but its last token, which the generator evaluates itself) in chunks,
+ * checking the signal between them; what the sequence already holds of it is reused.
+ */
+async function prefill(sequence: LlamaContextSequence, tokens: Token[] | undefined, signal: AbortSignal): Promise<void> {
+  if (tokens === undefined || tokens.length === 0) return;
+  await sequence.adaptStateToTokens(tokens, false);
+  while (!signal.aborted && sequence.nextTokenIndex < tokens.length) {
+    const from = sequence.nextTokenIndex;
+    await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(from, from + PREFILL_CHUNK));
+    if (sequence.nextTokenIndex <= from) return; // the context shifted: let the generator handle it
+  }
+}
+
+/** The evaluation's outcome, or ABORTED as soon as the signal aborts (the evaluation goes on briefly). */
+function untilAborted<T>(evaluation: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener("abort", onAbort, { once: true });
+    evaluation.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function finishReasonOf(stopReason: string): FinishReason {
+  if (stopReason === "maxTokens") return "length";
+  if (stopReason === "abort") return "abort";
+  return "stop"; // end-of-generation token, the template's stop text, or a stop string
+}
+
+function toChatHistory(messages: readonly ChatMessage[]): ChatHistoryItem[] {
+  if (messages.length === 0) throw new GenerationRequestError("invalid_parameter", "messages must hold at least one message");
+  const history: ChatHistoryItem[] = messages.map(({ role, content }): ChatHistoryItem => {
+    if (typeof content !== "string") throw new GenerationRequestError("invalid_parameter", "every message's content must be a string");
+    if (role === "system") return { type: "system", text: content };
+    if (role === "user") return { type: "user", text: content };
+    if (role === "assistant") return { type: "model", response: [content] };
+    throw new GenerationRequestError("invalid_parameter", `unknown message role ${JSON.stringify(role)} (system, user or assistant)`);
+  });
+  // The reply is a new assistant turn, or the continuation of a last assistant message.
+  if (history.at(-1)?.type !== "model") history.push({ type: "model", response: [] });
+  return history;
+}

@@ -1,0 +1,8 @@
+/** Text generation on llama.cpp: the engine behind the GenerationEngine interface. */
+export {
+  createGenerationEngine,
+  type CreateGenerationEngineParameters,
+  type LlamaGenerationEngine,
+} from "./create-generation-engine.ts";
+export { GenerationEngineDisposedError, GenerationRequestError } from "./errors.ts";
+export { fallbackSampling } from "./sampling.ts";
