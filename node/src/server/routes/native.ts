@@ -13,6 +13,7 @@ import { embedTexts } from "./embedding.ts";
 
 export function registerNativeRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post("/embed", async (request, reply) => {
+    const began = performance.now();
     const { input } = parseBody(embedBody, request.body);
     const texts = typeof input === "string" ? [input] : input;
     const r = await embedTexts(ctx, texts);
@@ -21,7 +22,7 @@ export function registerNativeRoutes(app: FastifyInstance, ctx: RouteContext): v
       audit: ctx.audit, log: request.log, metrics: ctx.metrics,
       route: "/embed", model: r.model, manifest, source: "embedding",
       parameters: { inputs: texts.length },
-      inputSha256: sha256(JSON.stringify(texts)), outputSha256: sha256OfVectors(r.vectors),
+      inputSha256: sha256(JSON.stringify(texts)), outputSha256: sha256OfVectors(r.vectors), ms: performance.now() - began,
     });
     reply.headers(provenanceHeaders({ model: r.model, manifest, auditSeq }));
     return { model: r.model, dimensions: r.dimensions, embeddings: r.vectors.map((v) => Array.from(v)), manifest, auditSeq };
@@ -40,7 +41,7 @@ export function registerNativeRoutes(app: FastifyInstance, ctx: RouteContext): v
         audit: ctx.audit, log: request.log, metrics: ctx.metrics,
         route: "/generate", model: o.model, manifest: o.manifest?.cid ?? null, source: o.source,
         parameters: { ...o.parameters, finishReason: o.finishReason, tokens: o.tokens, stream: body.stream === true },
-        inputSha256: sha256(body.prompt), outputSha256: sha256(o.text),
+        inputSha256: sha256(body.prompt), outputSha256: sha256(o.text), ms: o.ms,
       });
     const summary = (o: GenerationOutcome, auditSeq: number | null) => ({
       model: o.model, source: o.source, tokens: o.tokens, promptTokens: o.promptTokens, finishReason: o.finishReason,

@@ -55,7 +55,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: RouteContext): v
         route, model: o.model, manifest: o.manifest?.cid ?? null, source: o.source,
         parameters: { ...o.parameters, finishReason: o.finishReason, tokens: o.tokens, stream: body.stream === true },
         inputSha256: sha256(JSON.stringify(input.kind === "chat" ? input.messages : input.prompt)),
-        outputSha256: sha256(o.text),
+        outputSha256: sha256(o.text), ms: o.ms,
       });
     const provenance = (o: GenerationOutcome, auditSeq: number | null) => ({
       source: o.source, manifest: o.manifest?.cid ?? null, auditSeq, ...(o.fallbackReason ? { reason: o.fallbackReason } : {}),
@@ -115,6 +115,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: RouteContext): v
   });
 
   app.post("/v1/embeddings", async (request, reply) => {
+    const began = performance.now();
     const body = parseBody(openaiEmbeddingBody, request.body);
     const texts = typeof body.input === "string" ? [body.input] : body.input;
     const r = await embedTexts(ctx, texts);
@@ -126,7 +127,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: RouteContext): v
       audit: ctx.audit, log: request.log, metrics: ctx.metrics,
       route: "/v1/embeddings", model: r.model, manifest, source: "embedding",
       parameters: { inputs: texts.length, encoding: body.encoding_format ?? "float" },
-      inputSha256: sha256(JSON.stringify(texts)), outputSha256: sha256OfVectors(r.vectors),
+      inputSha256: sha256(JSON.stringify(texts)), outputSha256: sha256OfVectors(r.vectors), ms: performance.now() - began,
     });
     reply.headers(provenanceHeaders({ model: r.model, manifest, auditSeq }));
     const base64 = body.encoding_format === "base64";

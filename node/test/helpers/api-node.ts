@@ -1,0 +1,74 @@
+/**
+ * Test helpers for the HTTP API: a real node (startNode) on a free port with the generated demo
+ * models (threads 1), and small readers for SSE streams.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { loadConfig, type Config } from "../../src/config.ts";
+import { startNode, type NodeHandle, type StartNodeOptions } from "../../src/node.ts";
+
+export type TestNode = NodeHandle & { home: string; config: Config; stop(): Promise<void> };
+
+/** Starts a node serving the demo models in a fresh NS_LLM_HOME; `stop()` closes it and removes the folder. */
+export async function startTestNode(options: StartNodeOptions = {}, env: Record<string, string> = {}): Promise<TestNode> {
+  const home = await mkdtemp(path.join(os.tmpdir(), "ns-llm-api-"));
+  const config = loadConfig({ NS_LLM_HOME: home, NS_LLM_PORT: "0", NS_LLM_THREADS: "1", ...env });
+  try {
+    const node = await startNode(config, { demo: true, chain: false, sequences: 2, shutdownGraceMs: 1000, ...options });
+    return {
+      ...node,
+      home,
+      config,
+      async stop() {
+        await node.close();
+        await rm(home, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(home, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export type SseEvent = unknown;
+
+/** Reads `data:` events from a streaming response; `onEvent` may return true to stop reading. */
+export async function readSse(response: Response, onEvent?: (data: unknown, raw: string) => boolean | void): Promise<unknown[]> {
+  const events: unknown[] = [];
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    let at: number;
+    while ((at = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, at);
+      buffer = buffer.slice(at + 2);
+      for (const line of block.split("\n")) {
+        if (!line.startsWith("data: ")) continue;
+        const raw = line.slice(6);
+        const data = raw === "[DONE]" ? raw : JSON.parse(raw);
+        events.push(data);
+        if (onEvent?.(data, raw) === true) {
+          await reader.cancel();
+          return events;
+        }
+      }
+    }
+  }
+  return events;
+}
+
+export const json = (body: unknown): RequestInit => ({
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body),
+});
+
+/** A metric's value from Prometheus text (`name{labels}` exactly as printed), 0 when absent. */
+export function metricValue(text: string, series: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
