@@ -7,6 +7,11 @@ import type { Command } from "../command.ts";
 export const COMMANDS: ReadonlyArray<Pick<Command, "name" | "usage" | "summary"> & { load: () => Promise<Command> }> = [
   { name: "serve", usage: "serve [--demo] [--no-chain]", summary: "start the node (API, follower, audit, IPFS)", load: async () => (await import("./serve.ts")).default },
   { name: "status", usage: "status [--url URL] [--json]", summary: "the node's health, for a person", load: async () => (await import("./status.ts")).default },
+  { name: "models make-demo", usage: "models make-demo --out DIR", summary: "write the generated demo models and their manifests", load: async () => (await import("./models-make-demo.ts")).default },
+  { name: "models pull", usage: "models pull <manifest> [--from DIR]", summary: "download, verify and store a manifest's artifacts (progress bar)", load: async () => (await import("./models-pull.ts")).default },
+  { name: "models list", usage: "models list", summary: "what the model store holds, and which manifests reference it", load: async () => (await import("./models-list.ts")).default },
+  { name: "models verify", usage: "models verify", summary: "re-check every stored blob's digest", load: async () => (await import("./models-verify.ts")).default },
+  { name: "manifest validate", usage: "manifest validate <file>", summary: "check a manifest against the schema; prints its digest", load: async () => (await import("./manifest-validate.ts")).default },
   { name: "propose", usage: "propose --role R --manifest <file|cid> [--description T]", summary: "submit an adoption proposal (publishes the manifest first)", load: async () => (await import("./propose.ts")).default },
   { name: "dev pass", usage: "dev pass <proposalId>", summary: "dev chain only: vote with the dev accounts, advance time, queue, execute", load: async () => (await import("./dev-pass.ts")).default },
   { name: "gateway add", usage: "gateway add <file|folder> ...", summary: "add documents to the gateway's search collection", load: async () => (await import("./gateway-add.ts")).default },

@@ -1,0 +1,34 @@
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { makeDemoModels } from "../../inference/demo/make-demo.ts";
+import { output, type Command } from "../command.ts";
+import { UsageError } from "../errors.ts";
+import { formatBytes } from "../progress.ts";
+
+const command: Command = {
+  name: "models make-demo",
+  usage: "models make-demo --out DIR",
+  summary: "write the generated demo models and their manifests (byte-identical on every run)",
+  async run(args) {
+    let parsed;
+    try {
+      parsed = parseArgs({ args, options: { out: { type: "string" }, json: { type: "boolean", default: false } }, strict: true, allowPositionals: false });
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    if (!parsed.values.out) throw new UsageError("models make-demo needs --out DIR");
+    const result = await makeDemoModels(parsed.values.out);
+    const manifests = Object.fromEntries(
+      Object.entries(result.manifests).map(([role, m]) => [role, { file: m.file, name: m.manifest.name, digest: m.digest }]),
+    );
+    output(parsed.values.json!, { dir: result.dir, files: result.files, manifests }, () => {
+      console.log(`demo models written to ${result.dir}`);
+      for (const f of result.files) console.log(`  ${f.path.padEnd(28)} ${formatBytes(f.size).padStart(10)}  sha256 ${f.sha256}`);
+      for (const [role, m] of Object.entries(manifests)) {
+        console.log(`  ${path.relative(result.dir, m.file).padEnd(28)} ${role.padStart(10)}  digest ${m.digest}`);
+      }
+    });
+  },
+};
+
+export default command;

@@ -1,0 +1,143 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { loadConfig } from "../../config.ts";
+import { ManifestError, formatProblem, isModelManifest, manifestDigest, parseManifest, type ModelManifest } from "../../manifest/index.ts";
+import { PullError, openModelStore, shortDigest, type ModelStore, type PullEvent } from "../../inference/store/index.ts";
+import { output, type Command } from "../command.ts";
+import { UsageError, UserError } from "../errors.ts";
+import { createProgressLine, formatBytes, type ProgressLine } from "../progress.ts";
+import { readManifestFile } from "./manifest-validate.ts";
+
+const command: Command = {
+  name: "models pull",
+  usage: "models pull <manifest> [--from DIR]",
+  summary: "download, verify and store a manifest's artifacts (resumable, progress bar)",
+  async run(args) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        options: { json: { type: "boolean", default: false }, from: { type: "string" } },
+        strict: true,
+        allowPositionals: true,
+      });
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    const json = parsed.values.json!;
+    const [file, ...extra] = parsed.positionals;
+    if (!file || extra.length > 0) throw new UsageError("models pull takes one manifest file");
+
+    const config = loadConfig();
+    const bytes = await readManifestFile(file);
+    const digest = manifestDigest(bytes);
+    let manifest;
+    try {
+      manifest = parseManifest(bytes, { maxTotalBytes: config.maxModelBytes, subject: path.basename(file) });
+    } catch (error) {
+      if (!(error instanceof ManifestError)) throw error;
+      throw new UserError(`${file} is not a valid manifest: ${error.problems.map(formatProblem).join("; ")}`, `check it with: ns-llm manifest validate ${file}`);
+    }
+    if (!isModelManifest(manifest)) {
+      output(json, { manifest: manifest.name, digest, role: manifest.role, artifacts: [], downloadedBytes: 0 }, () =>
+        console.log(`${manifest.name} is a parameters manifest: nothing to download`),
+      );
+      return 0;
+    }
+
+    const store = openModelStore(config.home);
+    const controller = new AbortController();
+    const onSigint = () => controller.abort(new UserError("interrupted", "run the same command again to resume the download"));
+    process.once("SIGINT", onSigint);
+    try {
+      const imported = parsed.values.from ? await importLocal(store, manifest, parsed.values.from, json) : 0;
+      const result = await store.pull(manifest, {
+        manifestDigest: digest,
+        signal: controller.signal,
+        onProgress: json ? undefined : progressPrinter(),
+      });
+      output(
+        json,
+        {
+          manifest: manifest.name,
+          digest,
+          role: manifest.role,
+          store: store.layout.root,
+          artifacts: result.artifacts.map(({ path: p, sha256, size, status, source }) => ({ path: p, sha256, size, status, source: source ?? null })),
+          downloadedBytes: result.downloadedBytes,
+          imported,
+        },
+        () => {
+          const fetched = result.artifacts.filter((a) => a.status === "downloaded").length;
+          console.log(
+            `${manifest.name}: ${result.artifacts.length} artifact${result.artifacts.length === 1 ? "" : "s"} stored and verified` +
+              (fetched > 0 ? ` (${fetched} downloaded, ${formatBytes(result.downloadedBytes)})` : "") +
+              (imported > 0 ? ` (${imported} imported from ${parsed.values.from})` : ""),
+          );
+        },
+      );
+    } catch (error) {
+      if (error instanceof PullError) {
+        throw new UserError(
+          error.message,
+          error.attempts.length === 0
+            ? "give the folder that holds the file with --from DIR"
+            : "check the sources and the network; a partial download is kept and resumes next time",
+        );
+      }
+      throw error;
+    } finally {
+      process.removeListener("SIGINT", onSigint);
+    }
+  },
+};
+
+/** `--from DIR`: artifacts found at their path under DIR are checked and copied into the store. */
+async function importLocal(store: ModelStore, manifest: ModelManifest, dir: string, quiet: boolean): Promise<number> {
+  let imported = 0;
+  for (const artifact of manifest.model.artifacts) {
+    if (await store.has(artifact.sha256)) continue;
+    const file = path.join(dir, ...artifact.path.split("/"));
+    if (!existsSync(file)) continue;
+    try {
+      await store.importFile(file, { sha256: artifact.sha256, size: artifact.size });
+    } catch (error) {
+      throw new UserError(`${file} does not match the manifest: ${(error as Error).message}`, "use the files the manifest was made from");
+    }
+    imported++;
+    if (!quiet) process.stderr.write(`${artifact.path}: imported from ${file}\n`);
+  }
+  return imported;
+}
+
+/** Turns store events into a progress bar per artifact (or plain lines when not on a terminal). */
+function progressPrinter(): (event: PullEvent) => void {
+  let line: ProgressLine | undefined;
+  return (event) => {
+    const label = event.artifact.path;
+    switch (event.type) {
+      case "present":
+        process.stderr.write(`${label}: already stored (sha256 ${shortDigest(event.artifact.sha256)}…)\n`);
+        break;
+      case "start":
+        line = createProgressLine({ label, total: event.artifact.size, offset: event.offset });
+        if (!process.stderr.isTTY || event.offset > 0) {
+          line.note(`${label}: ${event.offset > 0 ? `resuming at ${formatBytes(event.offset)} from` : "fetching"} ${event.source} (${formatBytes(event.artifact.size)})`);
+        }
+        break;
+      case "progress":
+        line?.update(event.received);
+        break;
+      case "source-failed":
+        (line ?? { note: (m: string) => process.stderr.write(`${m}\n`) }).note(`${label}: ${event.attempt.source} failed: ${event.attempt.reason}`);
+        break;
+      case "done":
+        line?.finish(`${label}: stored and verified (${formatBytes(event.artifact.size)}, sha256 ${shortDigest(event.artifact.sha256)}…)`);
+        line = undefined;
+        break;
+    }
+  };
+}
+
+export default command;
