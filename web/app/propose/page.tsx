@@ -1,0 +1,5 @@
+import { ProposePage } from "@/components/propose/ProposePage.tsx";
+
+export default function Propose() {
+  return <ProposePage />;
+}

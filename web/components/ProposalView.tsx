@@ -1,0 +1,94 @@
+"use client";
+import Link from "next/link";
+import { describeError } from "@/lib/errors.ts";
+import { formatTimestamp, shortAddress } from "@/lib/format.ts";
+import { adoptionOf, descriptionTitle } from "@/lib/governance.ts";
+import { useChainTime, useDescriptions, useManifest, useProposal, useRegistry } from "@/lib/queries.ts";
+import { ActionsList } from "./ActionsList.tsx";
+import { LifecyclePanel } from "./LifecyclePanel.tsx";
+import { ManifestDiff } from "./ManifestDiff.tsx";
+import { ManifestView } from "./ManifestView.tsx";
+import { QuorumBadge, StateBadge, timeNote, VotesBar } from "./proposal-bits.tsx";
+import { Card } from "./ui/Card.tsx";
+import { Notice } from "./ui/Notice.tsx";
+import { VotePanel } from "./VotePanel.tsx";
+
+/** One proposal: status, votes, manifest and its difference from what runs now, actions, vote, queue, execute. */
+export function ProposalView({ id }: { id: string }) {
+  const proposalId = /^\d+$/.test(id) ? BigInt(id) : undefined;
+  if (proposalId === undefined) return <Notice tone="bad">“{id}” is not a proposal id.</Notice>;
+  return <ProposalBody id={proposalId} />;
+}
+
+function ProposalBody({ id }: { id: bigint }) {
+  const { data: proposal, error } = useProposal(id);
+  const descriptions = useDescriptions();
+  const registry = useRegistry();
+  const { data: time } = useChainTime();
+  const adoption = proposal ? adoptionOf(proposal.actions) : undefined;
+  const manifest = useManifest(adoption?.cid);
+
+  if (error && !proposal) {
+    const message = describeError(error);
+    return <Notice tone="bad">{message.includes("GovernorNonexistentProposal") ? "There is no proposal with this id on this governor." : message}</Notice>;
+  }
+  if (!proposal) return <p className="empty">Loading the proposal…</p>;
+
+  const description = descriptions.data?.get(String(id));
+  const title = description ? descriptionTitle(description) : adoption ? `Adopt ${manifest.data?.name ?? adoption.cid} for ${adoption.role}` : "Proposal";
+  const current = adoption ? registry.data?.find((entry) => entry.role === adoption.role) : undefined;
+
+  return (
+    <>
+      <p className="small"><Link href="/">← All proposals</Link></p>
+      <Card testId="proposal-header">
+        <div className="stack">
+          <div className="spread">
+            <h1 data-testid="proposal-title">{title}</h1>
+            <StateBadge state={proposal.state} />
+          </div>
+          <div className="row small muted">
+            <QuorumBadge proposal={proposal} />
+            <span data-testid="time-note">{timeNote(proposal, time?.timestamp)}</span>
+          </div>
+          <VotesBar proposal={proposal} />
+          <dl className="kv">
+            <dt>Proposer</dt>
+            <dd><code title={proposal.proposer}>{shortAddress(proposal.proposer)}</code></dd>
+            <dt>Voting</dt>
+            <dd>{formatTimestamp(proposal.snapshot)} → {formatTimestamp(proposal.deadline)}</dd>
+            {proposal.eta > 0n && (<><dt>Executable from</dt><dd>{formatTimestamp(proposal.eta)}</dd></>)}
+            <dt>Id</dt>
+            <dd><code data-testid="proposal-id">{String(proposal.id)}</code></dd>
+          </dl>
+          {description && (
+            <details>
+              <summary className="small">Full description</summary>
+              <pre className="mono small" style={{ whiteSpace: "pre-wrap" }}>{description}</pre>
+            </details>
+          )}
+        </div>
+      </Card>
+      <LifecyclePanel proposal={proposal} now={time?.timestamp} />
+      <VotePanel proposal={proposal} />
+      {adoption && (
+        <Card title="Proposed manifest" testId="proposed-manifest">
+          {manifest.data && <ManifestView manifest={manifest.data} />}
+          {manifest.error && <Notice tone="warn">The manifest {adoption.cid} could not be fetched through the node: {describeError(manifest.error)}</Notice>}
+          {manifest.isPending && <p className="muted">Fetching the manifest through the node…</p>}
+        </Card>
+      )}
+      {adoption && manifest.data && current && (
+        <Card title="Compared with what runs now" testId="manifest-diff">
+          <ManifestDiff proposed={manifest.data} proposedCid={adoption.cid} current={current} />
+        </Card>
+      )}
+      {adoption && !manifest.data && current?.cid === adoption.cid && (
+        <Notice tone="good" testId="registry-now">The registry holds this manifest for {current.role} now (version {String(current.version)}).</Notice>
+      )}
+      <Card title="What it does">
+        <ActionsList actions={proposal.actions} />
+      </Card>
+    </>
+  );
+}

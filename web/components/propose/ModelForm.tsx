@@ -1,0 +1,126 @@
+"use client";
+import { useEffect, useState } from "react";
+import type { Manifest } from "@/lib/manifest.ts";
+import { lines, numberField, prune } from "@/lib/manifest.ts";
+import { Button } from "../ui/Button.tsx";
+import { SelectField, TextAreaField, TextField } from "../ui/Field.tsx";
+
+type ArtifactDraft = { path: string; sha256: string; size: string; sources: string };
+
+export type ModelDraft = {
+  role: "generation" | "embedding";
+  name: string;
+  description: string;
+  format: "gguf" | "onnx";
+  contextLength: string;
+  dimensions: string;
+  license: string;
+  chatTemplate: string;
+  artifacts: ArtifactDraft[];
+};
+
+const EMPTY_ARTIFACT: ArtifactDraft = { path: "", sha256: "", size: "", sources: "" };
+
+export function modelManifest(draft: ModelDraft): Manifest {
+  const generation = draft.role === "generation";
+  return prune({
+    schema: "ns-llm.manifest/v1",
+    role: draft.role,
+    name: draft.name.trim(),
+    description: draft.description.trim(),
+    model: {
+      format: draft.format,
+      artifacts: draft.artifacts.map((a) => ({
+        path: a.path.trim(),
+        sha256: a.sha256.trim().toLowerCase(),
+        size: numberField(a.size) as number,
+        sources: lines(a.sources),
+      })),
+      contextLength: generation ? numberField(draft.contextLength) : undefined,
+      dimensions: generation ? undefined : numberField(draft.dimensions),
+      chatTemplate: generation ? draft.chatTemplate : undefined,
+      license: draft.license.trim(),
+    },
+  });
+}
+
+/** A model adoption: which files (by sha256 and size) and where to get them. */
+export function ModelForm({ onChange }: { onChange: (manifest: Manifest) => void }) {
+  const [draft, setDraft] = useState<ModelDraft>({
+    role: "generation",
+    name: "",
+    description: "",
+    format: "gguf",
+    contextLength: "2048",
+    dimensions: "384",
+    license: "",
+    chatTemplate: "",
+    artifacts: [{ ...EMPTY_ARTIFACT }],
+  });
+  useEffect(() => onChange(modelManifest(draft)), [draft, onChange]);
+
+  const set = <K extends keyof ModelDraft>(key: K, value: ModelDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
+  const setArtifact = (i: number, key: keyof ArtifactDraft, value: string) =>
+    setDraft((d) => ({ ...d, artifacts: d.artifacts.map((a, j) => (j === i ? { ...a, [key]: value } : a)) }));
+  const generation = draft.role === "generation";
+
+  return (
+    <div className="stack">
+      <div className="grid-3">
+        <SelectField
+          label="Role"
+          value={draft.role}
+          onChange={(e) => {
+            const role = e.target.value as ModelDraft["role"];
+            setDraft((d) => ({ ...d, role, format: role === "generation" ? "gguf" : "onnx" }));
+          }}
+        >
+          <option value="generation">generation (llama.cpp, GGUF)</option>
+          <option value="embedding">embedding (ONNX)</option>
+        </SelectField>
+        <SelectField label="Format" value={draft.format} onChange={(e) => set("format", e.target.value as ModelDraft["format"])}>
+          <option value="gguf">gguf</option>
+          <option value="onnx">onnx</option>
+        </SelectField>
+        {generation ? (
+          <TextField label="Context length" inputMode="numeric" value={draft.contextLength} onChange={(e) => set("contextLength", e.target.value)} />
+        ) : (
+          <TextField label="Dimensions" inputMode="numeric" value={draft.dimensions} onChange={(e) => set("dimensions", e.target.value)} />
+        )}
+      </div>
+      <div className="grid-2">
+        <TextField label="Name" placeholder="e.g. tinyllama-1.1b-chat-v1.0-q4_k_m" value={draft.name} onChange={(e) => set("name", e.target.value)} />
+        <TextField label="License" placeholder="e.g. apache-2.0" value={draft.license} onChange={(e) => set("license", e.target.value)} />
+      </div>
+      <TextAreaField label="Description" placeholder="What the model is and why the network should run it" value={draft.description} onChange={(e) => set("description", e.target.value)} />
+      {generation && (
+        <TextAreaField label="Chat template" hint="optional; the GGUF's own template is used when empty" value={draft.chatTemplate} onChange={(e) => set("chatTemplate", e.target.value)} />
+      )}
+      {draft.artifacts.map((artifact, i) => (
+        <fieldset key={i}>
+          <legend>Artifact {i + 1}</legend>
+          <div className="stack">
+            <div className="grid-3">
+              <TextField label="Path" placeholder="model.gguf" value={artifact.path} onChange={(e) => setArtifact(i, "path", e.target.value)} />
+              <TextField label="Size (bytes)" inputMode="numeric" value={artifact.size} onChange={(e) => setArtifact(i, "size", e.target.value)} />
+              <TextField label="sha256" placeholder="64 hex digits from the publisher" value={artifact.sha256} onChange={(e) => setArtifact(i, "sha256", e.target.value)} />
+            </div>
+            <TextAreaField label="Sources" hint="one per line: ipfs://<cid>, https://…" value={artifact.sources} onChange={(e) => setArtifact(i, "sources", e.target.value)} />
+            {draft.artifacts.length > 1 && (
+              <div>
+                <Button size="small" variant="danger" onClick={() => set("artifacts", draft.artifacts.filter((_, j) => j !== i))}>
+                  Remove artifact
+                </Button>
+              </div>
+            )}
+          </div>
+        </fieldset>
+      ))}
+      <div>
+        <Button size="small" onClick={() => set("artifacts", [...draft.artifacts, { ...EMPTY_ARTIFACT }])}>
+          Add artifact
+        </Button>
+      </div>
+    </div>
+  );
+}

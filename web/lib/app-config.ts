@@ -1,0 +1,23 @@
+import type { Deployment } from "@ns-llm/contracts";
+
+/**
+ * What the browser needs to know about where it runs, decided by the server at request time (the
+ * dev chain is redeployed often, so nothing here is baked in at build time).
+ */
+export type AppConfig = {
+  /** The chain the deployment lives on (or the chain the RPC answers with when there is none). */
+  chainId: number;
+  /** JSON-RPC URL the browser reads from (and, on the dev chain, drives the clock through). */
+  rpcUrl: string;
+  /** Default NS-LLM node URL; a person may change it in the settings. */
+  nodeUrl: string;
+  deployment: Deployment | null;
+  /** Why there is no usable deployment, for a person. */
+  problem: string | null;
+  /** The manifest JSON Schema (manifests/schema.json), or null when the file is missing. */
+  manifestSchema: object | null;
+};
+
+export const DEV_CHAIN_ID = 31337;
+export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
+export const DEFAULT_NODE_URL = "http://127.0.0.1:5555";

@@ -1,0 +1,92 @@
+/**
+ * Manifest v1 (SPEC.md "Manifest"): its shape, building one from the forms, checking it against
+ * manifests/schema.json in the browser, and comparing two of them.
+ */
+import type { Role } from "@ns-llm/contracts";
+
+export type ManifestArtifact = { path: string; sha256: string; size: number; sources: string[] };
+
+export type ManifestParameters = {
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  systemPrompt?: string;
+  cacheSimilarity?: number;
+  validation?: { maxToxicity?: number; minCoherence?: number; denyPatterns?: string[] };
+};
+
+export type Manifest = {
+  schema: "ns-llm.manifest/v1";
+  role: Role;
+  name: string;
+  description?: string;
+  model?: {
+    format: "gguf" | "onnx";
+    artifacts: ManifestArtifact[];
+    contextLength?: number;
+    dimensions?: number;
+    chatTemplate?: string;
+    license?: string;
+  };
+  parameters?: ManifestParameters;
+};
+
+export const MANIFEST_SCHEMA_ID = "ns-llm.manifest/v1";
+
+/** Drops keys whose value is undefined, an empty string or an empty array or object. */
+export function prune<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(prune) as T;
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) {
+      const pruned = prune(v);
+      if (pruned === undefined || pruned === "") continue;
+      if (Array.isArray(pruned) && pruned.length === 0) continue;
+      if (pruned && typeof pruned === "object" && !Array.isArray(pruned) && Object.keys(pruned).length === 0) continue;
+      out[key] = pruned;
+    }
+    return out as T;
+  }
+  return value;
+}
+
+/** One line of a difference between two manifests: a dotted path and its two values. */
+export type ManifestChange = { path: string; before: unknown; after: unknown };
+
+function flatten(value: unknown, prefix: string, out: Map<string, unknown>): void {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    for (const [key, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${key}` : key, out);
+  } else if (Array.isArray(value) && value.some((v) => v && typeof v === "object")) {
+    value.forEach((v, i) => flatten(v, `${prefix}[${i}]`, out));
+  } else {
+    out.set(prefix, value);
+  }
+}
+
+/** What changes from `before` to `after`, field by field (arrays of scalars compare whole). */
+export function diffManifests(before: unknown, after: unknown): ManifestChange[] {
+  const a = new Map<string, unknown>();
+  const b = new Map<string, unknown>();
+  flatten(before, "", a);
+  flatten(after, "", b);
+  const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
+  return paths
+    .filter((path) => JSON.stringify(a.get(path)) !== JSON.stringify(b.get(path)))
+    .map((path) => ({ path, before: a.get(path), after: b.get(path) }));
+}
+
+/**
+ * A number from a form field, undefined when the field is empty, and the text itself when it is
+ * not a number (so that the schema check names the field).
+ */
+export function numberField(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (trimmed === "") return undefined;
+  const value = Number(trimmed);
+  return (Number.isFinite(value) ? value : trimmed) as number;
+}
+
+/** Lines of a textarea, trimmed, without the empty ones. */
+export function lines(text: string): string[] {
+  return text.split("\n").map((l) => l.trim()).filter(Boolean);
+}

@@ -1,0 +1,88 @@
+"use client";
+/**
+ * The app's chain reads as react-query hooks. Every key starts with "chain", and <BlockWatcher>
+ * invalidates them all on each new block, so the page follows the chain without reloads.
+ */
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import type { Address, PublicClient } from "viem";
+import { usePublicClient } from "wagmi";
+import { useApp, useDeployment } from "./app-context.tsx";
+import { getAccountState, getDescriptions, getProposal, getProposals, getRegistry, getVoterState, type Proposal } from "./chain-reads.ts";
+import { fetchManifest } from "./node-api.ts";
+
+function useClient(): PublicClient {
+  const client = usePublicClient();
+  if (!client) throw new Error("no public client for the configured chain");
+  return client as PublicClient;
+}
+
+export function useProposals() {
+  const client = useClient();
+  const deployment = useDeployment();
+  return useQuery({ queryKey: ["chain", "proposals", deployment.contracts.NSGovernor.address], queryFn: () => getProposals(client, deployment), placeholderData: keepPreviousData });
+}
+
+export function useProposal(id: bigint) {
+  const client = useClient();
+  const deployment = useDeployment();
+  return useQuery({ queryKey: ["chain", "proposal", deployment.contracts.NSGovernor.address, String(id)], queryFn: () => getProposal(client, deployment, id), placeholderData: keepPreviousData });
+}
+
+export function useDescriptions() {
+  const client = useClient();
+  const deployment = useDeployment();
+  return useQuery({ queryKey: ["chain", "descriptions", deployment.contracts.NSGovernor.address], queryFn: () => getDescriptions(client, deployment), placeholderData: keepPreviousData });
+}
+
+export function useRegistry() {
+  const client = useClient();
+  const deployment = useDeployment();
+  return useQuery({ queryKey: ["chain", "registry", deployment.contracts.ModelRegistry.address], queryFn: () => getRegistry(client, deployment), placeholderData: keepPreviousData });
+}
+
+/** The latest block: its number and timestamp are the app's clock ("chain time"). */
+export function useChainTime() {
+  const client = useClient();
+  return useQuery({
+    queryKey: ["chain", "block"],
+    queryFn: async () => {
+      const block = await client.getBlock();
+      return { number: block.number, timestamp: block.timestamp };
+    },
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useAccountState(address: Address | undefined) {
+  const client = useClient();
+  const deployment = useDeployment();
+  return useQuery({
+    queryKey: ["chain", "account", deployment.contracts.NSToken.address, address],
+    queryFn: () => getAccountState(client, deployment, address!),
+    enabled: Boolean(address),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useVoterState(proposal: Proposal | undefined, address: Address | undefined) {
+  const client = useClient();
+  const deployment = useDeployment();
+  return useQuery({
+    queryKey: ["chain", "voter", String(proposal?.id), proposal?.state, address],
+    queryFn: () => getVoterState(client, deployment, proposal!, address!),
+    enabled: Boolean(proposal && address),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** A manifest by CID through the node; content-addressed, so it never goes stale. */
+export function useManifest(cid: string | undefined) {
+  const { nodeUrl } = useApp();
+  return useQuery({
+    queryKey: ["manifest", nodeUrl, cid],
+    queryFn: () => fetchManifest(nodeUrl, cid!),
+    enabled: Boolean(cid),
+    staleTime: Infinity,
+    retry: 1,
+  });
+}
