@@ -24,6 +24,9 @@ const schema = z.object({
   NS_LLM_API_TOKEN: optional,
   NS_LLM_CORS_ORIGINS: z.string().default("http://127.0.0.1:3000,http://localhost:3000"),
   NS_LLM_MAX_MODEL_BYTES: z.coerce.number().int().positive().default(8 * 1024 ** 3),
+  NS_LLM_AUDIT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
+  NS_LLM_AUDIT_BATCH_SECONDS: z.coerce.number().positive().default(30),
+  NS_LLM_AUDIT_RECORD_TEXT: z.enum(["0", "1", "false", "true"]).default("0"),
 });
 
 export type Config = {
@@ -39,6 +42,12 @@ export type Config = {
   corsOrigins: string[];
   /** The largest total artifact size a manifest may name. */
   maxModelBytes: number;
+  /** The audit log closes a batch every this many entries... */
+  auditBatchSize: number;
+  /** ...or this many seconds, whichever comes first. */
+  auditBatchSeconds: number;
+  /** Keep requests' raw text in the audit log, not only its sha256 (the operator's opt-in). */
+  auditRecordText: boolean;
 };
 
 /** Inference threads when none is set: every core but one, at least one (2 cores -> 1). */
@@ -66,5 +75,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiToken: e.NS_LLM_API_TOKEN,
     corsOrigins: e.NS_LLM_CORS_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean),
     maxModelBytes: e.NS_LLM_MAX_MODEL_BYTES,
+    auditBatchSize: e.NS_LLM_AUDIT_BATCH_SIZE,
+    auditBatchSeconds: e.NS_LLM_AUDIT_BATCH_SECONDS,
+    auditRecordText: e.NS_LLM_AUDIT_RECORD_TEXT === "1" || e.NS_LLM_AUDIT_RECORD_TEXT === "true",
   };
 }
