@@ -57,17 +57,16 @@ after(() => {
 
 let home: string;
 let store: ModelStore;
+const homes: string[] = [];
 beforeEach(async () => {
   routes.clear();
   requests.length = 0;
   home = await fs.mkdtemp(path.join(os.tmpdir(), "ns-llm-store-"));
+  homes.push(home);
   store = openModelStore(home);
 });
 after(async () => {
-  // temp homes: the blobs are read-only files, which rm -rf removes anyway
-  for (const dir of await fs.readdir(os.tmpdir())) {
-    if (dir.startsWith("ns-llm-store-")) await fs.rm(path.join(os.tmpdir(), dir), { recursive: true, force: true });
-  }
+  for (const dir of homes) await fs.rm(dir, { recursive: true, force: true });
 });
 
 function manifest(sources: string[], bytes: Uint8Array = BLOB, extra: object[] = []): ModelManifest {
