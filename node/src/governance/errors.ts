@@ -27,6 +27,14 @@ const PERMANENT_CODES = new Set([
   "SMOKE_TEST_FAILED",
   "INSUFFICIENT_MEMORY",
   "NO_SOURCE",
+  "NOT_IN_STORE",
+  "ARTIFACT_MISMATCH",
+  "UNSUPPORTED_SOURCE",
+  "manifest_invalid",
+  "manifest_not_json",
+  "manifest_too_large",
+  "manifest_digest_mismatch",
+  "artifacts_missing",
 ]);
 
 /** Turns any error thrown while applying into an AdoptionError, keeping its code when it has one. */

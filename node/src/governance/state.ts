@@ -3,8 +3,9 @@
  * node:sqlite (WAL, synchronous FULL) so that a restart resumes from the last applied state
  * without the network.
  */
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import type { Role } from "@ns-llm/contracts";
+import { migrate, openDatabase, type Migration } from "../db/index.ts";
 
 export type AppliedManifest = {
   role: Role;
@@ -31,25 +32,24 @@ export type Attempt = {
   time: string;
 };
 
+const MIGRATIONS: Migration[] = [
+  `CREATE TABLE applied (
+     role TEXT PRIMARY KEY, version INTEGER NOT NULL, cid TEXT NOT NULL, digest TEXT NOT NULL,
+     manifest TEXT NOT NULL, applied_at TEXT NOT NULL);
+   CREATE TABLE cursor (chain_id INTEGER NOT NULL, registry TEXT NOT NULL,
+     block INTEGER NOT NULL, PRIMARY KEY (chain_id, registry));
+   CREATE TABLE attempts (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, role TEXT NOT NULL, version INTEGER NOT NULL,
+     cid TEXT NOT NULL, status TEXT NOT NULL, code TEXT, reason TEXT, tries INTEGER NOT NULL DEFAULT 0,
+     time TEXT NOT NULL, UNIQUE (role, version, cid));`,
+];
+
 export class FollowerState {
   #db: DatabaseSync;
 
   constructor(file: string) {
-    this.#db = new DatabaseSync(file);
-    this.#db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = FULL;
-      PRAGMA busy_timeout = 5000;
-      CREATE TABLE IF NOT EXISTS applied (
-        role TEXT PRIMARY KEY, version INTEGER NOT NULL, cid TEXT NOT NULL, digest TEXT NOT NULL,
-        manifest TEXT NOT NULL, applied_at TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS cursor (chain_id INTEGER NOT NULL, registry TEXT NOT NULL,
-        block INTEGER NOT NULL, PRIMARY KEY (chain_id, registry));
-      CREATE TABLE IF NOT EXISTS attempts (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, role TEXT NOT NULL, version INTEGER NOT NULL,
-        cid TEXT NOT NULL, status TEXT NOT NULL, code TEXT, reason TEXT, tries INTEGER NOT NULL DEFAULT 0,
-        time TEXT NOT NULL, UNIQUE (role, version, cid));
-    `);
+    this.#db = openDatabase(file);
+    migrate(this.#db, MIGRATIONS);
   }
 
   applied(role: Role): AppliedManifest | undefined {
