@@ -16,4 +16,6 @@ export const COMMANDS: ReadonlyArray<Pick<Command, "name" | "usage" | "summary">
   { name: "dev pass", usage: "dev pass <proposalId>", summary: "dev chain only: vote with the dev accounts, advance time, queue, execute", load: async () => (await import("./dev-pass.ts")).default },
   { name: "gateway add", usage: "gateway add <file|folder> ...", summary: "add documents to the gateway's search collection", load: async () => (await import("./gateway-add.ts")).default },
   { name: "gateway", usage: "gateway [--port P] [--node URL ...]", summary: "run the NS Node gateway (semantic cache, hybrid search, failover)", load: async () => (await import("./gateway.ts")).default },
+  { name: "audit verify", usage: "audit verify [--seq N] [--no-chain]", summary: "check the hash chain, the Merkle batches and the anchors on chain", load: async () => (await import("./audit-verify.ts")).default },
+  { name: "audit anchor", usage: "audit anchor", summary: "close the pending audit batch and anchor it now", load: async () => (await import("./audit-anchor.ts")).default },
 ];
