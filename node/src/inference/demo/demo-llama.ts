@@ -43,9 +43,14 @@ export const zephyrChatTemplate = [
   "{% endfor %}",
 ].join("\n");
 
+export type DemoLlamaOptions = {
+  /** The chat template to embed; `null` writes a model without one. Default: the Zephyr template. */
+  chatTemplate?: string | null;
+};
+
 /** Writes the demo model to `filePath` (atomically: a reader never sees half a file). */
-export async function writeDemoLlama(filePath: string): Promise<void> {
-  const bytes = encodeDemoLlama();
+export async function writeDemoLlama(filePath: string, options: DemoLlamaOptions = {}): Promise<void> {
+  const bytes = encodeDemoLlama(options);
   await mkdir(path.dirname(filePath), { recursive: true });
   const partial = `${filePath}.partial-${process.pid}`;
   try {
@@ -58,7 +63,7 @@ export async function writeDemoLlama(filePath: string): Promise<void> {
 }
 
 /** The demo model's bytes. */
-export function encodeDemoLlama(): Uint8Array {
+export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate }: DemoLlamaOptions = {}): Uint8Array {
   const s = demoLlamaShape;
   const vocabulary = buildDemoVocabulary();
   const vocabSize = vocabulary.tokens.length;
@@ -140,8 +145,8 @@ export function encodeDemoLlama(): Uint8Array {
     ["tokenizer.ggml.unknown_token_id", gguf.u32(vocabulary.unkId)],
     ["tokenizer.ggml.add_bos_token", gguf.bool(true)],
     ["tokenizer.ggml.add_eos_token", gguf.bool(false)],
-    ["tokenizer.chat_template", gguf.str(zephyrChatTemplate)],
   ];
+  if (chatTemplate !== null) metadata.push(["tokenizer.chat_template", gguf.str(chatTemplate)]);
   return encodeGguf({ metadata, tensors });
 }
 

@@ -1,3 +1,3 @@
 /** The models the project writes itself, for tests and the offline demo. */
-export { demoLlamaName, demoLlamaShape, encodeDemoLlama, writeDemoLlama, zephyrChatTemplate } from "./demo-llama.ts";
+export { type DemoLlamaOptions, demoLlamaName, demoLlamaShape, encodeDemoLlama, writeDemoLlama, zephyrChatTemplate } from "./demo-llama.ts";
 export { encodeGguf, gguf, type EncodeGgufParameters, type GgufTensor, type GgufValue } from "./gguf-writer.ts";

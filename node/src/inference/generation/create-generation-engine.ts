@@ -155,7 +155,7 @@ class Engine implements LlamaGenerationEngine {
 
   countTokens(text: string): number {
     this.#ensureOpen();
-    return this.#model.tokenize(text, false, "trimLeadingSpace").length;
+    return this.#model.tokenize(text).length;
   }
 
   renderChat(messages: ChatMessage[]): string {
@@ -169,8 +169,9 @@ class Engine implements LlamaGenerationEngine {
       throw new GenerationRequestError("invalid_parameter", "prompt must be a non-empty string");
     }
     const model = this.#model;
-    // Tokenized as LlamaCompletion would, which then prepends BOS when the model wants one.
-    const tokens = model.tokenize(parameters.prompt, false, "trimLeadingSpace");
+    // Tokenized as llama.cpp and SentencePiece do ("the" -> "▁the"); LlamaCompletion would drop
+    // that word-start space ("t", "he"). It prepends BOS itself when the model wants one.
+    const tokens = model.tokenize(parameters.prompt);
     const bos = model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
     const input = bos === null ? tokens : [bos, ...tokens];
     if (input.length >= this.info.contextLength) {

@@ -1,0 +1,251 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { writeDemoLlama } from "../src/inference/demo/demo-llama.ts";
+import {
+  createGenerationEngine,
+  GenerationEngineDisposedError,
+  GenerationRequestError,
+  type LlamaGenerationEngine,
+} from "../src/inference/generation/index.ts";
+import type { GenerationResult } from "../src/inference/types.ts";
+
+/** Resolves after pending callbacks ran (requests took their sequences or queued). */
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("generation engine (demo llama model, 1 thread)", () => {
+  let dir: string;
+  let modelPath: string;
+  let engine: LlamaGenerationEngine;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "ns-llm-generation-"));
+    modelPath = path.join(dir, "demo-llama.gguf");
+    await writeDemoLlama(modelPath);
+    engine = await createGenerationEngine({ modelPath, name: "demo", threads: 1, sequences: 2 });
+  });
+  after(async () => {
+    await engine?.dispose({ force: true });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("reports the model and its capacity", () => {
+    assert.deepEqual(engine.info, { name: "demo", path: modelPath, contextLength: 512, hasChatTemplate: true });
+    assert.equal(engine.capacity, 2);
+    assert.equal(engine.active, 0);
+    assert.equal(engine.waiting, 0);
+    assert.equal(engine.countTokens("the house"), 2);
+  });
+
+  it("streams the text in order: the pieces given to onToken make up the text", async () => {
+    const pieces: string[] = [];
+    const result = await engine.complete({ prompt: "the old man", maxTokens: 12, temperature: 0.7, seed: 7, onToken: (p) => pieces.push(p) });
+    assert.ok(pieces.length > 1);
+    assert.equal(pieces.join(""), result.text);
+    assert.ok(result.text.length > 0);
+    assert.equal(result.promptTokens, 4, "<s> the old man");
+    assert.ok(result.firstTokenMs !== null && result.firstTokenMs <= result.ms);
+  });
+
+  it("stops at maxTokens", async () => {
+    for (const maxTokens of [1, 9]) {
+      const result = await engine.complete({ prompt: "the old man", maxTokens, temperature: 0 });
+      assert.equal(result.tokens, maxTokens);
+      assert.equal(result.finishReason, "length");
+    }
+  });
+
+  it("is reproducible: greedy always, and sampling with a seed", async () => {
+    const greedy = () => engine.complete({ prompt: "a story about the sea", maxTokens: 20, temperature: 0 });
+    assert.equal((await greedy()).text, (await greedy()).text);
+    const sampled = () => engine.complete({ prompt: "a story about the sea", maxTokens: 20, temperature: 1, topK: 0, topP: 1, seed: 42 });
+    assert.equal((await sampled()).text, (await sampled()).text);
+  });
+
+  it("stops before a stop string, which the text never contains, even across tokens", async () => {
+    const reference = await engine.complete({ prompt: "we saw the river", maxTokens: 30, temperature: 0 });
+    // A stop that spans the end of one word and the start of the next (a token boundary).
+    const space = reference.text.indexOf(" ", 20);
+    assert.ok(space > 0, `the reference has several words: ${reference.text}`);
+    const stop = reference.text.slice(space - 2, space + 3);
+    const pieces: string[] = [];
+    const result = await engine.complete({ prompt: "we saw the river", maxTokens: 30, temperature: 0, stop: ["never written 123", stop], onToken: (p) => pieces.push(p) });
+    assert.equal(result.finishReason, "stop");
+    assert.equal(result.text, reference.text.slice(0, reference.text.indexOf(stop)));
+    assert.equal(pieces.join(""), result.text);
+    assert.ok(result.tokens < 30);
+
+    // A stop that never comes: whatever was held back while it might have is given at the end.
+    const unmatched = await engine.complete({ prompt: "we saw the river", maxTokens: 30, temperature: 0, stop: [`${stop}zzz`] });
+    assert.equal(unmatched.finishReason, "length");
+    assert.equal(unmatched.text, reference.text);
+  });
+
+  it("aborts at once with the partial text, and frees the sequence for the next request", async () => {
+    const controller = new AbortController();
+    const pieces: string[] = [];
+    const result = await engine.complete({
+      prompt: "the long night",
+      maxTokens: 400,
+      temperature: 0,
+      signal: controller.signal,
+      onToken: (p) => {
+        pieces.push(p);
+        if (pieces.length === 3) controller.abort();
+      },
+    });
+    assert.equal(result.finishReason, "abort");
+    assert.equal(result.text, pieces.join(""));
+    assert.equal(pieces.length, 3);
+    assert.ok(result.tokens < 400);
+
+    const next = await engine.complete({ prompt: "the long night", maxTokens: 5, temperature: 0 });
+    assert.equal(next.finishReason, "length");
+    assert.ok(next.text.startsWith(result.text), "the same greedy text, from the start");
+    assert.equal(pieces.length, 3, "nothing reaches an aborted request's onToken afterwards");
+    assert.equal(engine.active, 0);
+  });
+
+  it("returns an already aborted request without running it", async () => {
+    const result = await engine.complete({ prompt: "the sea", signal: AbortSignal.abort() });
+    assert.equal(result.finishReason, "abort");
+    assert.equal(result.text, "");
+    assert.equal(result.tokens, 0);
+    assert.equal(result.firstTokenMs, null);
+  });
+
+  it("runs requests up to its capacity together; the next ones wait, first come first served", async () => {
+    const events: string[] = [];
+    const run = (name: string, maxTokens: number, signal?: AbortSignal) =>
+      engine
+        .complete({ prompt: `the ${name}`, maxTokens, temperature: 0, signal, onToken: () => events.push(`${name} token`) })
+        .then((result) => {
+          events.push(`${name} done`);
+          return result;
+        });
+    const waitingOne = new AbortController();
+    // a ends well before b, so c (first in the queue) takes a's sequence while b still runs.
+    const a = run("a", 20);
+    const b = run("b", 60);
+    const c = run("c", 10);
+    const d = run("d", 10, waitingOne.signal);
+    const e = run("e", 10);
+    await tick();
+    assert.equal(engine.active, 2);
+    assert.equal(engine.waiting, 3);
+    waitingOne.abort(); // a waiting request can leave the queue
+    assert.equal((await d).finishReason, "abort");
+    assert.equal(engine.waiting, 2);
+
+    const results: GenerationResult[] = await Promise.all([a, b, c, e]);
+    assert.deepEqual(results.map((r) => r.finishReason), ["length", "length", "length", "length"]);
+    const first = (name: string) => events.indexOf(`${name} token`);
+    const done = (name: string) => events.indexOf(`${name} done`);
+    assert.ok(first("b") < done("a") && first("a") < done("b"), "a and b ran together");
+    assert.ok(first("c") > done("a"), "c waited for a free sequence");
+    assert.ok(first("e") > first("c"), "c, queued before e, started before e");
+    assert.equal(engine.active, 0);
+    assert.equal(engine.waiting, 0);
+  });
+
+  it("chats through the model's own template", async () => {
+    const messages = [
+      { role: "system" as const, content: "You are kind." },
+      { role: "user" as const, content: "Tell me about the sea." },
+    ];
+    const prompt = engine.renderChat(messages);
+    assert.match(prompt, /^<\|system\|>\nYou are kind\.<\/s> ?\n<\|user\|>\nTell me about the sea\.<\/s> ?\n<\|assistant\|>\n$/);
+    const pieces: string[] = [];
+    const result = await engine.chat({ messages, maxTokens: 10, temperature: 0, onToken: (p) => pieces.push(p) });
+    assert.equal(result.finishReason, "length");
+    assert.equal(result.tokens, 10);
+    assert.equal(pieces.join(""), result.text);
+    assert.ok(result.text.length > 0 && result.text === result.text.trimStart());
+    assert.ok(result.promptTokens > engine.countTokens("You are kind. Tell me about the sea."));
+  });
+
+  it("refuses bad requests with a GenerationRequestError", async () => {
+    const refused = (promise: Promise<unknown>, code: string) =>
+      assert.rejects(promise, (error) => error instanceof GenerationRequestError && error.code === code);
+    await refused(engine.complete({ prompt: "x", maxTokens: 0 }), "invalid_parameter");
+    await refused(engine.complete({ prompt: "x", topP: 2 }), "invalid_parameter");
+    await refused(engine.complete({ prompt: "" }), "invalid_parameter");
+    await refused(engine.complete({ prompt: "the sea ".repeat(600) }), "prompt_too_long");
+    await refused(engine.chat({ messages: [] }), "invalid_parameter");
+    assert.equal(engine.active, 0);
+  });
+});
+
+describe("generation engine lifecycle and fallbacks", () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "ns-llm-generation-life-"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("dispose waits for generations in flight, and refuses new ones", async () => {
+    const modelPath = path.join(dir, "demo.gguf");
+    await writeDemoLlama(modelPath);
+    const engine = await createGenerationEngine({ modelPath, threads: 1, sequences: 1 });
+    const running = engine.complete({ prompt: "the sea", maxTokens: 30, temperature: 0 });
+    const queued = engine.complete({ prompt: "the land", maxTokens: 5, temperature: 0 });
+    await tick();
+    const disposed = engine.dispose();
+    await assert.rejects(engine.complete({ prompt: "late" }), GenerationEngineDisposedError);
+    assert.equal((await running).finishReason, "length");
+    assert.equal((await queued).finishReason, "length");
+    await disposed;
+  });
+
+  it("dispose({ force }) aborts what runs and what waits", async () => {
+    const modelPath = path.join(dir, "demo.gguf");
+    const engine = await createGenerationEngine({ modelPath, threads: 1, sequences: 1 });
+    let started!: () => void;
+    const firstToken = new Promise<void>((resolve) => (started = resolve));
+    const running = engine.complete({ prompt: "the sea", maxTokens: 400, temperature: 0, onToken: () => started() });
+    const queued = engine.complete({ prompt: "the land", maxTokens: 5 });
+    await firstToken;
+    await engine.dispose({ force: true });
+    assert.equal((await running).finishReason, "abort");
+    assert.equal((await queued).finishReason, "abort");
+  });
+
+  it("chats in a plain User:/Assistant: format when the model has no template", async () => {
+    const modelPath = path.join(dir, "demo-no-template.gguf");
+    await writeDemoLlama(modelPath, { chatTemplate: null });
+    const engine = await createGenerationEngine({ modelPath, threads: 1, sequences: 1 });
+    try {
+      assert.equal(engine.info.hasChatTemplate, false);
+      const messages = [
+        { role: "system" as const, content: "Be brief." },
+        { role: "user" as const, content: "Hi" },
+        { role: "assistant" as const, content: "Hello." },
+        { role: "user" as const, content: "Tell me more" },
+      ];
+      assert.equal(engine.renderChat(messages), "<s>Be brief.\n\nUser: Hi\nAssistant: Hello.\nUser: Tell me more\nAssistant:");
+      const result = await engine.chat({ messages, maxTokens: 6, temperature: 0 });
+      assert.equal(result.tokens, 6);
+      assert.ok(result.text.length > 0);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  const stories = "/work/shared/models/stories260K.gguf";
+  it("continues a story with real words (real stories260K model, when present)", { skip: !existsSync(stories) && "no shared stories260K.gguf" }, async () => {
+    const engine = await createGenerationEngine({ modelPath: stories, threads: 1, sequences: 1 });
+    try {
+      assert.equal(engine.info.hasChatTemplate, false);
+      const result = await engine.complete({ prompt: "Once upon a time", maxTokens: 40, temperature: 0, stop: ["little girl"] });
+      assert.match(result.text, /\bthere was\b/);
+      assert.equal(result.finishReason, "stop", "node-llama-cpp's own stop triggers miss this one");
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
