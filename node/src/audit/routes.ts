@@ -69,7 +69,7 @@ export function auditRoutes(log: AuditLog, options: AuditRoutesOptions = {}): Fa
 
     app.get("/api/audit/:seq/proof", async (request, reply) => {
       const params = proofParams.safeParse(request.params);
-      if (!params.success) return invalid(reply, params.error, "seq");
+      if (!params.success) return invalid(reply, params.error);
       try {
         return log.proof(params.data.seq);
       } catch (error) {
