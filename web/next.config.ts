@@ -2,6 +2,8 @@ import path from "node:path";
 import type { NextConfig } from "next";
 
 const config: NextConfig = {
+  // The browser tests build into their own folder (test/harness/app.ts), apart from `next dev`.
+  distDir: process.env.NS_LLM_WEB_DIST_DIR || ".next",
   // The ABIs come from the workspace package as TypeScript source.
   transpilePackages: ["@ns-llm/contracts"],
   // The repository root holds the lockfile and the hoisted node_modules.

@@ -13,6 +13,8 @@ export type ManifestParameters = {
   systemPrompt?: string;
   cacheSimilarity?: number;
   validation?: { maxToxicity?: number; minCoherence?: number; denyPatterns?: string[] };
+  /** More settings the schema allows (topK, repeatPenalty, limits, audit): shown and kept as they are. */
+  [key: string]: unknown;
 };
 
 export type Manifest = {

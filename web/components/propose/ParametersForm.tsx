@@ -1,6 +1,6 @@
 "use client";
 import { useEffect, useState } from "react";
-import type { Manifest } from "@/lib/manifest.ts";
+import type { Manifest, ManifestParameters } from "@/lib/manifest.ts";
 import { lines, numberField, prune } from "@/lib/manifest.ts";
 import { useManifest, useRegistry } from "@/lib/queries.ts";
 import { TextAreaField, TextField } from "../ui/Field.tsx";
@@ -31,13 +31,18 @@ const EMPTY: ParametersDraft = {
   denyPatterns: "",
 };
 
-export function parametersManifest(draft: ParametersDraft): Manifest {
+/** Keys this form edits; every other key of the current parameters (limits, audit, topK…) is kept. */
+const FORM_KEYS = ["temperature", "topP", "maxTokens", "systemPrompt", "cacheSimilarity", "validation"] as const;
+
+export function parametersManifest(draft: ParametersDraft, base: ManifestParameters = {}): Manifest {
+  const kept = Object.fromEntries(Object.entries(base).filter(([key]) => !(FORM_KEYS as readonly string[]).includes(key)));
   return prune({
     schema: "ns-llm.manifest/v1",
     role: "parameters",
     name: draft.name.trim(),
     description: draft.description.trim(),
     parameters: {
+      ...kept,
       temperature: numberField(draft.temperature),
       topP: numberField(draft.topP),
       maxTokens: numberField(draft.maxTokens),
@@ -78,7 +83,8 @@ export function ParametersForm({ onChange }: { onChange: (manifest: Manifest) =>
     }));
   }, [currentManifest.data, touched]);
 
-  useEffect(() => onChange(parametersManifest(draft)), [draft, onChange]);
+  const base = currentManifest.data?.parameters;
+  useEffect(() => onChange(parametersManifest(draft, base)), [draft, base, onChange]);
 
   const bind = (key: keyof ParametersDraft) => ({
     value: draft[key],
@@ -91,9 +97,13 @@ export function ParametersForm({ onChange }: { onChange: (manifest: Manifest) =>
 
   return (
     <div className="stack">
-      {currentManifest.data && <p className="small muted">Starting from the parameters the network runs now ({currentManifest.data.name}).</p>}
+      {currentManifest.data && (
+        <p className="small muted">
+          Starting from the parameters the network runs now ({currentManifest.data.name}); settings this form does not show are kept as they are.
+        </p>
+      )}
       <div className="grid-2">
-        <TextField label="Name" placeholder="e.g. parameters-cooler-2026-06" required {...bind("name")} />
+        <TextField label="Name" hint="lower-case letters, digits, . _ -" placeholder="e.g. parameters-focused-answers" required {...bind("name")} />
         <TextField label="Description" placeholder="Why this change" {...bind("description")} />
       </div>
       <fieldset>
