@@ -1,0 +1,131 @@
+/**
+ * The embedded IPFS node: Helia on a filesystem blockstore and datastore under the repo folder
+ * (`<NS_LLM_HOME>/ipfs/`), created with `createHeliaLight`, i.e. with no libp2p, no routers and no
+ * block brokers. Starting it opens two folders and touches no network; every read is `offline`,
+ * so a CID it does not hold fails at once with "not found locally" instead of a network search.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import { unixfs } from "@helia/unixfs";
+import { FsBlockstore } from "blockstore-fs";
+import { FsDatastore } from "datastore-fs";
+import { createHeliaLight } from "helia";
+import { parseCid } from "./cid.ts";
+import { IpfsError } from "./errors.ts";
+import { collect, guardedRead } from "./guarded-read.ts";
+import { kuboCompatibleImporterOptions } from "./import-options.ts";
+import { acquireRepoLock } from "./repo-lock.ts";
+import { DEFAULT_STALL_TIMEOUT_MS, type IpfsCatOptions, type IpfsClient } from "./types.ts";
+
+export type OpenEmbeddedIpfsParameters = {
+  /** The repo folder, created when missing: `blocks/` (Kubo's flatfs layout) and `datastore/`. */
+  repo: string;
+};
+
+/** Opens (creating if needed) and starts the embedded node; throws IpfsError "repo_locked" when another process has it. */
+export async function openEmbeddedIpfs({ repo }: OpenEmbeddedIpfsParameters): Promise<IpfsClient> {
+  const location = path.resolve(repo);
+  await fs.mkdir(location, { recursive: true });
+  const lock = await acquireRepoLock(location);
+  const blockstore = new FsBlockstore(path.join(location, "blocks"));
+  const datastore = new FsDatastore(path.join(location, "datastore"));
+  let helia;
+  try {
+    await blockstore.open();
+    await datastore.open();
+    helia = createHeliaLight({ blockstore, datastore });
+    await helia.start();
+  } catch (error) {
+    await blockstore.close().catch(() => {});
+    await datastore.close().catch(() => {});
+    await lock.release();
+    throw error;
+  }
+  const files = unixfs(helia);
+  let stopped: Promise<void> | undefined;
+
+  const read = (cid: string, options: IpfsCatOptions & { deadlineMs?: number }) => {
+    const what = options.path ? `${cid}/${options.path}` : cid;
+    return guardedRead({
+      what,
+      signal: options.signal,
+      maxBytes: options.maxBytes,
+      stallTimeoutMs: options.timeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+      deadlineMs: options.deadlineMs,
+      mapError: (error) => mapHeliaError(error, what),
+      open: (signal) =>
+        files.cat(parseCid(cid), {
+          signal,
+          offline: true,
+          ...(options.path ? { path: options.path } : {}),
+          ...(options.offset ? { offset: options.offset } : {}),
+          // Read one byte past the cap to tell "exactly maxBytes" from "more".
+          ...(options.maxBytes !== undefined ? { length: options.maxBytes + 1 } : {}),
+        }),
+    });
+  };
+
+  return {
+    mode: "embedded",
+    location,
+    async addBytes(bytes, options = {}) {
+      const cid = await files.addBytes(bytes, { ...kuboCompatibleImporterOptions(), signal: options.signal });
+      return cid.toString();
+    },
+    async addByteStream(source, options = {}) {
+      const cid = await files.addByteStream(toAsync(source), { ...kuboCompatibleImporterOptions(), signal: options.signal });
+      return cid.toString();
+    },
+    cat: (cid, options = {}) => read(cid, options),
+    catBytes: (cid, options) => collect(read(cid, { ...options, deadlineMs: options.timeoutMs })),
+    async has(cid, options = {}) {
+      return helia.blockstore.has(parseCid(cid), { signal: options.signal });
+    },
+    stop() {
+      stopped ??= (async () => {
+        try {
+          await helia.stop();
+          await blockstore.close();
+          await datastore.close();
+        } finally {
+          await lock.release();
+        }
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** Helia's and the exporter's errors in the module's vocabulary. */
+function mapHeliaError(error: unknown, what: string): unknown {
+  const name = (error as Error | undefined)?.name;
+  switch (name) {
+    case "BlockNotFoundWhileOfflineError":
+    case "NotFoundError":
+    case "LoadBlockFailedError":
+      return new IpfsError(
+        "not_found",
+        `${what} not found locally (the embedded IPFS node is offline and does not have it)`,
+        "add it on this node (ns-llm ipfs add / manifest publish), or set NS_LLM_IPFS_API to a Kubo daemon that can fetch it",
+        { cause: error },
+      );
+    case "InvalidConfigurationError":
+      // "No block brokers configured": Helia would have to fetch a block, and cannot.
+      return new IpfsError("not_found", `${what} not found locally (the embedded IPFS node has no network)`, undefined, { cause: error });
+    case "NotAFileError":
+    case "NoContentError":
+      return new IpfsError("not_a_file", `${what} is not a file (a directory?)`, "name a file inside it: ipfs://<cid>/<path>", { cause: error });
+    case "NotUnixFSError":
+    case "UnknownCodecError":
+    case "NoResolverError":
+      return new IpfsError("not_a_file", `${what} is not a UnixFS file`, undefined, { cause: error });
+    case "BadPathError":
+      return new IpfsError("not_found", `${what}: no such path inside the CID`, undefined, { cause: error });
+    default:
+      return error;
+  }
+}
+
+async function* toAsync(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* source;
+}
