@@ -11,10 +11,38 @@ import {
   GenerationRequestError,
   type LlamaGenerationEngine,
 } from "../src/inference/generation/index.ts";
+import { StopFilter } from "../src/inference/generation/stop-filter.ts";
 import type { GenerationResult } from "../src/inference/types.ts";
 
 /** Resolves after pending callbacks ran (requests took their sequences or queued). */
 const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("stop filter", () => {
+  const run = (stops: string[], chunks: string[]) => {
+    const filter = new StopFilter(stops);
+    const shown: string[] = [];
+    for (const chunk of chunks) {
+      const { text, stopped } = filter.push(chunk);
+      shown.push(text);
+      if (stopped) return { shown, stopped };
+    }
+    shown.push(filter.flush());
+    return { shown, stopped: false };
+  };
+
+  it("finds a stop across chunks and shows nothing of it", () => {
+    assert.deepEqual(run(["little girl"], ["there was a", " litt", "le g", "irl named"]), { shown: ["there was a", " ", "", ""], stopped: true });
+  });
+  it("holds back only what could still become a stop, and gives it back when it does not", () => {
+    assert.deepEqual(run(["\nUser:"], ["Hi.\n", "Us", "ually", " yes"]), { shown: ["Hi.", "", "\nUsually", " yes", ""], stopped: false });
+  });
+  it("stops at the earliest of several stops, also inside one chunk", () => {
+    assert.deepEqual(run(["cd", "b"], ["abcd"]), { shown: ["a"], stopped: true });
+  });
+  it("passes everything through without stops", () => {
+    assert.deepEqual(run([], ["a", "b"]), { shown: ["a", "b", ""], stopped: false });
+  });
+});
 
 describe("generation engine (demo llama model, 1 thread)", () => {
   let dir: string;
@@ -236,7 +264,14 @@ describe("generation engine lifecycle and fallbacks", () => {
     }
   });
 
-  const stories = "/work/shared/models/stories260K.gguf";
+  it("says which file it could not load", async () => {
+    await assert.rejects(
+      createGenerationEngine({ modelPath: path.join(dir, "missing.gguf"), threads: 1 }),
+      /cannot load the generation model .*missing\.gguf/,
+    );
+  });
+
+  const stories = path.resolve(import.meta.dirname, "../../../shared/models/stories260K.gguf");
   it("continues a story with real words (real stories260K model, when present)", { skip: !existsSync(stories) && "no shared stories260K.gguf" }, async () => {
     const engine = await createGenerationEngine({ modelPath: stories, threads: 1, sequences: 1 });
     try {

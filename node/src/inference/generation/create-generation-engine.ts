@@ -6,7 +6,17 @@
  * chunk), after which its sequence serves the next request.
  */
 import path from "node:path";
-import { LlamaChat, LlamaCompletion, resolveChatWrapper, type ChatHistoryItem, type ChatWrapper, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import {
+  LlamaChat,
+  LlamaCompletion,
+  resolveChatWrapper,
+  type ChatHistoryItem,
+  type ChatWrapper,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaModel,
+  type Token,
+} from "node-llama-cpp";
 import { defaultThreads } from "../../config.ts";
 import type {
   ChatMessage,
@@ -348,13 +358,14 @@ function samplingOptions(sampling: ResolvedSampling) {
 }
 
 /**
- * Evaluates the prompt (all but its last token, which the generator evaluates itself) in chunks,
- * checking the signal between them; what the sequence already holds of it is reused.
+ * Evaluates the prompt in chunks, checking the signal between them, and leaves its last chunk
+ * (at most PREFILL_CHUNK tokens and the last token) to the generator, so that a short prompt is
+ * one batch as without this. What the sequence already holds of the prompt is reused.
  */
 async function prefill(sequence: LlamaContextSequence, tokens: Token[] | undefined, signal: AbortSignal): Promise<void> {
-  if (tokens === undefined || tokens.length === 0) return;
+  if (tokens === undefined || tokens.length <= PREFILL_CHUNK) return;
   await sequence.adaptStateToTokens(tokens, false);
-  while (!signal.aborted && sequence.nextTokenIndex < tokens.length) {
+  while (!signal.aborted && tokens.length - sequence.nextTokenIndex > PREFILL_CHUNK) {
     const from = sequence.nextTokenIndex;
     await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(from, from + PREFILL_CHUNK));
     if (sequence.nextTokenIndex <= from) return; // the context shifted: let the generator handle it
