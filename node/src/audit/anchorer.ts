@@ -1,7 +1,9 @@
 /**
  * Closes the audit log's entries into batches (every `batchSize` entries or `batchIntervalMs`) and
  * anchors each batch's root in AuditAnchor with the operator's key, in order, off the append path:
- * appends never wait for the chain. A failed anchoring is retried with exponential backoff; the
+ * appends never wait for the chain. While an anchoring is in flight (or waits for its retry),
+ * closing waits too, so a busy log makes fewer, larger batches: the gas per entry falls as the load
+ * rises. A failed anchoring is retried with exponential backoff; the
  * chain itself says where to resume (`nextSeq(node)`), so a crash between sending and recording, a
  * second process or a restarted dev chain are all handled the same way.
  *
@@ -154,7 +156,17 @@ export class AuditAnchorer {
     return { closed, anchored };
   }
 
+  /**
+   * True while an anchoring is in flight or waits to be retried. Closing is then put off: what
+   * arrives meanwhile goes into one batch closed afterwards, so a slow or unreachable chain gets
+   * fewer, larger batches (one transaction each) instead of a backlog of small ones.
+   */
+  #busy(): boolean {
+    return this.#connect !== undefined && (this.#running || this.#retryTimer !== undefined);
+  }
+
   #onAppend(size: number): void {
+    if (this.#busy()) return;
     const last = this.#log.lastBatch();
     if (size - (last ? last.toSeq + 1 : 0) >= this.#batchSize) {
       this.#closeFull();
@@ -163,6 +175,7 @@ export class AuditAnchorer {
   }
 
   #onTimer(): void {
+    if (this.#busy()) return;
     try {
       while (this.#log.closeBatch({ maxSize: this.#maxBatchSize, requireNonAnchor: true }));
     } catch (error) {
@@ -172,16 +185,19 @@ export class AuditAnchorer {
     if (this.#log.status().pendingBatches > 0) this.#kick();
   }
 
-  /** Closes batches while at least `batchSize` entries wait. */
-  #closeFull(): void {
+  /** Closes batches (of up to maxBatchSize) while at least `batchSize` entries wait; true if any closed. */
+  #closeFull(): boolean {
+    let closed = false;
     try {
       for (;;) {
         const last = this.#log.lastBatch();
-        if (this.#log.size - (last ? last.toSeq + 1 : 0) < this.#batchSize) return;
-        if (!this.#log.closeBatch({ maxSize: this.#maxBatchSize })) return;
+        if (this.#log.size - (last ? last.toSeq + 1 : 0) < this.#batchSize) return closed;
+        if (!this.#log.closeBatch({ maxSize: this.#maxBatchSize })) return closed;
+        closed = true;
       }
     } catch (error) {
       this.#fail(error);
+      return closed;
     }
   }
 
@@ -190,13 +206,18 @@ export class AuditAnchorer {
     if (!this.#connect || this.#running || this.#retryTimer || this.#stopped) return;
     this.#running = true;
     void this.#exclusive(() => this.#anchorAll())
-      .then(() => {
-        this.#streak = 0;
-      })
-      .catch((error) => this.#fail(error))
-      .finally(() => {
-        this.#running = false;
-      });
+      .then(
+        () => {
+          this.#streak = 0;
+          this.#running = false;
+          // What waited during the anchoring: close it now and anchor it next.
+          if (this.#unsubscribe && this.#closeFull()) this.#kick();
+        },
+        (error) => {
+          this.#running = false;
+          this.#fail(error);
+        },
+      );
   }
 
   #fail(error: unknown): void {
