@@ -9,6 +9,9 @@ import { WalletButton } from "./WalletButton.tsx";
 const LINKS = [
   { href: "/", label: "Proposals" },
   { href: "/propose", label: "Propose" },
+  { href: "/node", label: "Node" },
+  { href: "/chat", label: "Chat" },
+  { href: "/audit", label: "Audit" },
 ];
 
 export function Header() {

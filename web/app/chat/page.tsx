@@ -1,0 +1,9 @@
+import type { Metadata } from "next";
+import { ChatPage } from "@/components/chat/ChatPage.tsx";
+import "../part2.css";
+
+export const metadata: Metadata = { title: "Chat · NS-LLM" };
+
+export default function Chat() {
+  return <ChatPage />;
+}

@@ -1,0 +1,82 @@
+"use client";
+import type { UseQueryResult } from "@tanstack/react-query";
+import type { NodeHealth } from "@/lib/node-http.ts";
+import { governanceOff, operatorFromHealth } from "@/lib/node-http.ts";
+import { useApp } from "@/lib/app-context.tsx";
+import { Badge } from "../ui/Badge.tsx";
+import { Card } from "../ui/Card.tsx";
+import { Hex } from "../ui/Hex.tsx";
+import { NodeProblem } from "./NodeProblem.tsx";
+
+/** GET /health for a person: ok or degraded and why, then each part of the node. */
+export function HealthCard({ health }: { health: UseQueryResult<NodeHealth> }) {
+  const { nodeUrl } = useApp();
+  const h = health.data;
+  const operator = operatorFromHealth(h);
+  return (
+    <Card
+      title="Node health"
+      actions={h && <Badge tone={h.status === "ok" ? "good" : "warn"} testId="health-status">{h.status}</Badge>}
+      testId="node-health"
+    >
+      <NodeProblem query={health} />
+      {health.isPending && !health.failureReason && <p className="empty">Asking {nodeUrl}/health…</p>}
+      {h && (
+        <div className="stack">
+          {h.reasons && h.reasons.length > 0 && (
+            <ul className="reasons" data-testid="health-reasons">
+              {h.reasons.map((r) => <li key={r}>{r}</li>)}
+            </ul>
+          )}
+          <dl className="kv">
+            <dt>Node</dt>
+            <dd><code>{nodeUrl}</code></dd>
+            <dt>Generation</dt>
+            <dd data-testid="health-generation">
+              {h.generation.ready ? <Badge tone="good">ready</Badge> : <Badge tone="bad">not loaded</Badge>} {h.generation.model ?? "—"}
+              {h.generation.manifest && <> · <Hex value={h.generation.manifest} /></>}
+              {h.generation.error && <div className="small muted">{h.generation.error}</div>}
+            </dd>
+            <dt>Embedding</dt>
+            <dd data-testid="health-embedding">
+              {h.embedding.ready ? <Badge tone="good">ready</Badge> : <Badge tone="bad">not loaded</Badge>} {h.embedding.model ?? "—"}
+              {h.embedding.manifest && <> · <Hex value={h.embedding.manifest} /></>}
+              {h.embedding.error && <div className="small muted">{h.embedding.error}</div>}
+            </dd>
+            {h.scheduler && (
+              <>
+                <dt>Scheduler</dt>
+                <dd>{h.scheduler.active} running of {h.scheduler.limit}, {h.scheduler.queued} waiting (queue holds {h.scheduler.maxQueue})</dd>
+              </>
+            )}
+            <dt>Governance</dt>
+            <dd>
+              {governanceOff(h.governance) ? (
+                <span className="muted">{h.governance.reason}</span>
+              ) : (
+                <>
+                  chain {h.governance.chainId ?? "?"}, synced to block {h.governance.syncedBlock ?? "—"}, {h.governance.lag ?? "?"} blocks behind
+                </>
+              )}
+            </dd>
+            <dt>IPFS</dt>
+            <dd>{h.ipfs?.mode ?? "—"}</dd>
+            <dt>Audit log</dt>
+            <dd data-testid="health-audit">
+              {!h.audit || h.audit.enabled === false ? (
+                <span className="muted">disabled</span>
+              ) : (
+                <>
+                  {h.audit.entries ?? 0} entries, anchored through {h.audit.anchoredThrough ?? "—"}
+                  {h.audit.anchoring && <>, anchoring {h.audit.anchoring}{h.audit.disabledReason ? ` (${h.audit.disabledReason})` : ""}</>}
+                  {operator && <div className="small">operator <Hex value={operator} /></div>}
+                  {h.audit.lastError && <div className="small muted">last error: {h.audit.lastError}</div>}
+                </>
+              )}
+            </dd>
+          </dl>
+        </div>
+      )}
+    </Card>
+  );
+}

@@ -1,0 +1,64 @@
+"use client";
+/**
+ * The node's status as react-query hooks, polled. Every key starts with "node" and the node URL,
+ * so changing the URL in the settings starts afresh. An unreachable node (or a 5xx) is retried
+ * without end, with exponential backoff; the pages show `failureReason` meanwhile (see
+ * <NodeProblem>), and the last good data stays on screen.
+ */
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useRef } from "react";
+import { useApp } from "./app-context.tsx";
+import { getGovernance, getHealth, getMetricsText, NodeRequestError } from "./node-http.ts";
+import { metricsPoint, type MetricsPoint } from "./node-metrics.ts";
+import { parsePrometheusText, type Scrape } from "./prometheus.ts";
+
+/** 1 s, 2 s, 4 s ... at most 15 s between attempts. */
+export function retryDelay(attempt: number): number {
+  return Math.min(1000 * 2 ** attempt, 15_000);
+}
+
+/** Retry while the node may come back (no answer, or a server error); a 4xx will not change. */
+export function shouldRetry(failureCount: number, error: Error): boolean {
+  if (error instanceof NodeRequestError && (error.kind === "unreachable" || (error.status ?? 0) >= 500)) return true;
+  return failureCount < 1;
+}
+
+export const nodeQueryDefaults = { retry: shouldRetry, retryDelay, placeholderData: keepPreviousData, refetchOnWindowFocus: true } as const;
+
+export function useNodeHealth(refetchInterval = 3000) {
+  const { nodeUrl } = useApp();
+  return useQuery({ queryKey: ["node", nodeUrl, "health"], queryFn: () => getHealth(nodeUrl), refetchInterval, ...nodeQueryDefaults });
+}
+
+export function useNodeGovernance(refetchInterval = 5000) {
+  const { nodeUrl } = useApp();
+  return useQuery({ queryKey: ["node", nodeUrl, "governance"], queryFn: () => getGovernance(nodeUrl), refetchInterval, ...nodeQueryDefaults });
+}
+
+export type MetricsSeries = { points: MetricsPoint[]; last: Scrape | undefined };
+
+/**
+ * Scrapes /metrics every `intervalMs` and keeps the points of the last `windowMs`. The series lives
+ * in a ref, per node URL, so it survives re-renders and starts again for another node.
+ */
+export function useMetricsSeries(intervalMs = 3000, windowMs = 5 * 60_000) {
+  const { nodeUrl } = useApp();
+  const series = useRef<{ nodeUrl: string; points: MetricsPoint[]; last: Scrape | undefined }>({ nodeUrl, points: [], last: undefined });
+  return useQuery({
+    queryKey: ["node", nodeUrl, "metrics"],
+    queryFn: async (): Promise<MetricsSeries> => {
+      const text = await getMetricsText(nodeUrl);
+      const scrape = parsePrometheusText(text);
+      if (series.current.nodeUrl !== nodeUrl) series.current = { nodeUrl, points: [], last: undefined };
+      const s = series.current;
+      // A gap longer than a few intervals (the node was down) is not one interval: start the rates afresh.
+      const before = s.last && scrape.time - s.last.time < intervalMs * 4 ? s.last : undefined;
+      s.points = [...s.points, metricsPoint(scrape, before)].filter((p) => p.time >= scrape.time - windowMs);
+      s.last = scrape;
+      return { points: s.points, last: scrape };
+    },
+    refetchInterval: intervalMs,
+    refetchIntervalInBackground: false,
+    ...nodeQueryDefaults,
+  });
+}
