@@ -46,8 +46,9 @@ const command: Command = {
         const where = result.chainChecked
           ? `anchors read from chain ${target!.chainId} (AuditAnchor ${target!.address}) for node ${result.node ?? "(none recorded)"}`
           : "chain not checked";
-        console.log(`audit log ${file}: ${result.entries} entries, ${result.batches} batches, ${result.unbatched} not batched yet; ${where}`);
-        if (result.ok) console.log("ok: every entry, batch root and anchor checks out");
+        const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+        console.log(`audit log ${file}: ${count(result.entries, "entry", "entries")}, ${count(result.batches, "batch", "batches")}, ${result.unbatched} not batched yet; ${where}`);
+        if (result.ok) console.log(result.chainChecked ? "ok: every entry, batch root and anchor checks out" : "ok: every entry and batch root checks out (anchors not checked)");
         else {
           console.log(`${result.problems.length} problem${result.problems.length === 1 ? "" : "s"}:`);
           for (const p of result.problems) console.log(`  ${p.message}`);
