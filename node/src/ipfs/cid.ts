@@ -13,7 +13,7 @@ export function parseCid(text: string): CID {
     return CID.parse(trimmed);
   } catch (error) {
     const shown = trimmed.length > 80 ? `${trimmed.slice(0, 80)}…` : trimmed;
-    throw new IpfsError("invalid_cid", `"${shown}" is not a CID`, "a CID looks like bafkrei… or bafybei… (CIDv1) or Qm… (CIDv0)", { cause: error });
+    throw new IpfsError("invalid_cid", `"${shown}" is not a CID`, "CIDv1 look like bafkrei… or bafybei…, CIDv0 like Qm…", { cause: error });
   }
 }
 

@@ -106,7 +106,7 @@ function mapHeliaError(error: unknown, what: string): unknown {
       return new IpfsError(
         "not_found",
         `${what} not found locally (the embedded IPFS node is offline and does not have it)`,
-        "add it on this node (ns-llm ipfs add / manifest publish), or set NS_LLM_IPFS_API to a Kubo daemon that can fetch it",
+        "add it on this node with `ns-llm ipfs add` or `ns-llm manifest publish`, or set NS_LLM_IPFS_API to a Kubo daemon that can fetch it",
         { cause: error },
       );
     case "InvalidConfigurationError":
