@@ -34,6 +34,9 @@ import {
 export type GenerationModelSpec = { modelPath: string; name?: string; manifest?: Partial<LoadedManifest> };
 export type EmbeddingModelSpec = { model: string; tokenizer?: string; name?: string; manifest?: Partial<LoadedManifest> };
 
+/** `smokeTest` runs on the new engine before it replaces the current one; a failure disposes it. */
+export type LoadOptions<E> = { smokeTest?: (engine: E) => Promise<void> };
+
 export type StartNodeOptions = {
   /** Serve the generated demo models (written into `<home>/demo` on first use). */
   demo?: boolean;
@@ -73,8 +76,8 @@ export type NodeHandle = {
   search: SearchIndex;
   metrics: NodeMetrics;
   /** Loads a model (after the memory check) and swaps it in; running requests finish on the old one. */
-  loadGeneration(spec: GenerationModelSpec): Promise<void>;
-  loadEmbedding(spec: EmbeddingModelSpec): Promise<void>;
+  loadGeneration(spec: GenerationModelSpec, options?: LoadOptions<GenerationEngine>): Promise<void>;
+  loadEmbedding(spec: EmbeddingModelSpec, options?: LoadOptions<EmbeddingEngine>): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -96,7 +99,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     onBatch: (n) => metrics.embeddingBatchSize.observe(n),
   });
 
-  async function loadGeneration(spec: GenerationModelSpec): Promise<void> {
+  async function loadGeneration(spec: GenerationModelSpec, load: LoadOptions<GenerationEngine> = {}): Promise<void> {
     const name = spec.name ?? spec.manifest?.name ?? path.basename(spec.modelPath).replace(/\.gguf$/i, "");
     try {
       await assertMemoryFor({ files: [spec.modelPath], factor: options.memoryFactor ?? 1.5, what: `the generation model ${name}` });
@@ -108,6 +111,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
         sequences: options.sequences ?? 4,
         ...(options.contextSize ? { contextSize: options.contextSize } : {}),
       });
+      await verifyOrDispose(engine, load.smokeTest);
       generation.swap(engine, manifestOf(spec.manifest, name));
       delete loadErrors.generation;
       metrics.swaps.inc({ role: "generation" });
@@ -118,13 +122,14 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     }
   }
 
-  async function loadEmbedding(spec: EmbeddingModelSpec): Promise<void> {
+  async function loadEmbedding(spec: EmbeddingModelSpec, load: LoadOptions<EmbeddingEngine> = {}): Promise<void> {
     const name = spec.name ?? spec.manifest?.name ?? path.basename(spec.model).replace(/\.onnx$/i, "");
     try {
       const files = spec.tokenizer ? [spec.model, spec.tokenizer] : [spec.model];
       await assertMemoryFor({ files, factor: options.memoryFactor ?? 1.5, what: `the embedding model ${name}` });
       const { createEmbeddingEngine } = await import("./inference/embedding/index.ts");
       const engine = await createEmbeddingEngine({ model: spec.model, ...(spec.tokenizer ? { tokenizer: spec.tokenizer } : {}), name, threads: 1 });
+      await verifyOrDispose(engine, load.smokeTest);
       embedding.swap(engine, manifestOf(spec.manifest, name));
       delete loadErrors.embedding;
       metrics.swaps.inc({ role: "embedding" });
@@ -208,4 +213,15 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
 
 function manifestOf(given: Partial<LoadedManifest> | undefined, name: string): LoadedManifest {
   return { cid: given?.cid, name: given?.name ?? name, version: given?.version, digest: given?.digest };
+}
+
+/** Runs `smokeTest` on a freshly loaded engine; frees the engine when it fails, then rethrows. */
+async function verifyOrDispose<E extends { dispose(): Promise<void> }>(engine: E, smokeTest?: (engine: E) => Promise<void>): Promise<void> {
+  if (!smokeTest) return;
+  try {
+    await smokeTest(engine);
+  } catch (error) {
+    await engine.dispose().catch(() => {});
+    throw error;
+  }
 }

@@ -4,3 +4,4 @@ export { FollowerState, type AppliedManifest, type Attempt, type AttemptStatus }
 export { createApplier, type ApplierTarget, type SmokeTest } from "./applier.ts";
 export { AdoptionError, toAdoptionError } from "./errors.ts";
 export { adoptionAction, devPass, proposalState, proposeAdoption, PROPOSAL_STATES, type ProposalState } from "./proposals.ts";
+export { demoGenesis, publishGenesis, type DemoGenesis, type GenesisManifest } from "./genesis.ts";

@@ -6,7 +6,7 @@ import { chainContext, requireWallet } from "../chain-context.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { proposeAdoption } from "../../governance/proposals.ts";
 import { manifestDigest, parseManifest } from "../../manifest/index.ts";
-import { openIpfs, publishManifest } from "../../ipfs/index.ts";
+import { manifestAccess } from "../manifest-access.ts";
 
 const command: Command = {
   name: "propose",
@@ -19,22 +19,21 @@ const command: Command = {
     const context = await chainContext();
     const wallet = await requireWallet(context);
 
-    const ipfs = await openIpfs(context.config);
+    const access = await manifestAccess(context.config);
     let cid: string;
     let digest: `0x${string}`;
     let name: string | undefined;
     try {
       const source = values.manifest!;
-      const bytes = await readFile(source).catch(() => undefined);
-      const manifestBytes = bytes ?? (await ipfs.catBytes(source, { maxBytes: 1024 * 1024, timeoutMs: 10_000 }).catch(() => undefined));
-      if (!manifestBytes) throw new UserError(`"${source}" is neither a readable file nor a CID this node has`, "pass a manifest file or publish it first with `ns-llm manifest publish`");
-      const manifest = parseManifest(manifestBytes, { maxTotalBytes: context.config.maxModelBytes });
+      const file = await readFile(source).catch(() => undefined);
+      const bytes = file ?? (await access.fetch(source).catch(() => undefined));
+      if (!bytes) throw new UserError(`"${source}" is neither a readable file nor a CID the node can fetch`, "pass a manifest file, or publish it first with `ns-llm manifest publish`");
+      const manifest = parseManifest(bytes, { maxTotalBytes: context.config.maxModelBytes });
       if (manifest.role !== role) throw new UserError(`the manifest is for role ${manifest.role}, not ${role}`, `use --role ${manifest.role}`);
       name = manifest.name;
-      if (bytes) ({ cid, digest } = await publishManifest(ipfs, bytes));
-      else ({ cid, digest } = { cid: source, digest: manifestDigest(manifestBytes) });
+      ({ cid, digest } = file ? await access.publish(file) : { cid: source, digest: manifestDigest(bytes) });
     } finally {
-      await ipfs.stop();
+      await access.close();
     }
 
     const result = await proposeAdoption({

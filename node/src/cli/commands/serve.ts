@@ -8,7 +8,8 @@ import { parseArgs } from "node:util";
 import type { Command } from "../command.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { loadConfig } from "../../config.ts";
-import { startNode, type NodeHandle } from "../../node.ts";
+import { isIpfsError } from "../../ipfs/index.ts";
+import { runNode, type RunningNode } from "../../run-node.ts";
 import { UnsafeBindError } from "../../server/index.ts";
 
 const command: Command = {
@@ -23,22 +24,20 @@ const command: Command = {
     } catch (error) {
       throw new UserError((error as Error).message, "fix the environment variables named above");
     }
-    let node: NodeHandle;
+    let running: RunningNode;
     try {
-      node = await startNode(config, {
-        demo: values.demo === true,
-        chain: values["no-chain"] !== true,
-        // Integrator: the governance follower, the audit log and the IPFS/audit/manifest route
-        // plugins are passed here (options.governance, options.audit, options.ipfs,
-        // options.plugins); without --no-chain the follower is started before this call.
-      });
+      running = await runNode(config, { demo: values.demo === true, chain: values["no-chain"] !== true });
     } catch (error) {
+      if (isIpfsError(error) && error.code === "repo_locked") {
+        throw new UserError(error.message, "another ns-llm process uses this NS_LLM_HOME; stop it or set another NS_LLM_HOME");
+      }
       if (error instanceof UnsafeBindError) throw new UserError(error.message.split(":")[0]!, "set NS_LLM_API_TOKEN, or NS_LLM_HOST=127.0.0.1");
       const e = error as NodeJS.ErrnoException;
       if (e.code === "EADDRINUSE") throw new UserError(`port ${config.port} is already in use`, "stop the other process or set NS_LLM_PORT");
       throw error;
     }
 
+    const { node } = running;
     const health = await (await node.app.inject({ method: "GET", url: "/health", headers: auth(config.apiToken) })).json();
     for (const reason of health.reasons ?? []) console.error(`ns-llm: degraded: ${reason}`);
     console.log(`ns-llm listening on ${node.url}`);
@@ -52,7 +51,7 @@ const command: Command = {
         }
         stopping = true;
         console.error(`ns-llm: ${signal}, stopping`);
-        node.close().then(
+        running.close().then(
           () => {
             console.error("ns-llm: stopped");
             // Native runtimes may keep the event loop alive; leave once everything is closed.
