@@ -65,9 +65,9 @@ function ProposalRow({ proposal, description, now }: { proposal: Proposal; descr
         <div className="meta">
           {adoption && <span>role <strong>{adoption.role ?? "unknown"}</strong></span>}
           {adoption && <span>manifest <strong>{manifest.data?.name ?? (manifest.isError ? "unavailable" : "…")}</strong></span>}
-          <span>For {formatTokens(proposal.votes.for)}</span>
-          <span>Against {formatTokens(proposal.votes.against)}</span>
-          <span>Abstain {formatTokens(proposal.votes.abstain)}</span>
+          <span>
+            For {formatTokens(proposal.votes.for, "")}· Against {formatTokens(proposal.votes.against, "")}· Abstain {formatTokens(proposal.votes.abstain)}
+          </span>
         </div>
       </div>
       <div className="stack" style={{ gap: "0.3rem", alignItems: "flex-end" }}>

@@ -71,7 +71,7 @@ export function VotesBar({ proposal }: { proposal: Proposal }) {
         <span data-testid="votes-abstain">Abstain {formatTokens(abstain)}</span>
         {proposal.quorum !== undefined && (
           <span>
-            Quorum {formatTokens(proposal.quorum)} ({formatPercent(yes + abstain, proposal.quorum === 0n ? 1n : proposal.quorum)} of it)
+            Quorum {formatTokens(proposal.quorum)} (For + Abstain at {formatPercent(yes + abstain, proposal.quorum === 0n ? 1n : proposal.quorum)} of it)
           </span>
         )}
       </div>

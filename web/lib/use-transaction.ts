@@ -5,8 +5,8 @@
  */
 import { useCallback, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import type { Abi, Address, Hash, TransactionReceipt } from "viem";
-import { useConfig } from "wagmi";
+import { BaseError, ContractFunctionRevertedError, type Abi, type Address, type Hash, type TransactionReceipt } from "viem";
+import { useConfig, type Config } from "wagmi";
 import { simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
 import { withAllErrors } from "./abi.ts";
 import { describeError } from "./errors.ts";
@@ -26,6 +26,22 @@ export type ContractCall = {
   account: Address;
 };
 
+/**
+ * Simulates against the pending block: that is the block the transaction lands in, so its
+ * timestamp counts (a proposal right after a delegation reads the votes at `clock() - 1`, which
+ * the latest block does not have yet). Falls back to the latest block on an RPC without "pending".
+ */
+async function simulate(config: Config, call: ContractCall) {
+  const parameters = { ...call, abi: withAllErrors(call.abi) };
+  try {
+    return await simulateContract(config, { ...parameters, blockTag: "pending" } as never);
+  } catch (error) {
+    const reverted = error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionRevertedError);
+    if (reverted) throw error;
+    return await simulateContract(config, parameters as never);
+  }
+}
+
 export function useTransaction() {
   const config = useConfig();
   const queryClient = useQueryClient();
@@ -36,7 +52,7 @@ export function useTransaction() {
       setState({ status: "signing", label });
       let hash: Hash | undefined;
       try {
-        const { request } = await simulateContract(config, { ...call, abi: withAllErrors(call.abi) } as never);
+        const { request } = await simulate(config, call);
         hash = await writeContract(config, request as never);
         setState({ status: "pending", label, hash });
         const receipt = await waitForTransactionReceipt(config, { hash, pollingInterval: 500 });

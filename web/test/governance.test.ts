@@ -10,7 +10,7 @@ import { createWalletClient, encodeFunctionData, http, parseEventLogs, type Hex 
 import { hardhat } from "viem/chains";
 import { modelRegistryAbi, nsGovernorAbi, roleId } from "@ns-llm/contracts";
 import { buildApp, startApp, type TestApp } from "./harness/app.ts";
-import { launchBrowser, screenshot } from "./harness/browser.ts";
+import { launchBrowser, screenshot, withFailureScreenshot } from "./harness/browser.ts";
 import { startChain, type TestChain } from "./harness/chain.ts";
 import { startNsNode, type TestNode } from "./harness/ns-node.ts";
 import { advanceChainTime, getDevTokens, waitForMined, waitForText } from "./harness/page-helpers.ts";
@@ -43,18 +43,23 @@ after(async () => {
 });
 
 test("a parameters change goes from the form to the registry: connect, delegate, propose, vote, queue, execute", async (t) => {
+  const started = Date.now();
+  const step = (what: string) => t.diagnostic(`${((Date.now() - started) / 1000).toFixed(1)} s: ${what}`);
   if (!node) return t.skip(`needs the node's POST /api/manifests: ${nodeMissing}`);
   const browser = await launchBrowser();
   t.after(() => browser.close());
   await installWallet(browser.context, { rpcUrl: chain!.url, account: chain!.accounts[9]!, chainId: 31337 });
   const page = await browser.context.newPage();
+  await withFailureScreenshot(page, "parameters-flow", async () => {
   await page.goto(app!.url);
 
   // Connect: the wallet announced itself by EIP-6963.
+  step("connect");
   await page.getByTestId("state-disconnected").getByRole("button", { name: "Connect NS Test Wallet" }).click();
   await page.getByTestId("state-ready").waitFor();
 
   // A fresh account: dev tokens from the dev panel, then delegation to itself.
+  step("dev tokens and delegation");
   await getDevTokens(page, 500);
   await waitForText(page.getByTestId("token-balance"), "500 NSG");
   await page.getByTestId("state-not-delegated").waitFor();
@@ -64,6 +69,7 @@ test("a parameters change goes from the form to the registry: connect, delegate,
   await waitForText(page.getByTestId("delegate"), "yourself");
 
   // Propose a parameters change from the form.
+  step("propose from the form");
   await page.getByRole("navigation").getByRole("link", { name: "Propose" }).click();
   const form = page.getByTestId("form-parameters");
   await form.waitFor();
@@ -83,6 +89,7 @@ test("a parameters change goes from the form to the registry: connect, delegate,
   await screenshot(page, "propose");
 
   // The proposal page: the manifest through the node, the decoded action.
+  step("proposal page");
   await page.getByTestId("open-proposal").click();
   await waitForText(page.getByTestId("proposal-title"), "Adopt parameters-e2e-focused for parameters");
   await waitForText(page.getByTestId("manifest-name"), "parameters-e2e-focused");
@@ -90,6 +97,7 @@ test("a parameters change goes from the form to the registry: connect, delegate,
   await page.getByTestId("diff-first").waitFor();
 
   // Vote For once voting opens.
+  step("vote");
   await advanceChainTime(page, 60);
   await waitForText(page.getByTestId("proposal-header").getByTestId("proposal-state"), "Active");
   await waitForText(page.getByTestId("power-snapshot"), "500 NSG");
@@ -101,6 +109,7 @@ test("a parameters change goes from the form to the registry: connect, delegate,
   await waitForText(page.getByTestId("votes-for"), "500 NSG");
 
   // Past the voting period: passed; queue; past the timelock delay: execute.
+  step("queue and execute");
   await advanceChainTime(page, 400);
   const header = page.getByTestId("proposal-header");
   await waitForText(header.getByTestId("proposal-state"), "Succeeded");
@@ -112,24 +121,32 @@ test("a parameters change goes from the form to the registry: connect, delegate,
   await waitForText(header.getByTestId("proposal-state"), "Executed");
 
   // The registry now holds the proposal's manifest.
+  step("registry");
   await page.getByTestId("registry-now").waitFor();
   assert.equal(await page.getByTestId("registry-now-cid").getAttribute("data-value"), cid);
   await screenshot(page, "proposal-executed");
+  step("list");
 
   await page.getByRole("navigation").getByRole("link", { name: "Proposals" }).click();
   await page.getByTestId("registry-cid-parameters").waitFor();
   assert.equal(await page.getByTestId("registry-cid-parameters").getAttribute("data-value"), cid);
   await waitForText(page.getByTestId("proposal-row").first(), "Executed");
   await screenshot(page, "proposals");
+  step("done");
+  });
 });
 
 test("a proposal that misses quorum shows Defeated and offers no queue or execute", async (t) => {
+  const started = Date.now();
+  const step = (what: string) => t.diagnostic(`${((Date.now() - started) / 1000).toFixed(1)} s: ${what}`);
   const browser = await launchBrowser();
   t.after(() => browser.close());
   const account = chain!.accounts[8]!;
   // This wallet starts on another chain: the app offers to switch.
+  step("connect on the wrong chain");
   await installWallet(browser.context, { rpcUrl: chain!.url, account, chainId: 31337, startChainId: 1 });
   const page = await browser.context.newPage();
+  await withFailureScreenshot(page, "quorum", async () => {
   await page.goto(app!.url);
   await page.getByTestId("state-disconnected").getByRole("button", { name: "Connect NS Test Wallet" }).click();
   await page.getByTestId("state-wrong-chain").waitFor();
@@ -138,11 +155,13 @@ test("a proposal that misses quorum shows Defeated and offers no queue or execut
   await page.getByTestId("state-ready").waitFor();
 
   // 100 NSG: below the 4 % quorum of the 5,000 NSG supply (200 NSG).
+  step("dev tokens and delegation");
   await getDevTokens(page, 100);
   await page.getByTestId("delegate-self").click();
   await waitForText(page.getByTestId("voting-power"), "100 NSG");
 
   // The proposal is made outside the browser, as `ns-llm propose` would, by the same account.
+  step("propose outside the browser");
   const manifest = { schema: "ns-llm.manifest/v1", role: "parameters", name: "parameters-too-hot", parameters: { temperature: 1.9 } };
   let cid: string;
   let digest: Hex;
@@ -191,8 +210,10 @@ test("a proposal that misses quorum shows Defeated and offers no queue or execut
   await screenshot(page, "proposal-defeated");
 
   // The list shows it under Defeated.
+  step("list");
   await page.goto(app!.url);
   await page.getByTestId("filter-Defeated").click();
   await waitForText(page.getByTestId("proposal-row").first(), "parameters-too-hot");
   assert.equal(await page.getByTestId("proposal-row").count(), 1);
+  });
 });

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { REPO_ROOT, WEB_DIR } from "./paths.ts";
 import { startChild, waitUntil, type Child } from "./processes.ts";
@@ -53,7 +54,9 @@ export async function buildApp(): Promise<BuildResult> {
   const keyFile = path.join(dist, "ns-llm-source-hash");
   const built = existsSync(path.join(dist, "BUILD_ID")) && (await readFile(keyFile, "utf8").catch(() => "")) === key;
   if (built) return { reused: true, ms: Date.now() - started };
-  const build = startChild(process.execPath, [nextBin(), "build"], {
+  // One build at a time in this folder (another test process may be building the same sources).
+  const lock = path.join(tmpdir(), `ns-web-build-${createHash("sha256").update(dist).digest("hex").slice(0, 12)}.lock`);
+  const build = startChild("flock", [lock, process.execPath, nextBin(), "build"], {
     cwd: WEB_DIR,
     env: { ...process.env, NS_LLM_WEB_DIST_DIR: TEST_DIST_DIR, NEXT_TELEMETRY_DISABLED: "1" },
     name: "next build",

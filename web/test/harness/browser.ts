@@ -35,3 +35,14 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/** Runs `body`; when it throws, saves a screenshot `failed-<name>.png` first, then rethrows. */
+export async function withFailureScreenshot<T>(page: Page, name: string, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    const file = await screenshot(page, `failed-${name}`).catch(() => undefined);
+    if (file && error instanceof Error) error.message += `\n(screenshot: ${file})`;
+    throw error;
+  }
+}
