@@ -200,8 +200,12 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       await Promise.race([scheduler.idle(), new Promise((r) => (timer = setTimeout(r, grace)))]);
       clearTimeout(timer);
       scheduler.abortRunning(); // what is still running is cancelled (streams get their final event)
+      // Connections that finished their answer stay open as idle keep-alives: close them as they
+      // become idle, and everything after a second more.
+      const idle = setInterval(() => app.server.closeIdleConnections(), 25);
       const forced = setTimeout(() => app.server.closeAllConnections(), 1000);
       await stopped;
+      clearInterval(idle);
       clearTimeout(forced);
       await Promise.all([generation.close(), embedding.close()]);
     })();

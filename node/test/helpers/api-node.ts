@@ -31,33 +31,38 @@ export async function startTestNode(options: StartNodeOptions = {}, env: Record<
   }
 }
 
-export type SseEvent = unknown;
-
-/** Reads `data:` events from a streaming response; `onEvent` may return true to stop reading. */
-export async function readSse(response: Response, onEvent?: (data: unknown, raw: string) => boolean | void): Promise<unknown[]> {
-  const events: unknown[] = [];
+/** Reads a streaming response's `data:` events one at a time ("[DONE]" as a string). */
+export function sseReader(response: Response): { next(): Promise<unknown | undefined> } {
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value;
-    let at: number;
-    while ((at = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, at);
-      buffer = buffer.slice(at + 2);
-      for (const line of block.split("\n")) {
-        if (!line.startsWith("data: ")) continue;
-        const raw = line.slice(6);
-        const data = raw === "[DONE]" ? raw : JSON.parse(raw);
-        events.push(data);
-        if (onEvent?.(data, raw) === true) {
-          await reader.cancel();
-          return events;
+  const ready: unknown[] = [];
+  return {
+    async next() {
+      while (ready.length === 0) {
+        const { value, done } = await reader.read();
+        if (done) return undefined;
+        buffer += value;
+        let at: number;
+        while ((at = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, at);
+          buffer = buffer.slice(at + 2);
+          for (const line of block.split("\n")) {
+            if (!line.startsWith("data: ")) continue;
+            const raw = line.slice(6);
+            ready.push(raw === "[DONE]" ? raw : JSON.parse(raw));
+          }
         }
       }
-    }
-  }
+      return ready.shift();
+    },
+  };
+}
+
+/** Every event of a streaming response, to its end. */
+export async function readSse(response: Response): Promise<unknown[]> {
+  const events: unknown[] = [];
+  const reader = sseReader(response);
+  for (let e = await reader.next(); e !== undefined; e = await reader.next()) events.push(e);
   return events;
 }
 
