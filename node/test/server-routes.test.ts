@@ -6,7 +6,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
-import type { AuditRequestEntry, AuditSink } from "../src/server/index.ts";
+import { ModelSlot } from "../src/inference/model-slot.ts";
+import { createScheduler } from "../src/inference/scheduler.ts";
+import type { EmbeddingEngine, GenerationEngine } from "../src/inference/types.ts";
+import { createServer, type AuditRequestEntry, type AuditSink } from "../src/server/index.ts";
 import { json, metricValue, readSse, startTestNode, type TestNode } from "./helpers/api-node.ts";
 
 /** A recording audit sink (the interface the audit log implements), to check what the API appends. */
@@ -247,6 +250,23 @@ describe("HTTP API: token", () => {
       assert.equal(allowed.status, 200);
     } finally {
       await node.stop();
+    }
+  });
+
+  it("with scope all (bound beyond loopback) every route needs the token", async () => {
+    const { app } = await createServer({
+      generation: new ModelSlot<GenerationEngine>(),
+      embedding: new ModelSlot<EmbeddingEngine>(),
+      scheduler: createScheduler(),
+      auth: { token: "s3cret", scope: "all" },
+    });
+    try {
+      assert.equal((await app.inject({ method: "GET", url: "/health" })).statusCode, 401);
+      const ok = await app.inject({ method: "GET", url: "/health", headers: { authorization: "Bearer s3cret" } });
+      assert.equal(ok.statusCode, 200);
+      assert.equal(ok.json().status, "degraded");
+    } finally {
+      await app.close();
     }
   });
 

@@ -1,0 +1,175 @@
+/**
+ * The scheduler and the embedding micro-batcher on their own: FIFO order, bounded queue, deadlines,
+ * cancellation while waiting, output clamping; batching of concurrent embeddings on the real demo
+ * encoder; the memory check.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { writeDemoBert } from "../src/inference/demo/demo-bert.ts";
+import { createEmbeddingEngine } from "../src/inference/embedding/index.ts";
+import { createEmbeddingBatcher } from "../src/inference/embedding-batcher.ts";
+import { assertMemoryFor, InsufficientMemoryError } from "../src/inference/memory-check.ts";
+import { ModelSlot } from "../src/inference/model-slot.ts";
+import {
+  clampOutputTokens,
+  ClientGoneError,
+  createScheduler,
+  QueueFullError,
+  RequestTimeoutError,
+  SchedulerClosedError,
+} from "../src/inference/scheduler.ts";
+import type { EmbeddingEngine } from "../src/inference/types.ts";
+
+/** A task that runs until `release()` is called (or its signal aborts). */
+function gate() {
+  let release!: () => void;
+  const done = new Promise<void>((r) => (release = r));
+  return {
+    release: () => release(),
+    task: (signal: AbortSignal) =>
+      new Promise<string>((resolve, reject) => {
+        done.then(() => resolve("done"));
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      }),
+  };
+}
+
+describe("scheduler", () => {
+  it("runs up to the limit at once, then FIFO", async () => {
+    const s = createScheduler({ limits: { maxConcurrent: 2, maxQueue: 10 } });
+    const gates = [gate(), gate(), gate(), gate()];
+    const order: number[] = [];
+    const runs = gates.map((g, i) => s.run(async (signal) => (order.push(i), g.task(signal))));
+    assert.deepEqual(s.stats(), { active: 2, queued: 2, limit: 2, maxQueue: 10 });
+    gates[1]!.release();
+    await runs[1];
+    assert.deepEqual(order, [0, 1, 2]);
+    gates[0]!.release();
+    await runs[0];
+    assert.deepEqual(order, [0, 1, 2, 3]);
+    gates[2]!.release();
+    gates[3]!.release();
+    await Promise.all(runs);
+    assert.equal(s.stats().active, 0);
+  });
+
+  it("refuses with QueueFullError (and a Retry-After) when the queue is full", async () => {
+    const s = createScheduler({ limits: { maxConcurrent: 1, maxQueue: 1 } });
+    const a = gate();
+    const b = gate();
+    const ra = s.run(a.task);
+    const rb = s.run(b.task);
+    const refused = await s.run(async () => "never").catch((e: unknown) => e);
+    assert.ok(refused instanceof QueueFullError);
+    assert.ok(refused.retryAfterSeconds >= 1);
+    a.release();
+    b.release();
+    await Promise.all([ra, rb]);
+  });
+
+  it("a caller that aborts while waiting leaves the queue; one that aborts while running aborts its task", async () => {
+    const s = createScheduler({ limits: { maxConcurrent: 1, maxQueue: 4 } });
+    const running = new AbortController();
+    const waiting = new AbortController();
+    const a = gate();
+    const ra = s.run(a.task, { signal: running.signal });
+    const rb = s.run(async () => "never", { signal: waiting.signal });
+    waiting.abort(new ClientGoneError());
+    await assert.rejects(rb, ClientGoneError);
+    assert.equal(s.stats().queued, 0);
+    running.abort(new ClientGoneError());
+    await assert.rejects(ra, ClientGoneError);
+    assert.equal(s.stats().active, 0);
+  });
+
+  it("the deadline rejects a waiting request and aborts a running one with RequestTimeoutError", async () => {
+    const s = createScheduler({ limits: { maxConcurrent: 1, maxQueue: 4, timeoutMs: 50 } });
+    // A task that keeps its slot past its deadline (it ignores its signal until released).
+    let release!: () => void;
+    const stubborn = s.run(() => new Promise<string>((resolve) => (release = () => resolve("late"))));
+    await assert.rejects(s.run(async () => "never"), RequestTimeoutError);
+    release();
+    assert.equal(await stubborn, "late");
+    await assert.rejects(s.run(gate().task), RequestTimeoutError);
+  });
+
+  it("close() refuses new and waiting work; abortRunning() cancels running work", async () => {
+    const s = createScheduler({ limits: { maxConcurrent: 1, maxQueue: 4 } });
+    const running = s.run(gate().task);
+    const waiting = s.run(async () => "never");
+    s.close();
+    await assert.rejects(waiting, SchedulerClosedError);
+    await assert.rejects(s.run(async () => "x"), SchedulerClosedError);
+    s.abortRunning();
+    await assert.rejects(running, SchedulerClosedError);
+    await s.idle();
+  });
+
+  it("uses the engine's capacity when no limit is set", () => {
+    let capacity = 3;
+    const s = createScheduler({ capacity: () => capacity });
+    assert.equal(s.stats().limit, 3);
+    capacity = 0;
+    assert.equal(s.stats().limit, 1);
+  });
+
+  it("clamps output tokens to the node's limit, the governed maximum and the context left", () => {
+    assert.equal(clampOutputTokens({ requested: 500, governedMaxTokens: 256, nodeMaxTokens: 1024 }), 256);
+    assert.equal(clampOutputTokens({ requested: undefined, governedMaxTokens: 128, nodeMaxTokens: 1024 }), 128);
+    assert.equal(clampOutputTokens({ requested: 100, governedMaxTokens: undefined, nodeMaxTokens: 64 }), 64);
+    assert.equal(clampOutputTokens({ requested: 100, governedMaxTokens: 256, nodeMaxTokens: 1024, contextLeft: 10 }), 10);
+    assert.equal(clampOutputTokens({ requested: 100, governedMaxTokens: 256, nodeMaxTokens: 1024, contextLeft: -5 }), 0);
+  });
+});
+
+describe("embedding micro-batcher (demo encoder)", () => {
+  it("batches concurrent requests into few engine calls, each request getting its own vectors", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ns-llm-batch-"));
+    try {
+      const files = await writeDemoBert(dir);
+      const engine = await createEmbeddingEngine({ model: files.model, tokenizer: files.vocab, threads: 1 });
+      const slot = new ModelSlot<EmbeddingEngine>();
+      slot.swap(engine, { cid: undefined, name: "demo", version: undefined, digest: undefined });
+      const batches: number[] = [];
+      const batcher = createEmbeddingBatcher({ acquire: () => slot.acquire(), windowMs: 5, maxBatch: 32, onBatch: (n) => batches.push(n) });
+      const texts = Array.from({ length: 40 }, (_, i) => `text number ${i}`);
+      const results = await Promise.all(texts.map((t) => batcher.embed([t])));
+      assert.equal(batches.reduce((a, b) => a + b, 0), 40);
+      assert.ok(batches.length <= 3, `40 single requests took ${batches.length} engine calls`);
+      assert.ok(Math.max(...batches) <= 32);
+      const direct = await engine.embed(texts);
+      results.forEach((r, i) => {
+        assert.equal(r.vectors.length, 1);
+        r.vectors[0]!.forEach((x, j) => assert.ok(Math.abs(x - direct[i]![j]!) < 1e-5));
+      });
+      // A request larger than a batch is cut, in order.
+      const big = await batcher.embed(texts);
+      big.vectors.forEach((v, i) => assert.ok(Math.abs(v[0]! - direct[i]![0]!) < 1e-5));
+      await slot.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("memory check", () => {
+  it("refuses a model larger than free memory x factor, with a clear message", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ns-llm-mem-"));
+    try {
+      const file = path.join(dir, "model.gguf");
+      await writeFile(file, Buffer.alloc(1024 * 1024));
+      const ok = await assertMemoryFor({ files: [file], factor: 1.5, freeBytes: 2 * 1024 * 1024 });
+      assert.equal(ok.neededBytes, 1.5 * 1024 * 1024);
+      await assert.rejects(assertMemoryFor({ files: [file], factor: 1.5, freeBytes: 1024 * 1024, what: "the test model" }), (e: unknown) => {
+        assert.ok(e instanceof InsufficientMemoryError);
+        assert.match(e.message, /not enough free memory to load the test model: needs about 2 MiB, 1 MiB free/);
+        return true;
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
