@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { FastifyInstance } from "fastify";
 import OpenAI from "openai";
 import { ModelSlot } from "../src/inference/model-slot.ts";
 import { createScheduler } from "../src/inference/scheduler.ts";
@@ -237,7 +238,7 @@ describe("HTTP API: routes", () => {
 describe("HTTP API: token", () => {
   it("with a token on loopback, admin routes need it and public ones do not", async () => {
     const node = await startTestNode({
-      plugins: [async (app) => void app.post("/api/things", async () => ({ ok: true }))],
+      plugins: [async (app: FastifyInstance) => void app.post("/api/things", async () => ({ ok: true }))],
     }, { NS_LLM_API_TOKEN: "s3cret" });
     try {
       assert.equal((await fetch(`${node.url}/health`)).status, 200);
