@@ -55,6 +55,8 @@ export type StartNodeOptions = {
   /** Governed defaults and caps (the `parameters` manifest). */
   parameters?: () => GovernedParameters;
   scheduler?: Partial<SchedulerLimits>;
+  /** Micro-batching window of embedding requests (ms); default 0 = requests of the same event-loop turn, and those that arrive while a batch runs. */
+  embedBatchWindowMs?: number;
   /** Sequences of the generation context (generations at once). Default 4. */
   sequences?: number;
   contextSize?: number;
@@ -96,6 +98,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
   });
   const embedder = createEmbeddingBatcher({
     acquire: () => embedding.acquire(),
+    ...(options.embedBatchWindowMs !== undefined ? { windowMs: options.embedBatchWindowMs } : {}),
     onBatch: (n) => metrics.embeddingBatchSize.observe(n),
   });
 

@@ -134,7 +134,7 @@ describe("embedding micro-batcher (demo encoder)", () => {
       const slot = new ModelSlot<EmbeddingEngine>();
       slot.swap(engine, { cid: undefined, name: "demo", version: undefined, digest: undefined });
       const batches: number[] = [];
-      const batcher = createEmbeddingBatcher({ acquire: () => slot.acquire(), windowMs: 5, maxBatch: 32, onBatch: (n) => batches.push(n) });
+      const batcher = createEmbeddingBatcher({ acquire: () => slot.acquire(), windowMs: 2, maxBatch: 32, onBatch: (n) => batches.push(n) });
       const texts = Array.from({ length: 40 }, (_, i) => `text number ${i}`);
       const results = await Promise.all(texts.map((t) => batcher.embed([t])));
       assert.equal(batches.reduce((a, b) => a + b, 0), 40);

@@ -32,7 +32,12 @@ export type EmbeddingBatcher = {
 export type CreateEmbeddingBatcherParameters = {
   /** Leases the current engine (ModelSlot.acquire). */
   acquire: () => Lease<EmbeddingEngine> | undefined;
-  /** How long the first request of a batch waits for others (ms). Default 3. */
+  /**
+   * How long the first request of a batch waits for others (ms). Default 0: only requests of the
+   * same event-loop turn join it. Requests that arrive while a batch runs form the next batch, so
+   * under load batches fill up without a timer; a timer (even 2 ms) cost a lone request 3-8 ms
+   * here and gave no better batching (node/bench/api.ts --window).
+   */
   windowMs?: number;
   /** Most texts in one engine call. Default 32. */
   maxBatch?: number;
@@ -42,20 +47,23 @@ export type CreateEmbeddingBatcherParameters = {
 
 type Item = { texts: string[]; resolve: (r: EmbeddingBatchResult) => void; reject: (e: unknown) => void };
 
-export function createEmbeddingBatcher({ acquire, windowMs = 3, maxBatch = 32, onBatch }: CreateEmbeddingBatcherParameters): EmbeddingBatcher {
+export function createEmbeddingBatcher({ acquire, windowMs = 0, maxBatch = 32, onBatch }: CreateEmbeddingBatcherParameters): EmbeddingBatcher {
   const queue: Item[] = [];
   let queuedTexts = 0;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   let running = false;
 
   function schedule(): void {
     if (running || queue.length === 0) return;
     if (queuedTexts >= maxBatch) return void flush();
-    timer ??= setTimeout(flush, windowMs);
+    timer ??= windowMs > 0 ? setTimeout(flush, windowMs) : setImmediate(flush);
   }
 
   async function flush(): Promise<void> {
-    if (timer) clearTimeout(timer);
+    if (timer) {
+      clearTimeout(timer as NodeJS.Timeout);
+      clearImmediate(timer as NodeJS.Immediate);
+    }
     timer = undefined;
     if (running || queue.length === 0) return;
     // Whole requests, oldest first, while they fit (the first always goes: it was cut to maxBatch).
