@@ -35,15 +35,18 @@ export type Manifest = {
 
 export const MANIFEST_SCHEMA_ID = "ns-llm.manifest/v1";
 
-/** Drops keys whose value is undefined, an empty string or an empty array or object. */
-export function prune<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(prune) as T;
+/**
+ * Drops keys whose value is undefined, an empty string or an empty array or object, except the
+ * keys in `keep` (an artifact's `sources` is required even when empty).
+ */
+export function prune<T>(value: T, keep: ReadonlySet<string> = new Set(["sources"])): T {
+  if (Array.isArray(value)) return value.map((v) => prune(v, keep)) as T;
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
-      const pruned = prune(v);
+      const pruned = prune(v, keep);
       if (pruned === undefined || pruned === "") continue;
-      if (Array.isArray(pruned) && pruned.length === 0) continue;
+      if (Array.isArray(pruned) && pruned.length === 0 && !keep.has(key)) continue;
       if (pruned && typeof pruned === "object" && !Array.isArray(pruned) && Object.keys(pruned).length === 0) continue;
       out[key] = pruned;
     }

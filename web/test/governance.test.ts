@@ -73,7 +73,12 @@ test("a parameters change goes from the form to the registry: connect, delegate,
   await page.getByRole("navigation").getByRole("link", { name: "Propose" }).click();
   const form = page.getByTestId("form-parameters");
   await form.waitFor();
+  // Checked in the browser first: a temperature above 2 is refused and nothing is published.
   await form.getByLabel("Name").fill("parameters-e2e-focused");
+  await form.getByLabel("Temperature").fill("3");
+  await page.getByTestId("publish-and-propose").click();
+  await waitForText(page.getByTestId("schema-errors"), "parameters.temperature must be <= 2");
+  assert.equal(await page.getByTestId("published-cid").count(), 0);
   await form.getByLabel("Description", { exact: true }).fill("Cooler sampling and shorter answers");
   await form.getByLabel("Temperature").fill("0.4");
   await form.getByLabel("Max tokens").fill("200");

@@ -1,62 +1,13 @@
 "use client";
 import { useEffect, useState } from "react";
 import type { Manifest } from "@/lib/manifest.ts";
-import { lines, numberField, prune } from "@/lib/manifest.ts";
+import { EMPTY_ARTIFACT_DRAFT, EMPTY_MODEL_DRAFT, modelManifest, type ArtifactDraft, type ModelDraft } from "@/lib/manifest-forms.ts";
 import { Button } from "../ui/Button.tsx";
 import { SelectField, TextAreaField, TextField } from "../ui/Field.tsx";
 
-type ArtifactDraft = { path: string; sha256: string; size: string; sources: string };
-
-export type ModelDraft = {
-  role: "generation" | "embedding";
-  name: string;
-  description: string;
-  format: "gguf" | "onnx";
-  contextLength: string;
-  dimensions: string;
-  license: string;
-  chatTemplate: string;
-  artifacts: ArtifactDraft[];
-};
-
-const EMPTY_ARTIFACT: ArtifactDraft = { path: "", sha256: "", size: "", sources: "" };
-
-export function modelManifest(draft: ModelDraft): Manifest {
-  const generation = draft.role === "generation";
-  return prune({
-    schema: "ns-llm.manifest/v1",
-    role: draft.role,
-    name: draft.name.trim(),
-    description: draft.description.trim(),
-    model: {
-      format: draft.format,
-      artifacts: draft.artifacts.map((a) => ({
-        path: a.path.trim(),
-        sha256: a.sha256.trim().toLowerCase(),
-        size: numberField(a.size) as number,
-        sources: lines(a.sources),
-      })),
-      contextLength: generation ? numberField(draft.contextLength) : undefined,
-      dimensions: generation ? undefined : numberField(draft.dimensions),
-      chatTemplate: generation ? draft.chatTemplate : undefined,
-      license: draft.license.trim(),
-    },
-  });
-}
-
 /** A model adoption: which files (by sha256 and size) and where to get them. */
 export function ModelForm({ onChange }: { onChange: (manifest: Manifest) => void }) {
-  const [draft, setDraft] = useState<ModelDraft>({
-    role: "generation",
-    name: "",
-    description: "",
-    format: "gguf",
-    contextLength: "2048",
-    dimensions: "384",
-    license: "",
-    chatTemplate: "",
-    artifacts: [{ ...EMPTY_ARTIFACT }],
-  });
+  const [draft, setDraft] = useState<ModelDraft>(EMPTY_MODEL_DRAFT);
   useEffect(() => onChange(modelManifest(draft)), [draft, onChange]);
 
   const set = <K extends keyof ModelDraft>(key: K, value: ModelDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
@@ -117,7 +68,7 @@ export function ModelForm({ onChange }: { onChange: (manifest: Manifest) => void
         </fieldset>
       ))}
       <div>
-        <Button size="small" onClick={() => set("artifacts", [...draft.artifacts, { ...EMPTY_ARTIFACT }])}>
+        <Button size="small" onClick={() => set("artifacts", [...draft.artifacts, { ...EMPTY_ARTIFACT_DRAFT }])}>
           Add artifact
         </Button>
       </div>

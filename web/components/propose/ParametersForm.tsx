@@ -1,67 +1,15 @@
 "use client";
 import { useEffect, useState } from "react";
-import type { Manifest, ManifestParameters } from "@/lib/manifest.ts";
-import { lines, numberField, prune } from "@/lib/manifest.ts";
+import type { Manifest } from "@/lib/manifest.ts";
+import { EMPTY_PARAMETERS_DRAFT, parametersManifest, type ParametersDraft } from "@/lib/manifest-forms.ts";
 import { useManifest, useRegistry } from "@/lib/queries.ts";
 import { TextAreaField, TextField } from "../ui/Field.tsx";
-
-export type ParametersDraft = {
-  name: string;
-  description: string;
-  temperature: string;
-  topP: string;
-  maxTokens: string;
-  systemPrompt: string;
-  cacheSimilarity: string;
-  maxToxicity: string;
-  minCoherence: string;
-  denyPatterns: string;
-};
-
-const EMPTY: ParametersDraft = {
-  name: "",
-  description: "",
-  temperature: "0.7",
-  topP: "0.9",
-  maxTokens: "256",
-  systemPrompt: "",
-  cacheSimilarity: "0.92",
-  maxToxicity: "",
-  minCoherence: "",
-  denyPatterns: "",
-};
-
-/** Keys this form edits; every other key of the current parameters (limits, audit, topK…) is kept. */
-const FORM_KEYS = ["temperature", "topP", "maxTokens", "systemPrompt", "cacheSimilarity", "validation"] as const;
-
-export function parametersManifest(draft: ParametersDraft, base: ManifestParameters = {}): Manifest {
-  const kept = Object.fromEntries(Object.entries(base).filter(([key]) => !(FORM_KEYS as readonly string[]).includes(key)));
-  return prune({
-    schema: "ns-llm.manifest/v1",
-    role: "parameters",
-    name: draft.name.trim(),
-    description: draft.description.trim(),
-    parameters: {
-      ...kept,
-      temperature: numberField(draft.temperature),
-      topP: numberField(draft.topP),
-      maxTokens: numberField(draft.maxTokens),
-      systemPrompt: draft.systemPrompt,
-      cacheSimilarity: numberField(draft.cacheSimilarity),
-      validation: {
-        maxToxicity: numberField(draft.maxToxicity),
-        minCoherence: numberField(draft.minCoherence),
-        denyPatterns: lines(draft.denyPatterns),
-      },
-    },
-  });
-}
 
 const text = (value: unknown) => (value === undefined ? "" : String(value));
 
 /** Generation parameters and validation thresholds; starts from what the network runs now. */
 export function ParametersForm({ onChange }: { onChange: (manifest: Manifest) => void }) {
-  const [draft, setDraft] = useState<ParametersDraft>(EMPTY);
+  const [draft, setDraft] = useState<ParametersDraft>(EMPTY_PARAMETERS_DRAFT);
   const [touched, setTouched] = useState(false);
   const registry = useRegistry();
   const current = registry.data?.find((entry) => entry.role === "parameters");

@@ -44,6 +44,15 @@ export async function sourceHash(): Promise<string> {
   return hash.digest("hex");
 }
 
+/**
+ * Test processes share TEST_DIST_DIR: a build holds this lock exclusively and every `next start`
+ * holds it shared, so a build never replaces the files under a running app (it waits for it).
+ */
+function distLock(): string {
+  const dist = path.join(WEB_DIR, TEST_DIST_DIR);
+  return path.join(tmpdir(), `ns-web-dist-${createHash("sha256").update(dist).digest("hex").slice(0, 12)}.lock`);
+}
+
 export type BuildResult = { reused: boolean; ms: number };
 
 /** `next build` into TEST_DIST_DIR unless a build of the same sources is there. */
@@ -54,9 +63,7 @@ export async function buildApp(): Promise<BuildResult> {
   const keyFile = path.join(dist, "ns-llm-source-hash");
   const built = existsSync(path.join(dist, "BUILD_ID")) && (await readFile(keyFile, "utf8").catch(() => "")) === key;
   if (built) return { reused: true, ms: Date.now() - started };
-  // One build at a time in this folder (another test process may be building the same sources).
-  const lock = path.join(tmpdir(), `ns-web-build-${createHash("sha256").update(dist).digest("hex").slice(0, 12)}.lock`);
-  const build = startChild("flock", [lock, process.execPath, nextBin(), "build"], {
+  const build = startChild("flock", ["--exclusive", distLock(), process.execPath, nextBin(), "build"], {
     cwd: WEB_DIR,
     env: { ...process.env, NS_LLM_WEB_DIST_DIR: TEST_DIST_DIR, NEXT_TELEMETRY_DISABLED: "1" },
     name: "next build",
@@ -71,7 +78,7 @@ export type StartAppParameters = { port: number; rpcUrl: string; deploymentFile:
 export type TestApp = { url: string; process: Child; stop(): Promise<void> };
 
 export async function startApp({ port, rpcUrl, deploymentFile, nodeUrl }: StartAppParameters): Promise<TestApp> {
-  const app = startChild(process.execPath, [nextBin(), "start", "-p", String(port), "-H", "127.0.0.1"], {
+  const app = startChild("flock", ["--shared", distLock(), process.execPath, nextBin(), "start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: WEB_DIR,
     env: {
       ...process.env,
@@ -85,7 +92,8 @@ export async function startApp({ port, rpcUrl, deploymentFile, nodeUrl }: StartA
   });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitUntil("the dApp answering", async () => (await fetch(url)).ok, 60_000, 250);
+    // Long enough to wait for another test process's build to finish (the shared lock).
+    await waitUntil("the dApp answering", async () => (await fetch(url)).ok, 300_000, 250);
   } catch (error) {
     await app.stop();
     throw new Error(`${(error as Error).message}\n${app.output()}`);

@@ -1,0 +1,117 @@
+/** The dApp's plain functions: manifests from the forms against the real schema, diffs, decoding, wording. */
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { test } from "node:test";
+import { ContractFunctionRevertedError, encodeErrorResult, encodeFunctionData, getAddress, parseEther, zeroAddress, type Hex } from "viem";
+import { modelRegistryAbi, nsGovernorAbi, roleId, type Deployment } from "@ns-llm/contracts";
+import { allErrorsAbi, withAllErrors } from "../lib/abi.ts";
+import { describeError } from "../lib/errors.ts";
+import { formatBytes, formatDuration, formatTokens } from "../lib/format.ts";
+import { adoptionDescription, adoptionOf, decodeActions, descriptionTitle } from "../lib/governance.ts";
+import { diffManifests } from "../lib/manifest.ts";
+import { EMPTY_MODEL_DRAFT, EMPTY_PARAMETERS_DRAFT, modelManifest, parametersManifest } from "../lib/manifest-forms.ts";
+import { validateManifest } from "../lib/validate-manifest.ts";
+import { REPO_ROOT } from "./harness/paths.ts";
+
+const schema = JSON.parse(await readFile(path.join(REPO_ROOT, "manifests/schema.json"), "utf8")) as object;
+const readManifest = async (file: string) => JSON.parse(await readFile(path.join(REPO_ROOT, "manifests", file), "utf8")) as unknown;
+
+test("the manifests in the repository pass the browser's schema check", async () => {
+  for (const file of ["examples/parameters-change.json", "tinyllama-1.1b-chat-v1.0-q4_k_m.json", "all-minilm-l6-v2.json"]) {
+    assert.deepEqual(validateManifest(schema, await readManifest(file)), { ok: true }, file);
+  }
+});
+
+test("the parameters form makes a valid manifest, keeps settings it does not show, and leaves out empty fields", () => {
+  const base = { temperature: 0.7, topK: 40, limits: { maxQueue: 32 }, validation: { minCoherence: 0.2 } };
+  const manifest = parametersManifest({ ...EMPTY_PARAMETERS_DRAFT, name: "parameters-cool", temperature: "0.4", denyPatterns: "a\n\n b " }, base);
+  assert.deepEqual(validateManifest(schema, manifest), { ok: true });
+  assert.deepEqual(manifest.parameters, {
+    topK: 40,
+    limits: { maxQueue: 32 },
+    temperature: 0.4,
+    topP: 0.9,
+    maxTokens: 256,
+    cacheSimilarity: 0.92,
+    validation: { denyPatterns: ["a", "b"] },
+  });
+});
+
+test("a bad form is refused before anything is sent, naming each field", () => {
+  const manifest = parametersManifest({ ...EMPTY_PARAMETERS_DRAFT, name: "Not Lower", temperature: "3", maxTokens: "many" });
+  const result = validateManifest(schema, manifest);
+  assert.equal(result.ok, false);
+  const errors = result.ok ? [] : result.errors;
+  assert.ok(errors.some((e) => e.startsWith("name ")), errors.join("; "));
+  assert.ok(errors.some((e) => e === "parameters.temperature must be <= 2"), errors.join("; "));
+  assert.ok(errors.some((e) => e === "parameters.maxTokens must be integer"), errors.join("; "));
+});
+
+test("the model form needs each artifact's sha256, size and path", () => {
+  const empty = validateManifest(schema, modelManifest({ ...EMPTY_MODEL_DRAFT, name: "tiny" }));
+  assert.equal(empty.ok, false);
+  const filled = modelManifest({
+    ...EMPTY_MODEL_DRAFT,
+    name: "tiny",
+    artifacts: [{ path: "model.gguf", sha256: "AB".repeat(32), size: "1024", sources: "ipfs://bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy\nhttps://example.org/model.gguf" }],
+  });
+  assert.deepEqual(validateManifest(schema, filled), { ok: true });
+  assert.equal(filled.model?.artifacts[0]?.sha256, "ab".repeat(32), "digests are lower-cased");
+  const embedding = modelManifest({ ...EMPTY_MODEL_DRAFT, role: "embedding", format: "onnx", name: "mini", artifacts: filled.model!.artifacts.map((a) => ({ ...a, size: String(a.size), sources: "" })) });
+  assert.deepEqual(validateManifest(schema, embedding), { ok: true });
+  assert.equal(embedding.model?.dimensions, 384);
+});
+
+test("diffManifests lists each changed field with both values", () => {
+  const changes = diffManifests(
+    { name: "a", parameters: { temperature: 0.7, validation: { denyPatterns: ["x"] } } },
+    { name: "b", parameters: { temperature: 0.7, topP: 0.9, validation: { denyPatterns: ["x", "y"] } } },
+  );
+  assert.deepEqual(changes, [
+    { path: "name", before: "a", after: "b" },
+    { path: "parameters.topP", before: undefined, after: 0.9 },
+    { path: "parameters.validation.denyPatterns", before: ["x"], after: ["x", "y"] },
+  ]);
+});
+
+test("a proposal's calldata decodes to the adoption it makes", () => {
+  const address = (n: number) => getAddress(`0x${n.toString(16).padStart(40, "0")}`);
+  const deployment: Deployment = {
+    chainId: 31337,
+    startBlock: 0,
+    contracts: { NSToken: { address: address(1) }, NSTimelock: { address: address(2) }, NSGovernor: { address: address(3) }, ModelRegistry: { address: address(4) }, AuditAnchor: { address: address(5) } },
+  };
+  const digest: Hex = `0x${"11".repeat(32)}`;
+  const calldata = encodeFunctionData({ abi: modelRegistryAbi, functionName: "adopt", args: [roleId("parameters"), "bafkreicid", digest] });
+  const actions = decodeActions(deployment, [address(4), address(9)], [0n, 0n], [calldata, "0x1234"]);
+  assert.deepEqual(actions[0], { kind: "adopt", target: address(4), value: 0n, role: "parameters", roleId: roleId("parameters"), cid: "bafkreicid", digest });
+  assert.equal(actions[1]?.kind, "raw");
+  assert.equal(adoptionOf(actions)?.cid, "bafkreicid");
+});
+
+test("a revert is told by its custom error's name, arguments and meaning", () => {
+  const abi = withAllErrors(nsGovernorAbi);
+  const data = encodeErrorResult({ abi, errorName: "GovernorInsufficientProposerVotes", args: [zeroAddress, 0n, parseEther("1")] });
+  const error = new ContractFunctionRevertedError({ abi, data, functionName: "propose" });
+  assert.equal(
+    describeError(error),
+    `Reverted: GovernorInsufficientProposerVotes(proposer: ${zeroAddress}, votes: 0, threshold: 1000000000000000000) — your voting power is below the proposal threshold; get tokens and delegate them first`,
+  );
+  // The registry's errors decode through the governor's ABI too (a call reverts with the callee's error).
+  const registryError = encodeErrorResult({ abi: modelRegistryAbi, errorName: "ModelRegistryEmptyManifest" });
+  assert.match(describeError(new ContractFunctionRevertedError({ abi, data: registryError, functionName: "execute" })), /^Reverted: ModelRegistryEmptyManifest\(\)/);
+  const names = allErrorsAbi.map((e) => e.name);
+  assert.equal(new Set(names).size, names.length, "each error once");
+});
+
+test("descriptions and figures read well", () => {
+  const description = adoptionDescription("tiny", "generation", "bafkcid", `0x${"00".repeat(32)}`, "A small model.");
+  assert.equal(description, `# Adopt tiny for generation\n\nA small model.\n\nmanifest: ipfs://bafkcid\ndigest: 0x${"00".repeat(32)}`);
+  assert.equal(descriptionTitle(description), "Adopt tiny for generation");
+  assert.equal(formatTokens(parseEther("1234.5678")), "1,234.56 NSG");
+  assert.equal(formatTokens(0n), "0 NSG");
+  assert.equal(formatDuration(3725), "1 h 2 min");
+  assert.equal(formatDuration(0), "0 s");
+  assert.equal(formatBytes(668_788_096), "637.8 MiB");
+});
