@@ -137,6 +137,14 @@ test("a parameters change goes from the form to the registry: connect, delegate,
   assert.equal(await page.getByTestId("registry-cid-parameters").getAttribute("data-value"), cid);
   await waitForText(page.getByTestId("proposal-row").first(), "Executed");
   await screenshot(page, "proposals");
+
+  // The same pages for a person whose system is in dark mode, and the model adoption form.
+  await page.emulateMedia({ colorScheme: "dark" });
+  await screenshot(page, "proposals-dark");
+  await page.getByRole("navigation").getByRole("link", { name: "Propose" }).click();
+  await page.getByTestId("kind-model").click();
+  await page.getByTestId("form-model").waitFor();
+  await screenshot(page, "propose-model-dark");
   step("done");
   });
 });

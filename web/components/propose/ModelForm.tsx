@@ -29,10 +29,7 @@ export function ModelForm({ onChange }: { onChange: (manifest: Manifest) => void
           <option value="generation">generation (llama.cpp, GGUF)</option>
           <option value="embedding">embedding (ONNX)</option>
         </SelectField>
-        <SelectField label="Format" value={draft.format} onChange={(e) => set("format", e.target.value as ModelDraft["format"])}>
-          <option value="gguf">gguf</option>
-          <option value="onnx">onnx</option>
-        </SelectField>
+        <TextField label="Format" value={draft.format} readOnly hint="set by the role" />
         {generation ? (
           <TextField label="Context length" inputMode="numeric" value={draft.contextLength} onChange={(e) => set("contextLength", e.target.value)} />
         ) : (
