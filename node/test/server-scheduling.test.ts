@@ -17,9 +17,15 @@ async function until(condition: () => boolean): Promise<void> {
 
 describe("HTTP API: scheduling", () => {
   let node: TestNode;
+  let governedMaxTokens: number | undefined;
 
   before(async () => {
-    node = await startTestNode({ sequences: 1, contextSize: 4096, scheduler: { maxQueue: 1, maxOutputTokens: 4000 } });
+    node = await startTestNode({
+      sequences: 1,
+      contextSize: 4096,
+      scheduler: { maxQueue: 1, maxOutputTokens: 4000, maxPromptTokens: 64 },
+      parameters: () => (governedMaxTokens === undefined ? {} : { maxTokens: governedMaxTokens }),
+    });
   });
   after(() => node?.stop());
 
@@ -73,5 +79,22 @@ describe("HTTP API: scheduling", () => {
     running.abort();
     await waiting;
     await until(() => node.scheduler.stats().active + node.scheduler.stats().queued === 0);
+  });
+
+  it("a prompt over the node's limit is 400; output tokens are clamped to the governed maximum", async () => {
+    const long = await fetch(`${node.url}/generate`, json({ prompt: "word ".repeat(200) }));
+    assert.equal(long.status, 400);
+    const error = (await long.json()).error;
+    assert.equal(error.code, "prompt_too_long");
+    assert.match(error.message, /at most 64/);
+
+    governedMaxTokens = 3;
+    try {
+      const body = await (await fetch(`${node.url}/generate`, json({ prompt: "hello", maxTokens: 50 }))).json();
+      assert.ok(body.tokens <= 3, `${body.tokens} tokens`);
+      assert.equal(body.finishReason, "length");
+    } finally {
+      governedMaxTokens = undefined;
+    }
   });
 });

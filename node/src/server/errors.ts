@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ZodError } from "zod";
-import { QueueFullError, RequestTimeoutError, SchedulerClosedError } from "../inference/scheduler.ts";
+import { ClientGoneError, QueueFullError, RequestTimeoutError, SchedulerClosedError } from "../inference/scheduler.ts";
 import { EmbeddingUnavailableError } from "../inference/embedding-batcher.ts";
 import { InsufficientMemoryError } from "../inference/memory-check.ts";
 
@@ -45,6 +45,8 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(429, "queue_full", error.message, { "retry-after": String(error.retryAfterSeconds) });
   }
   if (error instanceof RequestTimeoutError) return new ApiError(503, "timeout", `${error.message} waiting for a free generation slot`);
+  // Nobody reads this answer any more; nginx's 499 keeps it out of the 5xx counts.
+  if (error instanceof ClientGoneError) return new ApiError(499, "client_closed", error.message);
   if (error instanceof SchedulerClosedError) return new ApiError(503, "shutting_down", error.message);
   if (error instanceof EmbeddingUnavailableError) return new ApiError(503, "embedding_unavailable", error.message);
   if (error instanceof InsufficientMemoryError) return new ApiError(503, "insufficient_memory", error.message);

@@ -9,9 +9,7 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: RouteContext): v
   );
 
   app.get("/metrics", async (_request, reply) => {
-    const { queued, active } = ctx.scheduler.stats();
-    ctx.metrics.queueDepth.set(queued);
-    ctx.metrics.activeGenerations.set(active);
+    ctx.metrics.queueDepth.set(ctx.scheduler.stats().queued);
     reply.type(ctx.metrics.registry.contentType);
     return ctx.metrics.registry.metrics();
   });
