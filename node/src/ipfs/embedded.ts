@@ -6,10 +6,6 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
-import { unixfs } from "@helia/unixfs";
-import { FsBlockstore } from "blockstore-fs";
-import { FsDatastore } from "datastore-fs";
-import { createHeliaLight } from "helia";
 import { parseCid } from "./cid.ts";
 import { IpfsError } from "./errors.ts";
 import { collect, guardedRead } from "./guarded-read.ts";
@@ -27,6 +23,17 @@ export async function openEmbeddedIpfs({ repo }: OpenEmbeddedIpfsParameters): Pr
   const location = path.resolve(repo);
   await fs.mkdir(location, { recursive: true });
   const lock = await acquireRepoLock(location);
+  // Loaded here, not at import: `helia` pulls in libp2p's modules (over a second of CPU), which
+  // commands that never open the embedded node should not pay for.
+  const [{ createHeliaLight }, { unixfs }, { FsBlockstore }, { FsDatastore }] = await Promise.all([
+    import("helia"),
+    import("@helia/unixfs"),
+    import("blockstore-fs"),
+    import("datastore-fs"),
+  ]).catch(async (error: unknown) => {
+    await lock.release();
+    throw error;
+  });
   const blockstore = new FsBlockstore(path.join(location, "blocks"));
   const datastore = new FsDatastore(path.join(location, "datastore"));
   let helia;

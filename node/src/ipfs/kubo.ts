@@ -5,7 +5,7 @@
  * publishes is always the one every other node computes. Reads go to the network through the
  * daemon, bounded by the stall timeout.
  */
-import { create, type KuboRPCClient } from "kubo-rpc-client";
+import type { KuboRPCClient } from "kubo-rpc-client";
 import { parseCid } from "./cid.ts";
 import { IpfsError } from "./errors.ts";
 import { collect, guardedRead } from "./guarded-read.ts";
@@ -21,6 +21,8 @@ export type OpenKuboIpfsParameters = {
 
 /** Connects to the daemon and checks that it answers; throws IpfsError "unavailable" when it does not. */
 export async function openKuboIpfs({ url, connectTimeoutMs = 5_000 }: OpenKuboIpfsParameters): Promise<IpfsClient> {
+  // Loaded only when a daemon is configured.
+  const { create } = await import("kubo-rpc-client");
   let client: KuboRPCClient;
   try {
     client = create(url);
@@ -86,11 +88,14 @@ export async function openKuboIpfs({ url, connectTimeoutMs = 5_000 }: OpenKuboIp
     async has(cid, options = {}) {
       const parsed = parseCid(cid);
       try {
-        // `offline`: answer from the daemon's own blocks, never a network search.
-        await client.block.stat(parsed, { offline: true, signal: options.signal, timeout: options.timeoutMs ?? 10_000 } as Parameters<KuboRPCClient["block"]["stat"]>[1]);
+        // `offline`: answer from the daemon's own blocks, never a network search (Kubo honours it
+        // on every command). A daemon that ignores it searches instead; a local block answers at
+        // once, so running out of time means "not here" too.
+        await client.block.stat(parsed, { offline: true, signal: options.signal, timeout: options.timeoutMs ?? 5_000 } as Parameters<KuboRPCClient["block"]["stat"]>[1]);
         return true;
       } catch (error) {
         if (/not found|no link named|offline|could not find/i.test((error as Error).message)) return false;
+        if ((error as Error).name === "TimeoutError" && !options.signal?.aborted) return false;
         throw mapKuboError(error, url, cid);
       }
     },
@@ -116,9 +121,10 @@ function mapKuboError(error: unknown, url: string, what: string): unknown {
     return new IpfsError("unavailable", `the Kubo daemon at ${url} refused ${what}: ${message}`, undefined, { cause: error });
   }
   if (e?.name === "TypeError" || /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|fetch failed|socket/i.test(`${message} ${e?.cause?.code ?? ""}`)) {
+    const cause = e?.cause as { code?: string; message?: string } | undefined;
     return new IpfsError(
       "unavailable",
-      `cannot reach the Kubo RPC API at ${url} (${e?.cause?.code ?? message})`,
+      `cannot reach the Kubo RPC API at ${url} (${cause?.code ?? cause?.message ?? message})`,
       "start the daemon (ipfs daemon) or unset NS_LLM_IPFS_API to use the embedded node",
       { cause: error },
     );
