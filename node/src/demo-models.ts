@@ -1,11 +1,13 @@
 /**
- * The demo models of `ns-llm serve --demo`: generated into NS_LLM_HOME/demo on first use (the
- * project writes them itself, deterministically), reused afterwards.
+ * The demo models of `startNode({ demo: true })` (tests, benchmarks, a node without IPFS): written
+ * by `makeDemoModels` into `<NS_LLM_HOME>/demo` on first use, with their manifests, and reused
+ * afterwards. (`ns-llm serve --demo` goes through the governance genesis, which also publishes
+ * them to IPFS so they are named by CID.)
  */
 import { access } from "node:fs/promises";
 import path from "node:path";
-import { demoLlamaName, writeDemoLlama } from "./inference/demo/index.ts";
-import { writeDemoBert } from "./inference/demo/demo-bert.ts";
+import { demoBertName, makeDemoModels } from "./inference/demo/make-demo.ts";
+import { demoLlamaName } from "./inference/demo/index.ts";
 
 export type DemoModels = {
   generation: { modelPath: string; name: string };
@@ -16,14 +18,11 @@ const exists = (p: string) => access(p).then(() => true, () => false);
 
 /** Writes the demo models into `dir` unless they are there already; returns their paths. */
 export async function ensureDemoModels(dir: string): Promise<DemoModels> {
-  const gguf = path.join(dir, "generation", "model.gguf");
-  const bertDir = path.join(dir, "embedding");
-  const onnx = path.join(bertDir, "model.onnx");
-  const vocab = path.join(bertDir, "vocab.txt");
-  if (!(await exists(gguf))) await writeDemoLlama(gguf);
-  if (!(await exists(onnx)) || !(await exists(vocab))) await writeDemoBert(bertDir);
-  return {
-    generation: { modelPath: gguf, name: demoLlamaName },
-    embedding: { model: onnx, tokenizer: vocab, name: "ns-llm-demo-bert" },
+  const models: DemoModels = {
+    generation: { modelPath: path.join(dir, "generation", "demo-llama.gguf"), name: demoLlamaName },
+    embedding: { model: path.join(dir, "embedding", "model.onnx"), tokenizer: path.join(dir, "embedding", "vocab.txt"), name: demoBertName },
   };
+  const files = [models.generation.modelPath, models.embedding.model, models.embedding.tokenizer, path.join(dir, "generation.json")];
+  if (!(await Promise.all(files.map(exists))).every(Boolean)) await makeDemoModels(dir);
+  return models;
 }
