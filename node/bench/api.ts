@@ -9,15 +9,19 @@
  *   concurrent streams, and aggregate tokens/s of 8 concurrent vs 8 sequential;
  * - p50/p99 latency of /embed at 20 requests/s (open loop) for --duration seconds;
  * - the process's memory (RSS) before, at peak, and after.
+ * The API's client runs in a worker thread (bench/api-client.ts), so its fetch and SSE parsing do
+ * not run on the server's event loop; the /embed latency client runs on the main thread.
  * Models: the generated demo models (or --gguf for generation), threads from NS_LLM_THREADS.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
 import { loadConfig } from "../src/config.ts";
 import { startNode } from "../src/node.ts";
 import type { EmbeddingEngine, GenerationEngine } from "../src/inference/types.ts";
+import type { ClientJob } from "./api-client.ts";
 
 const { values } = parseArgs({
   options: { duration: { type: "string", default: "60" }, tokens: { type: "string", default: "128" }, gguf: { type: "string" }, window: { type: "string" } },
@@ -58,6 +62,15 @@ const post = (route: string, body: unknown) =>
 const texts = Array.from({ length: 32 }, (_, i) => `Sentence number ${i} about governed local inference on the node.`);
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
+/** Runs a client job in a worker thread (its own event loop, like a client in another process). */
+function inWorker(job: ClientJob): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL("./api-client.ts", import.meta.url), { workerData: job });
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  });
+}
+
 /** Runs `once` (which embeds `per` texts) repeatedly for about `ms`; returns texts per second. */
 async function rate(per: number, once: () => Promise<unknown>, ms = 3000): Promise<number> {
   for (let i = 0; i < 3; i++) await once(); // warm up
@@ -72,10 +85,10 @@ async function rate(per: number, once: () => Promise<unknown>, ms = 3000): Promi
 
 // --- embeddings/s
 const e1 = await rate(1, () => emb.embed([texts[0]!]));
-const a1 = await rate(1, async () => (await post("/embed", { input: texts[0] })).json());
+const a1 = ((await inWorker({ kind: "embed", url, texts, batch: 1, ms: 3000, concurrent: false })) as { perSecond: number }).perSecond;
 const e32 = await rate(32, () => emb.embed(texts));
-const a32 = await rate(32, async () => (await post("/embed", { input: texts })).json());
-const c32 = await rate(32, () => Promise.all(texts.map(async (t) => (await post("/embed", { input: t })).json())));
+const a32 = ((await inWorker({ kind: "embed", url, texts, batch: 32, ms: 3000, concurrent: false })) as { perSecond: number }).perSecond;
+const c32 = ((await inWorker({ kind: "embed", url, texts, batch: 32, ms: 3000, concurrent: true })) as { perSecond: number }).perSecond;
 console.log("embeddings/s            engine      API    API/engine");
 console.log(`  batch 1            ${fmt(e1).padStart(8)} ${fmt(a1).padStart(8)}    ${fmt(a1 / e1, 2)}`);
 console.log(`  batch 32           ${fmt(e32).padStart(8)} ${fmt(a32).padStart(8)}    ${fmt(a32 / e32, 2)}`);
@@ -89,42 +102,27 @@ async function engineRun(): Promise<Run> {
   const r = await gen.complete({ prompt: "Once upon a time", maxTokens, temperature: 0.8, onToken: () => (first ||= performance.now()) });
   return { tokens: r.tokens, ttftMs: first - t0, ms: performance.now() - t0 };
 }
-async function apiRun(): Promise<Run> {
-  const t0 = performance.now();
-  const res = await post("/generate", { prompt: "Once upon a time", maxTokens, temperature: 0.8, stream: true });
-  let first = 0;
-  let tokens = 0;
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    first ||= performance.now();
-    buffer += value;
-    let at: number;
-    while ((at = buffer.indexOf("\n\n")) >= 0) {
-      const event = JSON.parse(buffer.slice(6, at));
-      buffer = buffer.slice(at + 2);
-      if (event.done) tokens = event.tokens;
-    }
-  }
-  return { tokens, ttftMs: first - t0, ms: performance.now() - t0 };
-}
-async function streams(run: () => Promise<Run>, n: number, concurrent: boolean) {
-  await run(); // warm up
+async function engineStreams(n: number, concurrent: boolean): Promise<{ runs: Run[]; wallMs: number }> {
+  await engineRun(); // warm up
   const t0 = performance.now();
   const runs: Run[] = [];
-  if (concurrent) runs.push(...(await Promise.all(Array.from({ length: n }, run))));
-  else for (let i = 0; i < n; i++) runs.push(await run());
-  const wall = (performance.now() - t0) / 1000;
+  if (concurrent) runs.push(...(await Promise.all(Array.from({ length: n }, engineRun))));
+  else for (let i = 0; i < n; i++) runs.push(await engineRun());
+  return { runs, wallMs: performance.now() - t0 };
+}
+function summarize({ runs, wallMs }: { runs: Run[]; wallMs: number }) {
+  const n = runs.length;
+  const wall = wallMs / 1000;
   const tokens = runs.reduce((s, r) => s + r.tokens, 0);
   const perStream = runs.reduce((s, r) => s + r.tokens / ((r.ms - r.ttftMs) / 1000), 0) / n;
   const ttft = runs.reduce((s, r) => s + r.ttftMs, 0) / n;
   return { aggregate: tokens / wall, perStream, ttft };
 }
-const rows: Array<[string, Awaited<ReturnType<typeof streams>>, Awaited<ReturnType<typeof streams>>]> = [];
+const rows: Array<[string, ReturnType<typeof summarize>, ReturnType<typeof summarize>]> = [];
 for (const [label, n, concurrent] of [["1 stream", 1, false], ["8 concurrent", 8, true], ["8 sequential", 8, false]] as const) {
-  rows.push([label, await streams(engineRun, n, concurrent), await streams(apiRun, n, concurrent)]);
+  const engine = summarize(await engineStreams(n, concurrent));
+  const api = summarize((await inWorker({ kind: "generate", url, n, concurrent, maxTokens })) as { runs: Run[]; wallMs: number });
+  rows.push([label, engine, api]);
 }
 console.log(`generation (${maxTokens} tokens each)   engine: agg tok/s  per-stream tok/s  TTFT ms | API: agg tok/s  per-stream tok/s  TTFT ms`);
 for (const [label, e, a] of rows) {
