@@ -6,7 +6,8 @@ import { chainContext, requireWallet } from "../chain-context.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { proposeAdoption } from "../../governance/proposals.ts";
 import { manifestDigest, parseManifest } from "../../manifest/index.ts";
-import { manifestAccess } from "../manifest-access.ts";
+import { fetchManifest, publishManifest } from "../../ipfs/index.ts";
+import { nodeError, nodeRequest, withIpfs } from "../ipfs-context.ts";
 
 const command: Command = {
   name: "propose",
@@ -19,22 +20,28 @@ const command: Command = {
     const context = await chainContext();
     const wallet = await requireWallet(context);
 
-    const access = await manifestAccess(context.config);
-    let cid: string;
-    let digest: `0x${string}`;
-    let name: string | undefined;
-    try {
-      const source = values.manifest!;
-      const file = await readFile(source).catch(() => undefined);
-      const bytes = file ?? (await access.fetch(source).catch(() => undefined));
-      if (!bytes) throw new UserError(`"${source}" is neither a readable file nor a CID the node can fetch`, "pass a manifest file, or publish it first with `ns-llm manifest publish`");
-      const manifest = parseManifest(bytes, { maxTotalBytes: context.config.maxModelBytes });
-      if (manifest.role !== role) throw new UserError(`the manifest is for role ${manifest.role}, not ${role}`, `use --role ${manifest.role}`);
-      name = manifest.name;
-      ({ cid, digest } = file ? await access.publish(file) : { cid: source, digest: manifestDigest(bytes) });
-    } finally {
-      await access.close();
-    }
+    const source = values.manifest!;
+    const file = await readFile(source).catch(() => undefined);
+    // A file is checked before anything is published.
+    const local = file ? checked(file, role, context.config.maxModelBytes) : undefined;
+    const { cid, digest, name } = await withIpfs(
+      context.config,
+      async (ipfs) => {
+        const bytes = file ?? (await fetchManifest(ipfs, source, { timeoutMs: 10_000 }));
+        const manifest = local ?? checked(bytes, role, context.config.maxModelBytes);
+        return { ...(file ? await publishManifest(ipfs, file) : { cid: source, digest: manifestDigest(bytes) }), name: manifest.name };
+      },
+      // A running node holds the embedded repo: publish or fetch through its API.
+      async () => {
+        const response = file
+          ? await nodeRequest(context.config, "/api/manifests", { method: "POST", headers: { "content-type": "application/json" }, body: file })
+          : await nodeRequest(context.config, `/api/manifests/${encodeURIComponent(source)}`);
+        if (!response.ok) throw await nodeError(response, file ? "publishing the manifest failed" : `fetching ${source} failed`);
+        if (local) return { ...((await response.json()) as { cid: string; digest: `0x${string}` }), name: local.name };
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        return { cid: source, digest: manifestDigest(bytes), name: checked(bytes, role, context.config.maxModelBytes).name };
+      },
+    );
 
     const result = await proposeAdoption({
       publicClient: context.publicClient,
@@ -53,6 +60,18 @@ const command: Command = {
     });
   },
 };
+
+/** The manifest, valid and for `role`; throws a UserError saying what to do otherwise. */
+function checked(bytes: Uint8Array, role: Role, maxTotalBytes: number) {
+  let manifest;
+  try {
+    manifest = parseManifest(bytes, { maxTotalBytes });
+  } catch (error) {
+    throw new UserError((error as Error).message, "fix the manifest (ns-llm manifest validate <file>)");
+  }
+  if (manifest.role !== role) throw new UserError(`the manifest is for role ${manifest.role}, not ${role}`, `use --role ${manifest.role}`);
+  return manifest;
+}
 
 function parse(args: string[]) {
   try {
