@@ -39,6 +39,11 @@ export type HealthProviders = {
   searchDocuments?: () => number;
 };
 
+/** The SPEC's governance fields stay present (null) when the node follows no chain. */
+export type GovernanceDisabled = { enabled: false; reason: string; chainId: null; registry: null; syncedBlock: null; lag: null };
+
+const governanceDisabled = (reason: string): GovernanceDisabled => ({ enabled: false, reason, chainId: null, registry: null, syncedBlock: null, lag: null });
+
 type RoleHealth = { ready: boolean; model: string | null; manifest: string | null; version?: number | null; error?: string };
 
 export type HealthReport = {
@@ -47,9 +52,10 @@ export type HealthReport = {
   embedding: RoleHealth;
   generation: RoleHealth & { capacity: number };
   scheduler: SchedulerStats;
-  governance: GovernanceHealth | { enabled: false; reason: string };
+  governance: GovernanceHealth | GovernanceDisabled;
   ipfs: { mode: string };
-  audit: { entries: number; anchoredThrough: number | null } | { enabled: false };
+  /** `entries` is null when the node keeps no audit log. */
+  audit: { entries: number | null; anchoredThrough: number | null; [key: string]: unknown };
   search: { documents: number };
 };
 
@@ -87,11 +93,11 @@ export async function healthReport(p: {
       governance = await providers.governance.health();
       if (governance.lastError) reasons.push(`governance: ${governance.lastError.message}`);
     } catch (error) {
-      governance = { enabled: false, reason: `the follower failed to report: ${(error as Error).message}` };
+      governance = governanceDisabled(`the follower failed to report: ${(error as Error).message}`);
       reasons.push(governance.reason);
     }
-  } else governance = { enabled: false, reason: providers.governanceDisabledReason ?? "not following a chain" };
-  let audit: HealthReport["audit"] = { enabled: false };
+  } else governance = governanceDisabled(providers.governanceDisabledReason ?? "not following a chain");
+  let audit: HealthReport["audit"] = { entries: null, anchoredThrough: null };
   if (providers.audit) {
     try {
       audit = await providers.audit();

@@ -43,7 +43,7 @@ export function describe(base: string, h: HealthReport): string {
   const governance = g.enabled
     ? `chain ${g.chainId}, registry ${g.registry}, synced block ${g.syncedBlock ?? "-"}, lag ${g.lag ?? "-"}`
     : g.reason;
-  const audit = "entries" in h.audit ? `${h.audit.entries} entries, anchored through ${h.audit.anchoredThrough ?? "none"}` : "disabled";
+  const audit = h.audit.entries === null ? "disabled" : `${h.audit.entries} ${h.audit.entries === 1 ? "entry" : "entries"}, anchored through ${h.audit.anchoredThrough ?? "none"}`;
   const s = h.scheduler;
   const lines = [
     `NS-LLM node at ${base}: ${h.status}`,
