@@ -32,18 +32,18 @@ export async function demoGenesis(dir: string): Promise<DemoGenesis> {
   const entries = await Promise.all(
     (["generation", "embedding", "parameters"] as const).map(async (role) => {
       const { manifest } = demo.manifests[role];
-      const artifacts: GenesisManifest["artifacts"] = [];
+      // In the manifest's order: the first artifact is the file the engine loads.
+      let artifacts: GenesisManifest["artifacts"] = [];
       let withSources: Manifest = manifest;
       if (manifest.role !== "parameters") {
-        const named = await Promise.all(
+        artifacts = await Promise.all(
           manifest.model.artifacts.map(async (artifact) => {
             const file = fileOf.get(artifact.sha256);
             if (!file) throw new Error(`demo artifact ${artifact.path} was not written`);
-            const cid = await computeCid(await readFile(file));
-            artifacts.push({ file, cid });
-            return { ...artifact, sources: [`ipfs://${cid}`] };
+            return { file, cid: await computeCid(await readFile(file)) };
           }),
         );
+        const named = manifest.model.artifacts.map((artifact, i) => ({ ...artifact, sources: [`ipfs://${artifacts[i]!.cid}`] }));
         withSources = { ...manifest, model: { ...manifest.model, artifacts: named } } as Manifest;
       }
       const bytes = encodeManifest(withSources);
