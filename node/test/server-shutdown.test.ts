@@ -3,7 +3,8 @@
  * during a stream ends the stream and the process exits 0.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -13,7 +14,7 @@ import { json, sseReader } from "./helpers/api-node.ts";
 
 const bin = fileURLToPath(new URL("../bin/ns-llm.js", import.meta.url));
 
-it("SIGTERM during a stream: the stream ends, the process exits 0", async () => {
+it("serve prints its URL, status reports it, SIGTERM during a stream ends the stream and exits 0", async () => {
   const home = await mkdtemp(path.join(os.tmpdir(), "ns-llm-serve-"));
   const child = spawn(process.execPath, [bin, "serve", "--demo", "--no-chain"], {
     env: { ...process.env, NS_LLM_HOME: home, NS_LLM_PORT: "0", NS_LLM_HOST: "127.0.0.1", NS_LLM_THREADS: "1" },
@@ -38,6 +39,13 @@ it("SIGTERM during a stream: the stream ends, the process exits 0", async () => 
     const health = await (await fetch(`${url}/health`)).json();
     assert.equal(health.generation.ready, true);
     assert.equal(health.governance.reason, "disabled (--no-chain)");
+
+    // `ns-llm status` reads the same /health, for a person or as JSON.
+    const run = (args: string[]) => promisify(execFile)(process.execPath, [bin, "status", "--url", url, ...args]);
+    const human = (await run([])).stdout;
+    assert.match(human, /^NS-LLM node at http:\/\/127\.0\.0\.1:\d+: ok$/m);
+    assert.match(human, /generation {2}ready {2}ns-llm-demo-llama/);
+    assert.equal(JSON.parse((await run(["--json"])).stdout).generation.ready, true);
 
     const res = await fetch(`${url}/generate`, json({ prompt: "a long story", maxTokens: 400, stream: true }));
     const stream = sseReader(res);
