@@ -16,9 +16,9 @@ export const COMMANDS: ReadonlyArray<Pick<Command, "name" | "usage" | "summary">
   { name: "manifest show", usage: "manifest show <cid> [--timeout S] [--json]", summary: "fetch a manifest from IPFS and print it", load: async () => (await import("./manifest-show.ts")).default },
   { name: "ipfs add", usage: "ipfs add <file> [--json]", summary: "add a file to IPFS (e.g. a model artifact); prints its CID", load: async () => (await import("./ipfs-add.ts")).default },
   { name: "propose", usage: "propose --role R --manifest <file|cid> [--description T]", summary: "submit an adoption proposal (publishes the manifest first)", load: async () => (await import("./propose.ts")).default },
-  { name: "dev pass", usage: "dev pass <proposalId>", summary: "dev chain only: vote with the dev accounts, advance time, queue, execute", load: async () => (await import("./dev-pass.ts")).default },
-  { name: "gateway add", usage: "gateway add <file|folder> ...", summary: "add documents to the gateway's search collection", load: async () => (await import("./gateway-add.ts")).default },
-  { name: "gateway", usage: "gateway [--port P] [--node URL ...]", summary: "run the NS Node gateway (semantic cache, hybrid search, failover)", load: async () => (await import("./gateway.ts")).default },
   { name: "audit verify", usage: "audit verify [--seq N] [--no-chain]", summary: "check the hash chain, the Merkle batches and the anchors on chain", load: async () => (await import("./audit-verify.ts")).default },
   { name: "audit anchor", usage: "audit anchor", summary: "close the pending audit batch and anchor it now", load: async () => (await import("./audit-anchor.ts")).default },
+  { name: "dev pass", usage: "dev pass <proposalId>", summary: "dev chain only: vote with the dev accounts, advance time, queue, execute", load: async () => (await import("./dev-pass.ts")).default },
+  { name: "gateway", usage: "gateway [--port P] [--node URL ...]", summary: "run the NS Node gateway (semantic cache, hybrid search, failover)", load: async () => (await import("./gateway.ts")).default },
+  { name: "gateway add", usage: "gateway add <file|folder> ...", summary: "add documents to the gateway's search collection", load: async () => (await import("./gateway-add.ts")).default },
 ];
