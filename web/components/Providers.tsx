@@ -12,7 +12,8 @@ const NODE_URL_KEY = "ns-llm.nodeUrl";
 /** Refreshes every chain read when a block is mined, so the page follows the chain. */
 function BlockWatcher() {
   const queryClient = useQueryClient();
-  const { data: blockNumber } = useBlockNumber({ watch: { pollingInterval: 1000 } });
+  // An object `watch` needs `enabled: true`: wagmi reads `watch.enabled`, not the object's presence.
+  const { data: blockNumber } = useBlockNumber({ watch: { enabled: true, pollingInterval: 1000 } });
   useEffect(() => {
     if (blockNumber !== undefined) void queryClient.invalidateQueries({ queryKey: ["chain"] });
   }, [blockNumber, queryClient]);

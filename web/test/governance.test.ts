@@ -204,7 +204,12 @@ test("a proposal that misses quorum shows Defeated and offers no queue or execut
   const [created] = parseEventLogs({ abi: nsGovernorAbi, logs: receipt.logs, eventName: "ProposalCreated" });
   const proposalId = created!.args.proposalId;
 
-  await page.goto(`${app!.url}/proposals/${proposalId}`);
+  // The open list follows the chain: the new proposal appears without a reload.
+  step("the list follows the chain");
+  const row = page.getByTestId("proposal-row").filter({ hasText: "parameters-too-hot" });
+  await waitForText(row, "Pending");
+  await row.getByRole("link").click();
+  await page.waitForURL(`**/proposals/${proposalId}`);
   const header = page.getByTestId("proposal-header");
   await waitForText(page.getByTestId("proposal-title"), "Adopt parameters-too-hot for parameters");
   await advanceChainTime(page, 60);
