@@ -1,7 +1,8 @@
 /**
- * The dashboard's live figures: one point per /metrics scrape, computed from it and the scrape
- * before (rates and percentiles over that interval, the way Prometheus' rate() and
- * histogram_quantile() would), from the metric names node/src/server/metrics.ts registers.
+ * The dashboard's live figures: one point per /metrics scrape, from the metric names
+ * node/src/server/metrics.ts registers. Rates are over the interval since the scrape before (as
+ * Prometheus' rate()); percentiles over a longer window (histogram_quantile() over the buckets'
+ * increase), since a few seconds often hold no request at all.
  */
 import { bucketsDelta, bucketsOf, histogramQuantile, sumOf, type LabelFilter, type Scrape } from "./prometheus.ts";
 
@@ -18,13 +19,13 @@ export type MetricsPoint = {
   time: number;
   /** HTTP requests per second (every route but /metrics). */
   requestsPerSecond: number | null;
-  /** Latency percentiles of the model routes over the interval (ms); null without requests. */
+  /** Latency percentiles of the model routes over the window (ms); null without requests. */
   latencyP50: number | null;
   latencyP95: number | null;
   latencyP99: number | null;
   /** Generated tokens per second over the interval (throughput, all generations together). */
   tokensPerSecond: number | null;
-  /** Time to first token over the interval (ms). */
+  /** Time to first token over the window (ms). */
   ttftP50: number | null;
   ttftP95: number | null;
   queueDepth: number | null;
@@ -51,21 +52,26 @@ function delta(now: number | undefined, before: number | undefined): number | un
 
 const ms = (seconds: number | undefined) => (seconds === undefined ? null : seconds * 1000);
 
-/** The figures between `before` (the previous scrape, if any) and `now`. */
-export function metricsPoint(now: Scrape, before: Scrape | undefined): MetricsPoint {
+/**
+ * The figures at `now`: rates since `before` (the previous scrape, if any), percentiles since
+ * `windowStart` (an older scrape; default `before`).
+ */
+export function metricsPoint(now: Scrape, before: Scrape | undefined, windowStart: Scrape | undefined = before): MetricsPoint {
   const seconds = before ? (now.time - before.time) / 1000 : 0;
+  // A labelled counter has no sample until its first increment; declared (# TYPE) means 0, not unknown.
+  const value = (scrape: Scrape, name: string, filter?: LabelFilter) => sumOf(scrape, name, filter) ?? (scrape.types.has(name) ? 0 : undefined);
   const rate = (name: string, filter?: LabelFilter) => {
     if (!before || seconds <= 0) return null;
-    const d = delta(sumOf(now, name, filter), sumOf(before, name, filter));
+    const d = delta(value(now, name, filter), value(before, name, filter));
     return d === undefined ? null : d / seconds;
   };
   const increase = (name: string) => {
     if (!before) return null;
-    return delta(sumOf(now, name), sumOf(before, name)) ?? null;
+    return delta(value(now, name), value(before, name)) ?? null;
   };
   const quantiles = (histogram: string, filter: LabelFilter | undefined, ...qs: number[]) => {
-    if (!before) return qs.map(() => null);
-    const buckets = bucketsDelta(bucketsOf(now, histogram, filter), bucketsOf(before, histogram, filter));
+    if (!windowStart) return qs.map(() => null);
+    const buckets = bucketsDelta(bucketsOf(now, histogram, filter), bucketsOf(windowStart, histogram, filter));
     return qs.map((q) => ms(histogramQuantile(q, buckets)));
   };
   const [latencyP50 = null, latencyP95 = null, latencyP99 = null] = quantiles(`${P}http_request_duration_seconds`, modelRoutes, 0.5, 0.95, 0.99);
@@ -89,8 +95,8 @@ export function metricsPoint(now: Scrape, before: Scrape | undefined): MetricsPo
     cacheHitRate: lookups > 0 ? ((cacheHits ?? 0) / lookups) * 100 : null,
     fallbacks: increase(`${P}fallbacks_total`),
     anchorsTotal: sumOf(now, `${P}audit_anchors_total`) ?? null,
-    requestsTotal: sumOf(now, `${P}http_requests_total`, notScrape) ?? null,
+    requestsTotal: value(now, `${P}http_requests_total`, notScrape) ?? null,
     tokensTotal: sumOf(now, `${P}generated_tokens_total`) ?? null,
-    fallbacksTotal: sumOf(now, `${P}fallbacks_total`) ?? null,
+    fallbacksTotal: value(now, `${P}fallbacks_total`) ?? null,
   };
 }

@@ -37,24 +37,30 @@ export function useNodeGovernance(refetchInterval = 5000) {
 
 export type MetricsSeries = { points: MetricsPoint[]; last: Scrape | undefined };
 
+/** Percentiles are computed over this much history. */
+export const PERCENTILE_WINDOW_MS = 30_000;
+
 /**
  * Scrapes /metrics every `intervalMs` and keeps the points of the last `windowMs`. The series lives
  * in a ref, per node URL, so it survives re-renders and starts again for another node.
  */
 export function useMetricsSeries(intervalMs = 3000, windowMs = 5 * 60_000) {
   const { nodeUrl } = useApp();
-  const series = useRef<{ nodeUrl: string; points: MetricsPoint[]; last: Scrape | undefined }>({ nodeUrl, points: [], last: undefined });
+  const series = useRef<{ nodeUrl: string; points: MetricsPoint[]; scrapes: Scrape[] }>({ nodeUrl, points: [], scrapes: [] });
   return useQuery({
     queryKey: ["node", nodeUrl, "metrics"],
     queryFn: async (): Promise<MetricsSeries> => {
       const text = await getMetricsText(nodeUrl);
       const scrape = parsePrometheusText(text);
-      if (series.current.nodeUrl !== nodeUrl) series.current = { nodeUrl, points: [], last: undefined };
+      if (series.current.nodeUrl !== nodeUrl) series.current = { nodeUrl, points: [], scrapes: [] };
       const s = series.current;
-      // A gap longer than a few intervals (the node was down) is not one interval: start the rates afresh.
-      const before = s.last && scrape.time - s.last.time < intervalMs * 4 ? s.last : undefined;
-      s.points = [...s.points, metricsPoint(scrape, before)].filter((p) => p.time >= scrape.time - windowMs);
-      s.last = scrape;
+      const last = s.scrapes.at(-1);
+      // A gap longer than a few intervals (the node was down, or restarted) starts the figures afresh.
+      if (last && scrape.time - last.time >= intervalMs * 4) s.scrapes = [];
+      const before = s.scrapes.at(-1);
+      const windowStart = s.scrapes.find((old) => old.time >= scrape.time - PERCENTILE_WINDOW_MS);
+      s.points = [...s.points, metricsPoint(scrape, before, windowStart)].filter((p) => p.time >= scrape.time - windowMs);
+      s.scrapes = [...s.scrapes, scrape].filter((old) => old.time >= scrape.time - PERCENTILE_WINDOW_MS);
       return { points: s.points, last: scrape };
     },
     refetchInterval: intervalMs,

@@ -26,7 +26,10 @@ export function ChatPage() {
   const bottom = useRef<HTMLDivElement>(null);
   const streaming = turns.some((t) => t.status === "streaming");
 
-  useEffect(() => bottom.current?.scrollIntoView({ block: "nearest" }), [turns]);
+  // Braces: a function's return value is taken as its cleanup (and Chromium's scrollIntoView now returns a promise).
+  useEffect(() => {
+    bottom.current?.scrollIntoView({ block: "nearest" });
+  }, [turns]);
   useEffect(() => () => controller.current?.abort(), []);
 
   const update = (id: number, change: (turn: Turn) => Partial<Turn>) => setTurns((all) => all.map((t) => (t.id === id ? { ...t, ...change(t) } : t)));

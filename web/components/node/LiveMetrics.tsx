@@ -33,7 +33,7 @@ export function LiveMetrics() {
         <div className="chart-grid">
           <MetricChart title="Requests" unit="req/s" points={points} testId="chart-requests" lines={[{ key: "requestsPerSecond", label: "requests/s", color: "var(--accent)" }]} />
           <MetricChart
-            title="Latency (model routes)"
+            title="Latency, model routes (last 30 s)"
             unit="ms"
             points={points}
             testId="chart-latency"
@@ -45,7 +45,7 @@ export function LiveMetrics() {
           />
           <MetricChart title="Tokens per second" unit="tok/s" points={points} testId="chart-tokens" lines={[{ key: "tokensPerSecond", label: "tokens/s", color: "var(--accent)" }]} />
           <MetricChart
-            title="Time to first token"
+            title="Time to first token (last 30 s)"
             unit="ms"
             points={points}
             testId="chart-ttft"
