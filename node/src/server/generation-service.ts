@@ -134,6 +134,7 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
             ? await engine.complete({ ...common, prompt: request.prompt })
             : await engine.chat({ ...common, messages: messages! });
       } catch (error) {
+        if (isRequestError(error)) throw new ApiError(400, error.code, error.message);
         if (signal.aborted) {
           result = { text: "", tokens: emitted, promptTokens, finishReason: "abort", ms: performance.now() - began, firstTokenMs };
         } else if (emitted === 0) {
@@ -174,6 +175,15 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
       return scheduler.run((signal) => run(request, signal, began), { signal: request.signal });
     },
   };
+}
+
+/**
+ * The engine's GenerationRequestError (bad sampling values, a prompt over the context): the
+ * caller's fault, a 400, never a reason to fall back. Recognised by name, so the API does not load
+ * the engine's module.
+ */
+function isRequestError(error: unknown): error is Error & { code: string } {
+  return error instanceof Error && error.name === "GenerationRequestError" && typeof (error as { code?: unknown }).code === "string";
 }
 
 function lastUserText(messages: readonly ChatMessage[]): string {
