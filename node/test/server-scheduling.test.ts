@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { json, metricValue, sseReader, startTestNode, type TestNode } from "./helpers/api-node.ts";
+import { json, metricValue, readSse, sseReader, startTestNode, type TestNode } from "./helpers/api-node.ts";
 
 // A long answer: 3000 tokens take the demo model seconds, so it is surely still running when the
 // client goes away (a context larger than the model's training one is fine for llama.cpp).
@@ -98,3 +98,24 @@ describe("HTTP API: scheduling", () => {
     }
   });
 });
+
+describe("HTTP API: request deadline", () => {
+  it("a generation past its deadline stops: the stream's done event says timeout, the JSON answer too", async () => {
+    const node = await startTestNode({ sequences: 1, contextSize: 4096, scheduler: { timeoutMs: 300, maxOutputTokens: 4000 } });
+    try {
+      const events = (await readSse(await fetch(`${node.url}/generate`, json(LONG)))) as Array<Record<string, unknown>>;
+      const done = events.at(-1)!;
+      assert.equal(done.done, true);
+      assert.equal(done.finishReason, "timeout");
+      assert.ok((done.tokens as number) < 3000);
+
+      const body = await (await fetch(`${node.url}/generate`, json({ ...LONG, stream: false }))).json();
+      assert.equal(body.finishReason, "timeout");
+      const chat = await (await fetch(`${node.url}/v1/chat/completions`, json({ messages: [{ role: "user", content: "x" }], max_tokens: 3000 }))).json();
+      assert.equal(chat.choices[0].finish_reason, "length");
+    } finally {
+      await node.stop();
+    }
+  });
+});
+
