@@ -4,12 +4,28 @@
  * "degraded" and why.
  */
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
 import { ensureDemoModels } from "../src/demo-models.ts";
 import { json, metricValue, readSse, startTestNode, type TestNode } from "./helpers/api-node.ts";
+
+const CORPUS = `# Guide
+
+## Swaps
+
+A node applies a governance decision by fetching the manifest, verifying it and swapping models
+atomically; requests in flight finish on the old model.
+
+## Audit
+
+Every request goes into the audit log; batches become Merkle roots anchored on chain.
+
+## Security
+
+Set NS_LLM_API_TOKEN to require a bearer token. Browser origins come from NS_LLM_CORS_ORIGINS (CORS).
+`;
 
 describe("HTTP API: answers from search without a generation model", () => {
   let node: TestNode;
@@ -20,8 +36,12 @@ describe("HTTP API: answers from search without a generation model", () => {
     const demo = await ensureDemoModels(path.join(probe.home, "models"));
     const broken = path.join(probe.home, "broken.gguf");
     await writeFile(broken, "this is not a GGUF file");
+    // A corpus of the test's own, so that edits of the shipped docs do not change its answers.
+    const corpus = path.join(probe.home, "docs");
+    await mkdir(corpus);
+    await writeFile(path.join(corpus, "guide.md"), CORPUS);
     await probe.close();
-    node = await startTestNode({ demo: false, embedding: demo.embedding, generation: { modelPath: broken } });
+    node = await startTestNode({ demo: false, embedding: demo.embedding, generation: { modelPath: broken }, corpus: [corpus] });
     // The temp folder of the probe holds the models: remove it with this node.
     const stop = node.stop;
     node.stop = async () => {
