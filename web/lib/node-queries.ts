@@ -5,7 +5,7 @@
  * without end, with exponential backoff; the pages show `failureReason` meanwhile (see
  * <NodeProblem>), and the last good data stays on screen.
  */
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useRef } from "react";
 import { useApp } from "./app-context.tsx";
 import { getGovernance, getHealth, getMetricsText, NodeRequestError } from "./node-http.ts";
@@ -23,16 +23,28 @@ export function shouldRetry(failureCount: number, error: Error): boolean {
   return failureCount < 1;
 }
 
-export const nodeQueryDefaults = { retry: shouldRetry, retryDelay, placeholderData: keepPreviousData, refetchOnWindowFocus: true } as const;
+/**
+ * Options every node query shares: endless retries with backoff while the node may come back, and
+ * the previous data kept on screen across a refetch, but never carried over to another node's URL.
+ */
+export function nodeQueryOptions(nodeUrl: string) {
+  return {
+    retry: shouldRetry,
+    retryDelay,
+    refetchOnWindowFocus: true,
+    placeholderData: <T>(previous: T | undefined, previousQuery: { queryKey: readonly unknown[] } | undefined) =>
+      previousQuery?.queryKey[1] === nodeUrl ? previous : undefined,
+  } as const;
+}
 
 export function useNodeHealth(refetchInterval = 3000) {
   const { nodeUrl } = useApp();
-  return useQuery({ queryKey: ["node", nodeUrl, "health"], queryFn: () => getHealth(nodeUrl), refetchInterval, ...nodeQueryDefaults });
+  return useQuery({ queryKey: ["node", nodeUrl, "health"], queryFn: () => getHealth(nodeUrl), refetchInterval, ...nodeQueryOptions(nodeUrl) });
 }
 
 export function useNodeGovernance(refetchInterval = 5000) {
   const { nodeUrl } = useApp();
-  return useQuery({ queryKey: ["node", nodeUrl, "governance"], queryFn: () => getGovernance(nodeUrl), refetchInterval, ...nodeQueryDefaults });
+  return useQuery({ queryKey: ["node", nodeUrl, "governance"], queryFn: () => getGovernance(nodeUrl), refetchInterval, ...nodeQueryOptions(nodeUrl) });
 }
 
 export type MetricsSeries = { points: MetricsPoint[]; last: Scrape | undefined };
@@ -65,6 +77,6 @@ export function useMetricsSeries(intervalMs = 3000, windowMs = 5 * 60_000) {
     },
     refetchInterval: intervalMs,
     refetchIntervalInBackground: false,
-    ...nodeQueryDefaults,
+    ...nodeQueryOptions(nodeUrl),
   });
 }

@@ -103,6 +103,8 @@ test("/node: health, the applied models next to the registry, and live charts fr
   await waitForText(page.getByTestId("stat-delegated"), "delegated");
   await page.getByTestId("chart-proposal-states").locator(".recharts-surface").first().waitFor();
   console.log(`# screenshot ${await screenshot(page, "part2-node")}`);
+  await page.emulateMedia({ colorScheme: "dark" });
+  console.log(`# screenshot ${await screenshot(page, "part2-node-dark")}`);
   await page.close();
 });
 
@@ -117,13 +119,15 @@ test("/node with an unreachable node URL says so, retries, and recovers when the
   const problem = page.getByTestId("node-problem").first();
   await waitForText(problem, "is not reachable", 20_000);
   await waitForText(problem, /Retrying \(attempt \d+/);
+  // Nothing the previous node said is shown as this one's.
+  await page.getByTestId("health-generation").waitFor({ state: "detached", timeout: 10_000 });
   assert.match((await problem.textContent()) ?? "", new RegExp(dead.replace(/[.:/]/g, "\\$&")));
   console.log(`# screenshot ${await screenshot(page, "part2-node-unreachable")}`);
   // Back to the default node: the notice goes, the health comes back.
   await page.getByRole("button", { name: "Settings" }).click();
   await page.getByRole("button", { name: "Reset" }).click();
   await waitForText(page.getByTestId("health-status"), /ok|degraded/, 30_000);
-  await page.getByTestId("node-problem").waitFor({ state: "detached", timeout: 20_000 });
+  await page.getByTestId("node-problem").first().waitFor({ state: "detached", timeout: 20_000 });
   await page.close();
 });
 
@@ -186,6 +190,9 @@ test("/chat: an answer streams token by token with its model, manifest and audit
   await waitUntil("the node to count an aborted generation", async () => (await metric("ns_llm_generations_total", { finish: "abort" })) > abortsBefore, 15_000);
   await page.getByTestId("chat-send").waitFor();
   console.log(`# screenshot ${await screenshot(page, "part2-chat")}`);
+  await page.emulateMedia({ colorScheme: "dark" });
+  console.log(`# screenshot ${await screenshot(page, "part2-chat-dark")}`);
+  await page.emulateMedia({ colorScheme: "light" });
 
   // From the answer to its verification.
   await answer.getByTestId("chat-verify").click();
@@ -211,6 +218,8 @@ test("/audit: the chat answer's entry verifies in the browser against AuditAncho
   await page.locator(`[data-testid="audit-entry"][data-seq="${answerSeq}"]`).waitFor();
   await page.locator('[data-testid="audit-batch"][data-anchored="true"]').first().waitFor({ timeout: 20_000 });
   console.log(`# screenshot ${await screenshot(page, "part2-audit-verified")}`);
+  await page.emulateMedia({ colorScheme: "dark" });
+  console.log(`# screenshot ${await screenshot(page, "part2-audit-verified-dark")}`);
   await page.close();
 });
 

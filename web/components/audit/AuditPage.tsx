@@ -9,7 +9,7 @@ import { getAuditBatches, getRecentAuditEntries } from "@/lib/audit-api.ts";
 import { getAnchoredBatches } from "@/lib/audit-chain.ts";
 import { verifyAuditEntry } from "@/lib/audit-verify.ts";
 import { operatorFromHealth } from "@/lib/node-http.ts";
-import { nodeQueryDefaults, useNodeHealth } from "@/lib/node-queries.ts";
+import { nodeQueryOptions, useNodeHealth } from "@/lib/node-queries.ts";
 import { Card } from "../ui/Card.tsx";
 import { AuditBatches } from "./AuditBatches.tsx";
 import { AuditEntries } from "./AuditEntries.tsx";
@@ -34,9 +34,9 @@ export function AuditPage() {
     queryKey: ["node", nodeUrl, "audit-entries", before ?? "head"],
     queryFn: () => getRecentAuditEntries(nodeUrl, PAGE, before),
     refetchInterval: before === undefined ? 5000 : false,
-    ...nodeQueryDefaults,
+    ...nodeQueryOptions(nodeUrl),
   });
-  const batches = useQuery({ queryKey: ["node", nodeUrl, "audit-batches"], queryFn: () => getAuditBatches(nodeUrl), refetchInterval: 5000, ...nodeQueryDefaults });
+  const batches = useQuery({ queryKey: ["node", nodeUrl, "audit-batches"], queryFn: () => getAuditBatches(nodeUrl), refetchInterval: 5000, ...nodeQueryOptions(nodeUrl) });
 
   // The operator whose anchors count: the person's entry, else what the node says (health, then its batches).
   const [operatorInput, setOperatorInput] = useState("");
