@@ -41,7 +41,7 @@ export function chatLimits(...documents: unknown[]): ChatLimits {
   for (const doc of documents.map(obj)) {
     if (!doc) continue;
     const limits = obj(doc.limits);
-    const params = obj(doc.parameters) ?? obj(obj(doc.applied)?.parameters)?.["values"];
+    const params = obj(doc.parameters);
     const t = rangeOf(limits?.temperature);
     if (t && !tempRange) {
       temperature = { ...temperature, min: t.min ?? temperature.min, max: t.max ?? temperature.max };

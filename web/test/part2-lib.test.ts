@@ -1,14 +1,22 @@
 /**
  * The pure parts of the node pages against the node's real code: the Prometheus parser and the
  * dashboard's figures over text prom-client really writes (node/src/server/metrics.ts), and the
- * browser's Web Crypto Merkle check over trees the node's own merkle.ts builds.
+ * browser's Web Crypto Merkle check over trees the node's own merkle.ts builds, and the chat's SSE
+ * client against a real node answering from its search fallback.
  */
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { test } from "node:test";
 import { buildMerkleTree, leafHash as nodeLeafHash } from "../../node/src/audit/merkle.ts";
+import { loadConfig } from "../../node/src/config.ts";
+import { startNode } from "../../node/src/node.ts";
 import { createMetrics } from "../../node/src/server/metrics.ts";
 import { chatLimits, DEFAULT_LIMITS } from "../lib/chat-limits.ts";
+import { streamChat, type Provenance } from "../lib/chat-stream.ts";
 import { leafHash, nodeHash, rootFromPath, sameBytes, toHex } from "../lib/merkle-webcrypto.ts";
+import { NodeRequestError } from "../lib/node-http.ts";
 import { metricsPoint } from "../lib/node-metrics.ts";
 import { bucketsOf, histogramQuantile, parsePrometheusText, sumOf } from "../lib/prometheus.ts";
 
@@ -119,4 +127,36 @@ test("chat limits: the node's governed parameters when it gives them, else 0..2 
   const fromLimits = chatLimits({ limits: { temperature: { min: 0, max: 1.5 }, maxTokens: [1, 64] } });
   assert.deepEqual(fromLimits.temperature, { min: 0, max: 1.5, default: 0.7 });
   assert.deepEqual(fromLimits.maxTokens, { min: 1, max: 64, default: 64 });
+});
+
+test("streamChat against a real node without a generation model: the answer comes from search, and says so", async (t) => {
+  const home = await mkdtemp(path.join(tmpdir(), "ns-web-p2-search-"));
+  const config = loadConfig({ NS_LLM_HOME: home, NS_LLM_PORT: "0", NS_LLM_THREADS: "1" });
+  const node = await startNode(config, { chain: false, logger: false });
+  t.after(async () => {
+    await node.close();
+    await rm(home, { recursive: true, force: true });
+  });
+  const tokens: string[] = [];
+  let opened: Provenance | undefined;
+  const result = await streamChat({
+    nodeUrl: node.url,
+    messages: [{ role: "user", content: "How does the node follow governance?" }],
+    signal: AbortSignal.timeout(30_000),
+    onOpen: (p) => (opened = p),
+    onToken: (token) => tokens.push(token),
+  });
+  assert.equal(opened?.source, "search", "the x-ns-llm-source header");
+  assert.equal(result.provenance.source, "search");
+  assert.ok(result.provenance.reason, "the node says why it fell back");
+  assert.ok(result.text.length > 0 && result.text === tokens.join(""));
+  assert.equal(result.provenance.auditSeq, null, "a node without an audit log gives no seq");
+
+  // A refused request is a clear error, not a hang.
+  await assert.rejects(
+    streamChat({ nodeUrl: node.url, messages: [], signal: AbortSignal.timeout(10_000) }),
+    (error: Error) => error instanceof NodeRequestError && error.status === 400,
+  );
+  const dead = streamChat({ nodeUrl: "http://127.0.0.1:9", messages: [{ role: "user", content: "hi" }], signal: AbortSignal.timeout(10_000) });
+  await assert.rejects(dead, (error: Error) => error instanceof NodeRequestError && error.kind === "unreachable" && /not reachable/.test(error.message));
 });
