@@ -131,7 +131,7 @@ test("chat limits: the node's governed parameters when it gives them, else 0..2 
 
 test("streamChat against a real node without a generation model: the answer comes from search, and says so", async (t) => {
   const home = await mkdtemp(path.join(tmpdir(), "ns-web-p2-search-"));
-  const config = loadConfig({ NS_LLM_HOME: home, NS_LLM_PORT: "0", NS_LLM_THREADS: "1" } as NodeJS.ProcessEnv);
+  const config = loadConfig({ NODE_ENV: "test", NS_LLM_HOME: home, NS_LLM_PORT: "0", NS_LLM_THREADS: "1" });
   const node = await startNode(config, { chain: false, logger: false });
   t.after(async () => {
     await node.close();
