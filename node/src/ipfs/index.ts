@@ -23,3 +23,5 @@ export { ipfsSourceFetcher } from "./source-fetcher.ts";
 export type { IpfsSourceFetcherOptions } from "./source-fetcher.ts";
 export { manifestRoutes } from "./routes.ts";
 export type { ManifestRoutesOptions, ManifestValidator } from "./routes.ts";
+export { ipfsAddRoute } from "./add-route.ts";
+export type { IpfsAddRouteOptions, IpfsAddRouteReturnType } from "./add-route.ts";
