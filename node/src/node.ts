@@ -50,6 +50,12 @@ export type StartNodeOptions = {
   /** The audit log: `append` for every answer, `health` for /health. */
   audit?: AuditSink & { health?: HealthProviders["audit"] };
   ipfs?: HealthProviders["ipfs"];
+  /**
+   * Runs after the initial models are loaded and before the node listens, with the loaders: the
+   * governance follower restores the models it applied before here, so a restarted node answers
+   * with them from its first request on.
+   */
+  beforeListen?: (loaders: Pick<NodeHandle, "loadGeneration" | "loadEmbedding">) => Promise<void>;
   /** Route plugins of other parts (auditRoutes, manifestRoutes, ...). */
   plugins?: ServerPlugin[];
   /** Governed defaults and caps (the `parameters` manifest). */
@@ -151,6 +157,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     generationSpec ? loadGeneration(generationSpec).catch(() => {}) : undefined,
     embeddingSpec ? loadEmbedding(embeddingSpec).catch(() => {}) : undefined,
   ]);
+  await options.beforeListen?.({ loadGeneration, loadEmbedding });
 
   const search = createSearchIndex(await loadDocuments(options.corpus), {
     embed: async (texts) => (await embedder.embed(texts)).vectors,

@@ -11,12 +11,24 @@ import type { Role } from "@ns-llm/contracts";
 import { openAudit, auditRoutes, type Audit } from "./audit/index.ts";
 import { loadDeployment, publicClientFor } from "./chain/index.ts";
 import type { Config } from "./config.ts";
-import { createApplier, demoGenesis, Follower, FollowerState, publishGenesis, type FollowerEvent } from "./governance/index.ts";
+import {
+  createApplier,
+  demoGenesis,
+  Follower,
+  FollowerState,
+  publishGenesis,
+  restoreApplied,
+  type FollowerEvent,
+  type RestoreAppliedReturnType,
+} from "./governance/index.ts";
 import { openModelStore } from "./inference/store/index.ts";
-import { fetchManifest, ipfsSourceFetcher, manifestRoutes, openIpfs, type IpfsClient } from "./ipfs/index.ts";
+import { fetchManifest, ipfsAddRoute, ipfsSourceFetcher, manifestRoutes, openIpfs, type IpfsClient } from "./ipfs/index.ts";
 import { parseManifest, type Manifest, type ManifestParameters } from "./manifest/index.ts";
 import { startNode, type NodeHandle, type StartNodeOptions } from "./node.ts";
 import type { GovernanceStatusProvider, GovernedParameters } from "./server/index.ts";
+
+/** A node that cannot reach its chain (or deployment) tries again after 1 s, 2 s, 4 s... at most 30 s. */
+const FOLLOW_RETRY = { baseMs: 1_000, maxMs: 30_000 };
 
 export type RunNodeOptions = {
   /** Serve the generated demo models until the chain says otherwise, and publish them to IPFS. */
@@ -32,7 +44,8 @@ export type RunningNode = {
   node: NodeHandle;
   ipfs: IpfsClient;
   audit: Audit;
-  follower: Follower<Manifest> | undefined;
+  /** Undefined until the node reaches its chain (never with `chain: false`). */
+  readonly follower: Follower<Manifest> | undefined;
   close(): Promise<void>;
 };
 
@@ -72,7 +85,27 @@ export async function runNode(config: Config, options: RunNodeOptions = {}): Pro
         : { embedding: { model: first!.file, tokenizer: second!.file, name: entry.name, manifest } };
     };
 
+    // One applier for both restoring (offline, before the node listens) and following; the
+    // loaders are the node's, handed over before it listens.
+    let loaders: Pick<NodeHandle, "loadGeneration" | "loadEmbedding"> | undefined;
+    const applier = createApplier({
+      store,
+      fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) },
+      loadGeneration: (spec, smokeTest) => loaders!.loadGeneration(spec, { smokeTest }),
+      loadEmbedding: (spec, smokeTest) => loaders!.loadEmbedding(spec, { smokeTest }),
+      setParameters: (parameters) => {
+        governed = parameters;
+      },
+      log: (line) => log(`governance: ${line}`),
+    });
+    let restored: RestoreAppliedReturnType = { restored: [], failed: [] };
+
     let follower: Follower<Manifest> | undefined;
+    let followerError: string | undefined;
+    const restoreError = () => {
+      const failure = restored.failed[0];
+      return failure ? { code: failure.error.code, message: `could not restore ${failure.adoption.role}: ${failure.error.message}` } : undefined;
+    };
     const governance: GovernanceStatusProvider | undefined = chain
       ? {
           health: () => {
@@ -83,68 +116,94 @@ export async function runNode(config: Config, options: RunNodeOptions = {}): Pro
               registry: s?.registry ?? "",
               syncedBlock: s?.syncedBlock ?? null,
               lag: s?.lag ?? null,
-              lastError: s?.lastError ?? (followerError ? { message: followerError } : null),
+              // The follower's own report once it runs (it took over any restore failure).
+              lastError: s ? s.lastError : followerError ? { message: followerError } : (restoreError() ?? null),
             };
           },
-          state: () => ({ enabled: true, ...(follower?.status() ?? {}), parameters: governed, ...(followerError ? { lastError: { code: "NO_DEPLOYMENT", message: followerError } } : {}) }),
+          state: () => ({
+            enabled: true,
+            ...(follower?.status() ?? {}),
+            parameters: governed,
+            ...(followerError ? { lastError: { code: "NO_DEPLOYMENT", message: followerError } } : !follower && restoreError() ? { lastError: restoreError() } : {}),
+          }),
         }
       : undefined;
-    let followerError: string | undefined;
 
     const node = await startNode(config, {
       ...options.node,
       chain,
       ...demoSpec("generation"),
       ...demoSpec("embedding"),
+      // What was applied before serves from the first answer on: restored before the node listens,
+      // from the database and the store alone, whether or not the chain answers.
+      beforeListen: async (l) => {
+        loaders = l;
+        restored = await restoreApplied({ state, parseManifest: parse, applier, log });
+      },
       governance,
       audit: { append: (entry) => audit.log.append(entry), health: () => audit.status() },
       ipfs: () => ({ mode: ipfs.mode }),
       plugins: [
         auditRoutes(audit.log, { retryAfterSeconds: config.auditBatchSeconds }),
         manifestRoutes({ ipfs, validate: parse }),
+        ipfsAddRoute({ ipfs, maxBytes: config.maxModelBytes }),
         ...(options.node?.plugins ?? []),
       ],
       parameters: () => toGoverned(governed),
     });
     closers.unshift(() => node.close());
 
-    if (chain) {
+    // Follow the chain; when it (or its deployment) is not there yet, say why and try again, so a
+    // node started before its chain follows it once it answers.
+    let retry: NodeJS.Timeout | undefined;
+    let tries = 0;
+    let closing = false;
+    const follow = async (): Promise<void> => {
       try {
         const publicClient = publicClientFor(config.rpcUrl);
         const deployment = await loadDeployment(await publicClient.getChainId(), config.deploymentFile);
-        follower = new Follower<Manifest>({
+        const f = new Follower<Manifest>({
           publicClient,
           registry: deployment.contracts.ModelRegistry.address,
           startBlock: deployment.startBlock,
           state,
           fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }),
           parseManifest: parse,
-          applier: createApplier({
-            store,
-            fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) },
-            loadGeneration: (spec, smokeTest) => node.loadGeneration(spec, { smokeTest }),
-            loadEmbedding: (spec, smokeTest) => node.loadEmbedding(spec, { smokeTest }),
-            setParameters: (parameters) => {
-              governed = parameters;
-            },
-          }),
-          onEvent: (event) => void audit.log.append(governanceEntry(event)).catch(() => {}),
+          applier,
+          onEvent: (event) => {
+            if (event.type === "governance.refused") node.metrics.governanceRefusals.inc({ role: event.role, code: event.code });
+            void audit.log.append(governanceEntry(event)).catch(() => {});
+          },
           log,
         });
-        closers.unshift(() => follower!.stop());
-        await follower.start();
+        if (closing) return;
+        follower = f;
+        followerError = undefined;
+        await f.start({ restored });
       } catch (error) {
         // No chain or no deployment: serve what we have, say why, keep going.
         followerError = `not following the chain: ${(error as Error).message}`;
-        log(followerError);
+        const delay = Math.min(FOLLOW_RETRY.maxMs, FOLLOW_RETRY.baseMs * 2 ** tries++);
+        log(`${followerError} (trying again in ${delay / 1000} s)`);
+        if (!closing) retry = setTimeout(() => void follow(), delay);
       }
+    };
+    if (chain) {
+      closers.unshift(async () => {
+        closing = true;
+        clearTimeout(retry);
+        await follower?.stop();
+      });
+      await follow();
     }
 
     return {
       node,
       ipfs,
       audit,
-      follower,
+      get follower() {
+        return follower;
+      },
       async close() {
         for (const close of closers.splice(0)) await close().catch((error) => log(`shutdown: ${(error as Error).message}`));
       },

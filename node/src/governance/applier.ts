@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import type { LoadedManifest } from "../inference/model-slot.ts";
-import { PullError, type ModelStore, type SourceFetchers } from "../inference/store/index.ts";
+import { PullError, SourceError, type ModelStore, type SourceFetcher, type SourceFetchers } from "../inference/store/index.ts";
 import type { EmbeddingEngine, GenerationEngine } from "../inference/types.ts";
 import type { EmbeddingManifest, GenerationManifest, Manifest, ManifestParameters } from "../manifest/index.ts";
 import { AdoptionError } from "./errors.ts";
@@ -33,7 +33,10 @@ export function createApplier(target: ApplierTarget): Applier<Manifest> {
         target.setParameters(manifest.parameters, loaded);
         return;
       }
+      target.log?.(`${offline ? "restoring" : "fetching"} ${manifest.role} v${adoption.version} ${manifest.name}: ${manifest.model.artifacts.length} artifact(s)`);
       const folder = await fetchArtifacts(target, manifest, adoption, { signal, offline });
+      // Operators (and the crash tests) see when the new model is being loaded beside the current one.
+      target.log?.(`loading ${manifest.role} v${adoption.version} ${manifest.name} beside the current model`);
       if (manifest.role === "generation") await applyGeneration(target, manifest, folder, loaded);
       else await applyEmbedding(target, manifest, folder, loaded);
     },
@@ -49,7 +52,7 @@ async function fetchArtifacts(
   try {
     await target.store.pull(manifest, {
       // Offline (a restart) means the store alone: never the network.
-      fetchers: options.offline ? {} : target.fetchers,
+      fetchers: options.offline ? {} : immutableSources(target.fetchers, manifest),
       signal: options.signal,
       manifestDigest: adoption.digest,
     });
@@ -65,6 +68,47 @@ async function fetchArtifacts(
     throw error;
   }
   return target.store.materialize(manifest);
+}
+
+/** URL schemes whose content cannot change under its address. */
+const CONTENT_ADDRESSED = ["ipfs:"];
+
+/**
+ * A content-addressed source that ends cleanly before the artifact's declared size will never
+ * hold more: it is the wrong content (a truncated file), not a transfer to resume. Without this
+ * the store keeps the part "for resuming" and the follower retries it forever as unreachable.
+ * An interrupted transfer (the stream throws) is left to the store's resume logic.
+ */
+function immutableSources(fetchers: SourceFetchers, manifest: GenerationManifest | EmbeddingManifest): SourceFetchers {
+  const sizes = new Map<string, number | null>();
+  for (const artifact of manifest.model.artifacts) {
+    for (const source of artifact.sources) {
+      const key = new URL(source).href; // the form the store hands the fetcher
+      // One URL declared with two sizes: no single truth to check against, leave it to the store.
+      sizes.set(key, sizes.has(key) && sizes.get(key) !== artifact.size ? null : artifact.size);
+    }
+  }
+  const wrapped: SourceFetchers = { ...fetchers };
+  for (const scheme of CONTENT_ADDRESSED) {
+    const inner = fetchers[scheme];
+    if (!inner) continue;
+    wrapped[scheme] = (async (url, options) => {
+      const size = sizes.get(url.href);
+      const body = await inner(url, options);
+      if (size === undefined || size === null) return body;
+      return (async function* () {
+        let received = options.offset;
+        for await (const chunk of body) {
+          received += chunk.byteLength;
+          yield chunk;
+        }
+        if (received < size) {
+          throw new SourceError(`holds ${received} bytes, the manifest says ${size}: content under a CID cannot grow, this is another file`, "digest");
+        }
+      })();
+    }) satisfies SourceFetcher;
+  }
+  return wrapped;
 }
 
 async function applyGeneration(target: ApplierTarget, manifest: GenerationManifest, folder: string, loaded: LoadedManifest): Promise<void> {

@@ -12,7 +12,9 @@ import { createHash } from "node:crypto";
 import { parseAbiItem, type Address, type PublicClient } from "viem";
 import { modelRegistryAbi, roleFromId, roleId, ROLES, type Role } from "@ns-llm/contracts";
 import { AdoptionError, toAdoptionError } from "./errors.ts";
-import type { AppliedManifest, Attempt, FollowerState } from "./state.ts";
+// Apply cheap roles first, so parameters never wait behind a model download.
+import { APPLY_ORDER, restoreApplied, type RestoreAppliedReturnType } from "./restore.ts";
+import type { Attempt, FollowerState } from "./state.ts";
 
 /** An adoption read from the chain. */
 export type Adoption = { role: Role; version: number; cid: string; digest: `0x${string}` };
@@ -59,8 +61,6 @@ export type GovernanceStatus = {
 };
 
 const adoptedEvent = parseAbiItem("event ManifestAdopted(bytes32 indexed role, uint64 indexed version, string cid, bytes32 digest)");
-/** Apply cheap roles first, so parameters never wait behind a model download. */
-const APPLY_ORDER: Role[] = ["parameters", "embedding", "generation"];
 const LOG_RANGE = 5_000n;
 
 export class Follower<M> {
@@ -78,28 +78,25 @@ export class Follower<M> {
   #wakeAgain = false;
   #unwatch: (() => void) | undefined;
   #idleWaiters: Array<() => void> = [];
+  /** Roles whose applied manifest could not be loaded at start: applied again from the sources. */
+  #unrestored = new Set<Role>();
 
   constructor(parameters: FollowerParameters<M>) {
     this.#p = parameters;
   }
 
   /**
-   * Restores what was applied before (from the database and the store, no network), then starts
+   * Restores what was applied before (from the database and the store, no network) unless
+   * `restored` says the caller did it already (the node restores before it listens), then starts
    * following the chain. Restoring failures are reported, never fatal.
    */
-  async start(): Promise<void> {
-    for (const role of APPLY_ORDER) {
-      const applied = this.#p.state.applied(role);
-      if (!applied) continue;
-      try {
-        const manifest = this.#p.parseManifest(new TextEncoder().encode(applied.manifest));
-        await this.#p.applier.apply(role, manifest, toAdoption(applied), { signal: this.#abort.signal, offline: true });
-        this.#log(`restored ${role} v${applied.version} ${manifest.name}`);
-      } catch (error) {
-        const e = toAdoptionError(error);
-        this.#log(`could not restore ${role} v${applied.version}: ${e.message}`);
-        this.#setError({ role, version: applied.version, cid: applied.cid, digest: applied.digest as `0x${string}` }, e, false);
-      }
+  async start(options: { restored?: RestoreAppliedReturnType } = {}): Promise<void> {
+    const { failed } =
+      options.restored ??
+      (await restoreApplied({ state: this.#p.state, parseManifest: this.#p.parseManifest, applier: this.#p.applier, signal: this.#abort.signal, log: this.#p.log }));
+    for (const { adoption, error } of failed) {
+      this.#setError(adoption, error, false);
+      this.#unrestored.add(adoption.role);
     }
     try {
       this.#unwatch = this.#p.publicClient.watchContractEvent({
@@ -218,7 +215,7 @@ export class Follower<M> {
 
   async #ensure(adoption: Adoption): Promise<void> {
     const applied = this.#p.state.applied(adoption.role);
-    if (applied && applied.cid === adoption.cid && applied.digest === adoption.digest) return;
+    if (applied && applied.cid === adoption.cid && applied.digest === adoption.digest && !this.#unrestored.has(adoption.role)) return;
     const key = `${adoption.role}:${adoption.version}:${adoption.cid}`;
     const attempt = this.#p.state.attempt(adoption.role, adoption.version, adoption.cid);
     if (attempt?.status === "failed") return;
@@ -237,6 +234,7 @@ export class Follower<M> {
         appliedAt: new Date().toISOString(),
       });
       this.#retryAt.delete(key);
+      this.#unrestored.delete(adoption.role);
       if (this.#lastError?.role === adoption.role) this.#lastError = null;
       this.#p.onEvent?.({ type: "governance.applied", ...pick(adoption), name: manifest.name, ms: Date.now() - started });
       this.#log(`applied ${adoption.role} v${adoption.version} ${manifest.name} (${adoption.cid}) in ${Date.now() - started} ms`);
@@ -310,10 +308,6 @@ export class Follower<M> {
 
 function pick(a: Adoption): { role: Role; version: number; cid: string } {
   return { role: a.role, version: a.version, cid: a.cid };
-}
-
-function toAdoption(a: AppliedManifest): Adoption {
-  return { role: a.role, version: a.version, cid: a.cid, digest: a.digest as `0x${string}` };
 }
 
 function nameOf(manifest: string): string {

@@ -87,6 +87,12 @@ export function createMetrics({ defaultMetrics = true, prefix = "ns_llm_" }: Cre
       labelNames: ["role"] as const,
       registers,
     }),
+    governanceRefusals: new Counter({
+      name: `${prefix}governance_refusals_total`,
+      help: "Adoptions the governance follower could not apply, by role and reason code (a retry counts again)",
+      labelNames: ["role", "code"] as const,
+      registers,
+    }),
     anchors: new Counter({ name: `${prefix}audit_anchors_total`, help: "Audit batches anchored on chain", registers }),
     auditErrors: new Counter({
       name: `${prefix}audit_errors_total`,

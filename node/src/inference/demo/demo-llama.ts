@@ -46,6 +46,10 @@ export const zephyrChatTemplate = [
 export type DemoLlamaOptions = {
   /** The chat template to embed; `null` writes a model without one. Default: the Zephyr template. */
   chatTemplate?: string | null;
+  /** Seed of the weights: another seed writes another, equally valid model (tests of swaps). Default demoLlamaShape.seed. */
+  seed?: number;
+  /** `general.name` in the file. Default demoLlamaName. */
+  name?: string;
 };
 
 /** Writes the demo model to `filePath` (atomically: a reader never sees half a file). */
@@ -63,11 +67,11 @@ export async function writeDemoLlama(filePath: string, options: DemoLlamaOptions
 }
 
 /** The demo model's bytes. */
-export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate }: DemoLlamaOptions = {}): Uint8Array {
+export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate, seed, name = demoLlamaName }: DemoLlamaOptions = {}): Uint8Array {
   const s = demoLlamaShape;
   const vocabulary = buildDemoVocabulary();
   const vocabSize = vocabulary.tokens.length;
-  const random = mulberry32(s.seed);
+  const random = mulberry32(seed ?? s.seed);
   const headDim = s.embeddingLength / s.headCount;
   const kvLength = headDim * s.headCountKv;
 
@@ -121,7 +125,7 @@ export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate }: DemoLlama
 
   const metadata: Array<readonly [string, GgufValue]> = [
     ["general.architecture", gguf.str("llama")],
-    ["general.name", gguf.str(demoLlamaName)],
+    ["general.name", gguf.str(name)],
     ["general.description", gguf.str("NS-LLM's generated demo model: random weights, real format, for tests and the offline demo")],
     ["general.license", gguf.str("MIT")],
     ["general.file_type", gguf.u32(0)], // all f32
