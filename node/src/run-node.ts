@@ -55,7 +55,9 @@ export async function runNode(config: Config, options: RunNodeOptions = {}): Pro
   const ipfs = await openIpfs(config);
   const closers: Array<() => Promise<void>> = [() => ipfs.stop()];
   try {
-    const audit = openAudit({ config, chain });
+    // Anchors are counted on the node's metrics, which exist once the node starts (bound late).
+    let onAnchored: () => void = () => {};
+    const audit = openAudit({ config, chain, onEvent: (event) => event.type === "anchored" && onAnchored() });
     closers.unshift(() => audit.close());
     const state = new FollowerState(path.join(config.home, "node.db"));
     closers.push(async () => state.close());
@@ -151,6 +153,7 @@ export async function runNode(config: Config, options: RunNodeOptions = {}): Pro
       ],
       parameters: () => toGoverned(governed),
     });
+    onAnchored = () => node.metrics.anchors.inc();
     closers.unshift(() => node.close());
 
     // Follow the chain; when it (or its deployment) is not there yet, say why and try again, so a
