@@ -1,17 +1,16 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { AnchorSetupError, AUDIT_DB, AuditAnchorer, connectAnchor, openAuditLog } from "../../audit/index.ts";
 import { loadConfig } from "../../config.ts";
-import { output, type Command } from "../command.ts";
-import { UsageError, UserError } from "../errors.ts";
+import { output, parseCommandArgs, type Command } from "../command.ts";
+import { UserError } from "../errors.ts";
 
 const command: Command = {
   name: "audit anchor",
   usage: "audit anchor [--json]",
   summary: "close the pending audit batch and anchor every batch not on chain yet, now",
   async run(args) {
-    const { values } = parse(args);
+    const { values } = parseCommandArgs(args, { json: { type: "boolean", default: false } });
     let config;
     try {
       config = loadConfig();
@@ -55,13 +54,5 @@ const command: Command = {
     }
   },
 };
-
-function parse(args: string[]) {
-  try {
-    return parseArgs({ args, options: { json: { type: "boolean", default: false } }, strict: true, allowPositionals: false });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
 
 export default command;

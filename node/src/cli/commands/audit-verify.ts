@@ -1,10 +1,9 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { isAddress, type Address } from "viem";
 import { AnchorSetupError, AUDIT_DB, connectAnchor, openAuditLog, verifyEntry, verifyLog, type AnchorTarget } from "../../audit/index.ts";
 import { loadConfig } from "../../config.ts";
-import { output, type Command } from "../command.ts";
+import { output, parseCommandArgs, type Command } from "../command.ts";
 import { UsageError, UserError } from "../errors.ts";
 
 const command: Command = {
@@ -12,7 +11,12 @@ const command: Command = {
   usage: "audit verify [--seq N] [--node ADDRESS] [--no-chain] [--json]",
   summary: "check the hash chain, the Merkle batches and the anchors on chain",
   async run(args) {
-    const { values } = parse(args);
+    const { values } = parseCommandArgs(args, {
+      seq: { type: "string" },
+      node: { type: "string" },
+      "no-chain": { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+    });
     const seq = values.seq === undefined ? undefined : Number(values.seq);
     if (seq !== undefined && !(Number.isSafeInteger(seq) && seq >= 0 && /^\d+$/.test(values.seq!))) throw new UsageError("--seq must be a whole number");
     if (values.node !== undefined && !isAddress(values.node)) throw new UsageError("--node must be an address (0x + 40 hex digits)");
@@ -66,24 +70,6 @@ function configOrExplain() {
     return loadConfig();
   } catch (error) {
     throw new UserError((error as Error).message, "fix the environment variable");
-  }
-}
-
-function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: {
-        seq: { type: "string" },
-        node: { type: "string" },
-        "no-chain": { type: "boolean", default: false },
-        json: { type: "boolean", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
   }
 }
 

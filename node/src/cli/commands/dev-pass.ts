@@ -1,5 +1,4 @@
-import { parseArgs } from "node:util";
-import { output, type Command } from "../command.ts";
+import { output, parseCommandArgs, type Command } from "../command.ts";
 import { chainContext } from "../chain-context.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { devPass } from "../../governance/proposals.ts";
@@ -9,12 +8,7 @@ const command: Command = {
   usage: "dev pass <proposalId>",
   summary: "dev chain only: vote For with the dev accounts, advance time, queue, execute",
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, options: { json: { type: "boolean", default: false } }, strict: true, allowPositionals: true });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const parsed = parseCommandArgs(args, { json: { type: "boolean", default: false } }, { positionals: true });
     const [id] = parsed.positionals;
     if (!id || !/^\d+$/.test(id)) throw new UsageError("dev pass needs a proposal id (a decimal number, as `ns-llm propose` prints)");
     const context = await chainContext();

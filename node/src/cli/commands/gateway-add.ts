@@ -1,6 +1,5 @@
 import path from "node:path";
-import { parseArgs } from "node:util";
-import { output, type Command } from "../command.ts";
+import { output, parseCommandArgs, type Command } from "../command.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { loadConfig } from "../../config.ts";
 import { openDatabase } from "../../db/index.ts";
@@ -12,12 +11,7 @@ const command: Command = {
   usage: "gateway add <file|folder> ...",
   summary: "add Markdown or manifest documents to the gateway's search collection",
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, options: { json: { type: "boolean", default: false } }, strict: true, allowPositionals: true });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const parsed = parseCommandArgs(args, { json: { type: "boolean", default: false } }, { positionals: true });
     if (parsed.positionals.length === 0) throw new UsageError("gateway add needs at least one file or folder");
     const docs = await loadDocuments(parsed.positionals.map((p) => path.resolve(p)));
     if (docs.length === 0) throw new UserError("no .md or .json documents found there", "pass Markdown files or folders holding them");

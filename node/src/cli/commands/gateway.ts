@@ -1,6 +1,5 @@
 import path from "node:path";
-import { parseArgs } from "node:util";
-import type { Command } from "../command.ts";
+import { parseCommandArgs, type Command } from "../command.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { loadConfig } from "../../config.ts";
 import { createGateway } from "../../gateway/index.ts";
@@ -11,16 +10,7 @@ const command: Command = {
   usage: "gateway [--port P] [--node URL ...]",
   summary: "run the NS Node gateway: semantic cache, hybrid search, failover to search when the node is down",
   async run(args) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: { port: { type: "string" }, host: { type: "string" }, node: { type: "string", multiple: true } },
-        strict: true,
-      }));
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const { values } = parseCommandArgs(args, { port: { type: "string" }, host: { type: "string" }, node: { type: "string", multiple: true } });
     const config = loadConfig();
     const port = Number(values.port ?? process.env.NS_LLM_GATEWAY_PORT ?? 3009);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got ${values.port}`);

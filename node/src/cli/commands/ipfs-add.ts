@@ -7,9 +7,8 @@
 import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import { Readable } from "node:stream";
-import { parseArgs } from "node:util";
 import { computeCid, IpfsError } from "../../ipfs/index.ts";
-import { output, type Command } from "../command.ts";
+import { output, parseCommandArgs, type Command } from "../command.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { cliConfig, nodeError, nodeRequest, withIpfs } from "../ipfs-context.ts";
 import { formatBytes } from "../progress.ts";
@@ -74,12 +73,7 @@ const command: Command = {
 };
 
 function parse(args: string[]): { json: boolean; file: string } {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: { json: { type: "boolean", default: false } }, strict: true, allowPositionals: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message, USAGE);
-  }
+  const parsed = parseCommandArgs(args, { json: { type: "boolean", default: false } }, { positionals: true, usage: USAGE });
   const [file, ...extra] = parsed.positionals;
   if (!file || extra.length > 0) throw new UsageError("ipfs add takes one file", USAGE);
   return { json: parsed.values.json!, file };

@@ -4,13 +4,14 @@
  * a running node holds the embedded repo, it publishes through that node's API.
  */
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { ManifestError, formatProblem, manifestDigest, parseManifest } from "../../manifest/index.ts";
 import { publishManifest } from "../../ipfs/index.ts";
-import { output, type Command } from "../command.ts";
+import { output, parseCommandArgs, type Command } from "../command.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { cliConfig, nodeError, nodeRequest, withIpfs } from "../ipfs-context.ts";
 import { readManifestFile } from "./manifest-validate.ts";
+
+const USAGE = "usage: ns-llm manifest publish <file> [--json]";
 
 const command: Command = {
   name: "manifest publish",
@@ -58,14 +59,9 @@ const command: Command = {
 };
 
 function parse(args: string[]): { json: boolean; file: string } {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: { json: { type: "boolean", default: false } }, strict: true, allowPositionals: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message, "usage: ns-llm manifest publish <file> [--json]");
-  }
+  const parsed = parseCommandArgs(args, { json: { type: "boolean", default: false } }, { positionals: true, usage: USAGE });
   const [file, ...extra] = parsed.positionals;
-  if (!file || extra.length > 0) throw new UsageError("manifest publish takes one manifest file", "usage: ns-llm manifest publish <file> [--json]");
+  if (!file || extra.length > 0) throw new UsageError("manifest publish takes one manifest file", USAGE);
   return { json: parsed.values.json!, file };
 }
 

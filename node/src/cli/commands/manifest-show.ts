@@ -4,10 +4,9 @@
  * finds are warned about on stderr. `--json` prints `{"cid", "digest", "valid", "problems",
  * "manifest"}`. While a running node holds the embedded repo, it reads through that node's API.
  */
-import { parseArgs } from "node:util";
 import { ManifestError, formatProblem, manifestDigest, parseManifest, MAX_MANIFEST_BYTES, type ManifestProblem } from "../../manifest/index.ts";
 import { fetchManifest, parseCid } from "../../ipfs/index.ts";
-import { output, type Command } from "../command.ts";
+import { output, parseCommandArgs, type Command } from "../command.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { asUserError, cliConfig, nodeError, nodeRequest, withIpfs } from "../ipfs-context.ts";
 
@@ -64,17 +63,11 @@ const command: Command = {
 };
 
 function parse(args: string[]): { json: boolean; cid: string; timeoutMs: number } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: { json: { type: "boolean", default: false }, timeout: { type: "string", default: "30" } },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, USAGE);
-  }
+  const parsed = parseCommandArgs(
+    args,
+    { json: { type: "boolean", default: false }, timeout: { type: "string", default: "30" } },
+    { positionals: true, usage: USAGE },
+  );
   const [cid, ...extra] = parsed.positionals;
   if (!cid || extra.length > 0) throw new UsageError("manifest show takes one CID", USAGE);
   const seconds = Number(parsed.values.timeout);

@@ -1,9 +1,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { loadConfig } from "../../config.ts";
 import { ManifestError, formatProblem, isModelManifest, manifestDigest, parseManifest } from "../../manifest/index.ts";
-import { output, type Command } from "../command.ts";
+import { output, parseCommandArgs, type Command } from "../command.ts";
 import { UsageError, UserError } from "../errors.ts";
 
 const command: Command = {
@@ -11,12 +10,7 @@ const command: Command = {
   usage: "manifest validate <file>",
   summary: "check a manifest against the schema and this node's rules; prints its digest",
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, options: { json: { type: "boolean", default: false } }, strict: true, allowPositionals: true });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const parsed = parseCommandArgs(args, { json: { type: "boolean", default: false } }, { positionals: true });
     const json = parsed.values.json!;
     const [file, ...extra] = parsed.positionals;
     if (!file || extra.length > 0) throw new UsageError("manifest validate takes one manifest file");

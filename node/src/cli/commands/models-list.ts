@@ -1,8 +1,6 @@
-import { parseArgs } from "node:util";
 import { loadConfig } from "../../config.ts";
 import { openModelStore, shortDigest } from "../../inference/store/index.ts";
-import { output, type Command } from "../command.ts";
-import { UsageError } from "../errors.ts";
+import { output, parseCommandArgs, type Command } from "../command.ts";
 import { formatBytes } from "../progress.ts";
 
 const command: Command = {
@@ -10,12 +8,7 @@ const command: Command = {
   usage: "models list",
   summary: "what the model store holds: digest, size, and which manifests reference it",
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, options: { json: { type: "boolean", default: false } }, strict: true, allowPositionals: false });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const parsed = parseCommandArgs(args, { json: { type: "boolean", default: false } });
     const store = openModelStore(loadConfig().home);
     const blobs = await store.list();
     output(parsed.values.json!, { store: store.layout.root, blobs }, () => {

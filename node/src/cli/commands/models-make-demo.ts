@@ -1,7 +1,6 @@
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { makeDemoModels } from "../../inference/demo/make-demo.ts";
-import { output, type Command } from "../command.ts";
+import { output, parseCommandArgs, type Command } from "../command.ts";
 import { UsageError } from "../errors.ts";
 import { formatBytes } from "../progress.ts";
 
@@ -10,12 +9,7 @@ const command: Command = {
   usage: "models make-demo --out DIR",
   summary: "write the generated demo models and their manifests (byte-identical on every run)",
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, options: { out: { type: "string" }, json: { type: "boolean", default: false } }, strict: true, allowPositionals: false });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const parsed = parseCommandArgs(args, { out: { type: "string" }, json: { type: "boolean", default: false } });
     if (!parsed.values.out) throw new UsageError("models make-demo needs --out DIR");
     const result = await makeDemoModels(parsed.values.out);
     const manifests = Object.fromEntries(

@@ -1,10 +1,9 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { loadConfig } from "../../config.ts";
 import { ManifestError, formatProblem, isModelManifest, manifestDigest, parseManifest, type ModelManifest } from "../../manifest/index.ts";
 import { PullError, openModelStore, shortDigest, type ModelStore, type PullEvent } from "../../inference/store/index.ts";
-import { output, type Command } from "../command.ts";
+import { output, parseCommandArgs, type Command } from "../command.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { createProgressLine, formatBytes, type ProgressLine } from "../progress.ts";
 import { readManifestFile } from "./manifest-validate.ts";
@@ -14,17 +13,7 @@ const command: Command = {
   usage: "models pull <manifest> [--from DIR]",
   summary: "download, verify and store a manifest's artifacts (resumable, progress bar)",
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        options: { json: { type: "boolean", default: false }, from: { type: "string" } },
-        strict: true,
-        allowPositionals: true,
-      });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const parsed = parseCommandArgs(args, { json: { type: "boolean", default: false }, from: { type: "string" } }, { positionals: true });
     const json = parsed.values.json!;
     const [file, ...extra] = parsed.positionals;
     if (!file || extra.length > 0) throw new UsageError("models pull takes one manifest file");

@@ -1,8 +1,7 @@
-import { parseArgs } from "node:util";
 import { loadConfig } from "../../config.ts";
 import { openModelStore, shortDigest } from "../../inference/store/index.ts";
-import { output, type Command } from "../command.ts";
-import { UsageError, UserError } from "../errors.ts";
+import { output, parseCommandArgs, type Command } from "../command.ts";
+import { UserError } from "../errors.ts";
 import { formatBytes } from "../progress.ts";
 
 const command: Command = {
@@ -10,12 +9,7 @@ const command: Command = {
   usage: "models verify",
   summary: "re-hash every stored blob; exit 1 and name the damaged ones",
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, options: { json: { type: "boolean", default: false } }, strict: true, allowPositionals: false });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const parsed = parseCommandArgs(args, { json: { type: "boolean", default: false } });
     const json = parsed.values.json!;
     const store = openModelStore(loadConfig().home);
     const { blobs, bad } = await store.verify({

@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { ROLES, type Role } from "@ns-llm/contracts";
-import { output, type Command } from "../command.ts";
+import { output, parseCommandArgs, type Command } from "../command.ts";
 import { chainContext, requireWallet } from "../chain-context.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { proposeAdoption } from "../../governance/proposals.ts";
@@ -74,19 +73,14 @@ function checked(bytes: Uint8Array, role: Role, maxTotalBytes: number) {
 }
 
 function parse(args: string[]) {
-  try {
-    const parsed = parseArgs({
-      args,
-      options: { role: { type: "string" }, manifest: { type: "string" }, description: { type: "string" }, json: { type: "boolean", default: false } },
-      strict: true,
-      allowPositionals: false,
-    });
-    if (!parsed.values.role || !parsed.values.manifest) throw new UsageError("propose needs --role and --manifest");
-    return parsed;
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandArgs(args, {
+    role: { type: "string" },
+    manifest: { type: "string" },
+    description: { type: "string" },
+    json: { type: "boolean", default: false },
+  });
+  if (!parsed.values.role || !parsed.values.manifest) throw new UsageError("propose needs --role and --manifest");
+  return parsed;
 }
 
 export default command;

@@ -4,9 +4,8 @@
  * SIGINT or SIGTERM stop it cleanly: no new requests, running work finishes within 5 s or is
  * cancelled, models are freed, exit code 0.
  */
-import { parseArgs } from "node:util";
-import type { Command } from "../command.ts";
-import { UsageError, UserError } from "../errors.ts";
+import { parseCommandArgs, type Command } from "../command.ts";
+import { UserError } from "../errors.ts";
 import { loadConfig } from "../../config.ts";
 import { isIpfsError } from "../../ipfs/index.ts";
 import { runNode, type RunningNode } from "../../run-node.ts";
@@ -17,7 +16,7 @@ const command: Command = {
   usage: "serve [--demo] [--no-chain]",
   summary: "start the node (API, follower, audit, IPFS)",
   async run(args) {
-    const { values } = parse(args);
+    const { values } = parseCommandArgs(args, { demo: { type: "boolean" }, "no-chain": { type: "boolean" } }, { usage: "usage: ns-llm serve [--demo] [--no-chain]" });
     let config;
     try {
       config = loadConfig();
@@ -72,19 +71,6 @@ const command: Command = {
 
 function auth(token: string | undefined): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
-}
-
-function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: { demo: { type: "boolean" }, "no-chain": { type: "boolean" } },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, "usage: ns-llm serve [--demo] [--no-chain]");
-  }
 }
 
 export default command;

@@ -2,9 +2,8 @@
  * `ns-llm status [--url URL] [--json]`: the node's /health, for a person (or as JSON). Reads
  * NS_LLM_HOST/NS_LLM_PORT (and NS_LLM_API_TOKEN) like `serve`.
  */
-import { parseArgs } from "node:util";
-import { output, type Command } from "../command.ts";
-import { UsageError, UserError } from "../errors.ts";
+import { output, parseCommandArgs, type Command } from "../command.ts";
+import { UserError } from "../errors.ts";
 import { loadConfig } from "../../config.ts";
 import type { HealthReport } from "../../server/index.ts";
 
@@ -13,7 +12,7 @@ const command: Command = {
   usage: "status [--url URL] [--json]",
   summary: "the node's health, for a person",
   async run(args) {
-    const { values } = parse(args);
+    const { values } = parseCommandArgs(args, { url: { type: "string" }, json: { type: "boolean" } }, { usage: "usage: ns-llm status [--url URL] [--json]" });
     const config = loadConfig();
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
     const base = (values.url ?? `http://${host.includes(":") ? `[${host}]` : host}:${config.port}`).replace(/\/+$/, "");
@@ -57,14 +56,6 @@ export function describe(base: string, h: HealthReport): string {
   ];
   if (h.reasons.length) lines.push("  degraded because:", ...h.reasons.map((r) => `    - ${r}`));
   return lines.join("\n");
-}
-
-function parse(args: string[]) {
-  try {
-    return parseArgs({ args, options: { url: { type: "string" }, json: { type: "boolean" } }, strict: true, allowPositionals: false });
-  } catch (error) {
-    throw new UsageError((error as Error).message, "usage: ns-llm status [--url URL] [--json]");
-  }
 }
 
 export default command;
