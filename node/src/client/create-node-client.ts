@@ -7,7 +7,7 @@
 import { ExponentialBackoff, handleWhen, retry } from "cockatiel";
 import { fetch, type Response } from "undici";
 import { createEndpoint, type BreakerOptions, type BreakerState, type Endpoint } from "./endpoint.ts";
-import { isEndpointFailure, isNotDelivered, NodeHttpError, NoEndpointError } from "./errors.ts";
+import { isEndpointFailure, isNotDelivered, NodeHttpError, NodeTimeoutError, NoEndpointError } from "./errors.ts";
 import { sseJson } from "./sse.ts";
 import type { ClientEvent, EmbedRequest, EmbedResponse, GenerateRequest, GenerateResponse, GenerateStreamEvent, Health } from "./types.ts";
 
@@ -27,15 +27,19 @@ export type NodeClientOptions = {
   onEvent?: (event: ClientEvent) => void;
 };
 
-export type EndpointStatus = { url: string; healthy: boolean; breaker: BreakerState };
+/** `healthy`: its /health answered; `degraded`: it said "degraded" (e.g. a model is missing). */
+export type EndpointStatus = { url: string; healthy: boolean; degraded: boolean; breaker: BreakerState };
+
+/** Every answer says which endpoint gave it. */
+export type Answered = { endpoint: string };
 
 export type NodeClient = {
-  health(options?: CallOptions): Promise<Health & { endpoint: string }>;
-  embed(request: EmbedRequest, options?: CallOptions): Promise<EmbedResponse>;
-  generate(request: GenerateRequest, options?: CallOptions): Promise<GenerateResponse>;
+  health(options?: CallOptions): Promise<Health & Answered>;
+  embed(request: EmbedRequest, options?: CallOptions): Promise<EmbedResponse & Answered>;
+  generate(request: GenerateRequest, options?: CallOptions): Promise<GenerateResponse & Answered>;
   /** Token events as they come, then one `{done: true, ...}`. Abort with `options.signal`. */
   generateStream(request: GenerateRequest, options?: CallOptions): AsyncGenerator<GenerateStreamEvent>;
-  models(options?: CallOptions): Promise<{ data: Array<{ id: string }> }>;
+  models(options?: CallOptions): Promise<{ data: Array<{ id: string }> } & Answered>;
   /** Checks every endpoint now (the background checks call this). */
   checkHealth(): Promise<EndpointStatus[]>;
   endpoints(): EndpointStatus[];
@@ -70,51 +74,71 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     emit({ type: "retry", endpoint: lastEndpoint, attempt: event.attempt, delayMs: event.delay, error });
   });
 
-  /** Healthy, closed circuits first; the configured order breaks ties. */
+  /**
+   * Healthy before degraded before unreachable, closed circuits first within each; the configured
+   * order breaks ties. Every endpoint stays in the list: ranking only decides whom to ask first.
+   */
   const ranked = (): Endpoint[] => {
-    const rank = (e: Endpoint) => (e.healthy ? 0 : 2) + (e.breakerState() === "closed" ? 0 : 1);
+    const rank = (e: Endpoint) => (e.healthy ? (e.degraded ? 2 : 0) : 4) + (e.breakerState() === "closed" ? 0 : 1);
     return [...endpoints].sort((a, b) => rank(a) - rank(b));
   };
 
-  const send = async (endpoint: Endpoint, call: Call, callOptions: CallOptions): Promise<Response> => {
+  /**
+   * One request to one endpoint. The deadline is a timer of our own rather than
+   * AbortSignal.timeout, so that a stream can drop it at its first byte; a plain call's body is
+   * read here, under the deadline and inside the breaker (a body cut off midway is a failure too).
+   */
+  const send = async (endpoint: Endpoint, call: Call, callOptions: CallOptions): Promise<{ response: Response; data?: unknown }> => {
     lastEndpoint = endpoint.url;
-    const signals = [AbortSignal.timeout(callOptions.timeoutMs ?? timeoutMs)];
-    if (callOptions.signal) signals.push(callOptions.signal);
-    const response = await fetch(`${endpoint.url}${call.path}`, {
-      method: call.method,
-      dispatcher: endpoint.agent,
-      signal: call.stream ? callOptions.signal : AbortSignal.any(signals),
-      headers: {
-        ...(call.body !== undefined ? { "content-type": "application/json" } : {}),
-        ...(call.stream ? { accept: "text/event-stream" } : {}),
-        ...(options.apiToken ? { authorization: `Bearer ${options.apiToken}` } : {}),
-      },
-      body: call.body !== undefined ? JSON.stringify(call.body) : undefined,
-    });
-    if (!response.ok) {
-      const text = await response.text().catch(() => "");
-      let code = `HTTP_${response.status}`;
-      let message = text.slice(0, 500);
-      try {
-        const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-        code = parsed.error?.code ?? code;
-        message = parsed.error?.message ?? message;
-      } catch {}
-      const retryAfter = Number(response.headers.get("retry-after"));
-      throw new NodeHttpError(endpoint.url, response.status, code, message, Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined);
+    const ms = callOptions.timeoutMs ?? timeoutMs;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new NodeTimeoutError(endpoint.url, `${call.method} ${call.path}`, ms)), ms);
+    const signal = callOptions.signal ? AbortSignal.any([deadline.signal, callOptions.signal]) : deadline.signal;
+    try {
+      const response = await fetch(`${endpoint.url}${call.path}`, {
+        method: call.method,
+        dispatcher: endpoint.agent,
+        signal,
+        headers: {
+          ...(call.body !== undefined ? { "content-type": "application/json" } : {}),
+          ...(call.stream ? { accept: "text/event-stream" } : {}),
+          ...(options.apiToken ? { authorization: `Bearer ${options.apiToken}` } : {}),
+        },
+        body: call.body !== undefined ? JSON.stringify(call.body) : undefined,
+      });
+      if (!response.ok) {
+        const text = await response.text().catch(() => "");
+        let code = `HTTP_${response.status}`;
+        let message = text.slice(0, 500);
+        try {
+          const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+          code = parsed.error?.code ?? code;
+          message = parsed.error?.message ?? message;
+        } catch {}
+        // Absent is not "retry now": Number(null) would be 0.
+        const retryAfter = Number(response.headers.get("retry-after") ?? Number.NaN);
+        throw new NodeHttpError(endpoint.url, response.status, code, message, Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined);
+      }
+      if (call.stream) return { response };
+      return { response, data: await response.json() };
+    } catch (error) {
+      // The deadline, not the caller, stopped it: say so (which node, which call, how long).
+      if (deadline.signal.aborted && !callOptions.signal?.aborted) throw deadline.signal.reason;
+      throw error;
+    } finally {
+      clearTimeout(timer);
     }
-    return response;
   };
 
   /** Tries endpoints in rank order, moving on only when the request surely did not reach one. */
-  const once = async (call: Call, callOptions: CallOptions): Promise<{ response: Response; endpoint: Endpoint }> => {
+  const once = async (call: Call, callOptions: CallOptions): Promise<{ response: Response; data?: unknown; endpoint: Endpoint }> => {
     let lastError: unknown;
     let previous: Endpoint | undefined;
     for (const endpoint of ranked()) {
       if (previous && lastError) emit({ type: "failover", from: previous.url, to: endpoint.url, error: String((lastError as Error).message) });
       try {
-        const response = await endpoint.breaker.execute(() => send(endpoint, call, callOptions));
-        return { response, endpoint };
+        const sent = await endpoint.breaker.execute(() => send(endpoint, call, callOptions));
+        return { ...sent, endpoint };
       } catch (error) {
         if (callOptions.signal?.aborted) throw error;
         lastError = error;
@@ -125,10 +149,10 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     throw new NoEndpointError(`no node endpoint could answer ${call.path}: ${(lastError as Error)?.message}`, { cause: lastError });
   };
 
-  const request = async <T>(call: Call, callOptions: CallOptions = {}): Promise<T & { endpoint: string }> => {
+  const request = async <T>(call: Call, callOptions: CallOptions = {}): Promise<T & Answered> => {
     const run = async () => {
-      const { response, endpoint } = await once(call, callOptions);
-      return { ...((await response.json()) as T), endpoint: endpoint.url };
+      const { data, endpoint } = await once(call, callOptions);
+      return { ...(data as T), endpoint: endpoint.url };
     };
     return call.idempotent ? retryPolicy.execute(run, callOptions.signal) : run();
   };
@@ -137,18 +161,21 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     await Promise.all(
       endpoints.map(async (endpoint) => {
         let healthy = false;
+        let degraded = false;
         try {
           const response = await fetch(`${endpoint.url}/health`, { dispatcher: endpoint.agent, signal: AbortSignal.timeout(2_000) });
           healthy = response.ok;
-          await response.body?.cancel();
+          const body = (await response.json().catch(() => ({}))) as { status?: unknown };
+          degraded = healthy && body.status === "degraded";
         } catch {}
-        if (healthy !== endpoint.healthy) emit({ type: "health", endpoint: endpoint.url, healthy });
+        if (healthy !== endpoint.healthy || degraded !== endpoint.degraded) emit({ type: "health", endpoint: endpoint.url, healthy, degraded });
         endpoint.healthy = healthy;
+        endpoint.degraded = degraded;
       }),
     );
     return status();
   };
-  const status = (): EndpointStatus[] => endpoints.map((e) => ({ url: e.url, healthy: e.healthy, breaker: e.breakerState() }));
+  const status = (): EndpointStatus[] => endpoints.map((e) => ({ url: e.url, healthy: e.healthy, degraded: e.degraded, breaker: e.breakerState() }));
 
   const healthCheckMs = options.healthCheckMs ?? 5_000;
   const timer = healthCheckMs > 0 ? setInterval(() => void checkHealth(), healthCheckMs) : undefined;
@@ -161,7 +188,11 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     async *generateStream(body, callOptions = {}) {
       const { response } = await once({ method: "POST", path: "/generate", body: { ...body, stream: true }, idempotent: false, stream: true }, callOptions);
       if (!response.body) throw new Error("the node sent no stream");
-      yield* sseJson<GenerateStreamEvent>(response.body as unknown as ReadableStream<Uint8Array>);
+      for await (const event of sseJson<GenerateStreamEvent>(response.body as unknown as ReadableStream<Uint8Array>)) {
+        // Events already parsed from the last chunk would still come out after an abort.
+        callOptions.signal?.throwIfAborted();
+        yield event;
+      }
     },
     models: (callOptions) => request<{ data: Array<{ id: string }> }>({ method: "GET", path: "/v1/models", idempotent: true }, callOptions),
     checkHealth,

@@ -21,6 +21,7 @@ export type Endpoint = {
   agent: Agent;
   breaker: CircuitBreakerPolicy;
   healthy: boolean;
+  degraded: boolean;
   breakerState(): BreakerState;
 };
 
@@ -46,6 +47,7 @@ export function createEndpoint(
     agent,
     breaker,
     healthy: true,
+    degraded: false,
     breakerState: () => STATE_NAMES[breaker.state],
   };
 }

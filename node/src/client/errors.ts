@@ -1,3 +1,5 @@
+import { BrokenCircuitError } from "cockatiel";
+
 /** The node answered with an error status; `code` and `message` come from its JSON body. */
 export class NodeHttpError extends Error {
   readonly status: number;
@@ -12,6 +14,19 @@ export class NodeHttpError extends Error {
     this.status = status;
     this.code = code;
     this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The node took longer than the call's timeout (for a stream: until its first byte). */
+export class NodeTimeoutError extends Error {
+  readonly endpoint: string;
+  readonly timeoutMs: number;
+
+  constructor(endpoint: string, what: string, timeoutMs: number) {
+    super(`${endpoint} did not answer ${what} within ${timeoutMs} ms`);
+    this.name = "NodeTimeoutError";
+    this.endpoint = endpoint;
+    this.timeoutMs = timeoutMs;
   }
 }
 
@@ -36,5 +51,6 @@ export function isEndpointFailure(error: unknown): boolean {
 /** Whether the request surely never reached the node, so sending it elsewhere is always safe. */
 export function isNotDelivered(error: unknown): boolean {
   const code = (error as { code?: string; cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code;
-  return code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "UND_ERR_CONNECT_TIMEOUT" || (error as Error)?.name === "BrokenCircuitError";
+  // cockatiel's BrokenCircuitError keeps the name "Error": test the class, not the name.
+  return code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "UND_ERR_CONNECT_TIMEOUT" || error instanceof BrokenCircuitError;
 }

@@ -32,6 +32,6 @@ export type Health = {
 
 export type ClientEvent =
   | { type: "breaker"; endpoint: string; state: "closed" | "open" | "half-open" | "isolated" }
-  | { type: "health"; endpoint: string; healthy: boolean }
+  | { type: "health"; endpoint: string; healthy: boolean; degraded: boolean }
   | { type: "retry"; endpoint: string; attempt: number; delayMs: number; error: string }
   | { type: "failover"; from: string; to: string; error: string };
