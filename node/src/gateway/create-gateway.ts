@@ -57,6 +57,11 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
   const log = p.log ?? (() => {});
   const metrics = createGatewayMetrics();
   const db = openDatabase(path.join(p.home, "gateway.db"));
+  // The cache writes on every hit (its hit count) and every miss: with synchronous=FULL each of
+  // those is an fsync (~2.5 ms here, more than the lookup itself). In WAL mode NORMAL still
+  // survives a crash of the process; a power cut may lose the last cache entries, which is what
+  // a cache is for. Documents are written by `gateway add`, through its own connection.
+  db.exec("PRAGMA synchronous = NORMAL");
   const documents = openDocumentStore(db);
   const cache = openSemanticCache(db);
 
@@ -66,6 +71,10 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
     metrics.clientEvents.inc({ type: event.type, state: "state" in event ? event.state : "healthy" in event ? String(event.healthy) : "" });
     if (event.type === "health") metrics.nodeUp.set(event.healthy ? 1 : 0);
     log(`client: ${JSON.stringify(event)}`);
+    // A node gone or back: learn at once whether it can embed, rather than at the next periodic
+    // refresh (until then a returned node would serve without the semantic cache and vectors,
+    // and a gone one would cost every request a failed embedding first).
+    if (event.type === "health" || (event.type === "breaker" && (event.state === "open" || event.state === "closed"))) void refreshNode();
   };
   const client = createNodeClient({ endpoints: p.nodeUrls, apiToken: p.apiToken, onEvent, ...p.client });
 
@@ -102,18 +111,28 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
   await app.register(cors, { origin: p.corsOrigins ?? ["http://127.0.0.1:3000", "http://localhost:3000"] });
   app.setErrorHandler((error, request, reply) => sendError(reply, request, error));
   app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody("not_found", `no route ${request.method} ${request.url}`)));
+  // Counted when the response is finished on the socket, not in onResponse, which fastify skips
+  // for hijacked (streamed) replies; registered first so refused requests count too.
+  app.addHook("onRequest", async (request, reply) => {
+    const began = performance.now();
+    let recorded = false;
+    const record = (status: string) => {
+      if (recorded) return;
+      recorded = true;
+      const route = request.routeOptions.url ?? "unknown";
+      const source = (reply.getHeader("x-ns-llm-source") as string | undefined) ?? "none";
+      metrics.requests.inc({ route, source, status });
+      metrics.latency.observe({ route, source }, (performance.now() - began) / 1000);
+    };
+    reply.raw.once("finish", () => record(String(reply.raw.statusCode)));
+    reply.raw.once("close", () => record("499"));
+  });
   if (p.apiToken) {
     app.addHook("onRequest", async (request) => {
       if (request.url === "/health" || request.url === "/metrics") return;
       if (request.headers.authorization !== `Bearer ${p.apiToken}`) throw new ApiError(401, "unauthorized", "send Authorization: Bearer <NS_LLM_API_TOKEN>");
     });
   }
-  app.addHook("onResponse", async (request, reply) => {
-    const route = request.routeOptions.url ?? "unknown";
-    const source = (reply.getHeader("x-ns-llm-source") as string | undefined) ?? "none";
-    metrics.requests.inc({ route, source, status: String(reply.statusCode) });
-    metrics.latency.observe({ route, source }, reply.elapsedTime / 1000);
-  });
 
   app.get("/health", async () => {
     const endpoints = client.endpoints();
@@ -156,14 +175,18 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
     const useCache = body.cache !== false;
 
     // 1. The cache: by meaning when the node can embed, else by the exact prompt.
-    let embedding: Float32Array | undefined;
+    let embedding: { vector: Float32Array; space: string } | undefined;
     if (useCache) {
       try {
-        if (nodeEmbeddingModel !== undefined) [embedding] = await embed([body.prompt]);
+        if (nodeEmbeddingModel !== undefined) {
+          const embedded = await client.embed({ input: [body.prompt] }, { timeoutMs: 10_000 });
+          // The model that made this very vector (not the last health check's idea of it).
+          embedding = { vector: Float32Array.from(embedded.embeddings[0]!), space: embedded.manifest ?? embedded.model };
+        }
       } catch {
         embedding = undefined;
       }
-      const hit = embedding ? cache.lookup(embedding, settings, threshold()) : cache.lookupExact(body.prompt, settings);
+      const hit = embedding ? cache.lookup(embedding.vector, settings, threshold(), embedding.space) : cache.lookupExact(body.prompt, settings);
       if (hit) {
         metrics.cacheHits.inc();
         metrics.cacheTimeSaved.inc(hit.ms / 1000);
@@ -177,10 +200,8 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
     if (body.stream) return streamFromNode(body, embedding, settings);
     try {
       const answer = await client.generate({ prompt: body.prompt, maxTokens: body.maxTokens, temperature: body.temperature });
-      if (useCache && embedding && answer.source === "llm") {
-        cache.store({ embedding, settings, prompt: body.prompt, text: answer.text, model: answer.model, ms: answer.ms, tokens: answer.tokens });
-      } else if (useCache && answer.source === "llm") {
-        cache.store({ embedding: new Float32Array(0), settings, prompt: body.prompt, text: answer.text, model: answer.model, ms: answer.ms, tokens: answer.tokens });
+      if (useCache && answer.source === "llm") {
+        cache.store({ embedding: embedding?.vector ?? new Float32Array(0), space: embedding?.space, settings, prompt: body.prompt, text: answer.text, model: answer.model, ms: answer.ms, tokens: answer.tokens });
       }
       return respond({ ...answer, source: answer.source });
     } catch (error) {
@@ -197,14 +218,13 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
       reply.header("x-ns-llm-source", answer.source);
       if (!body.stream) return answer;
       const sse = openSse(reply);
-      sse.setHeaders({ "x-ns-llm-source": answer.source });
       sse.send({ token: answer.text });
       sse.send({ done: true, ...answer, text: undefined });
       sse.end();
       return reply;
     }
 
-    async function streamFromNode(b: z.infer<typeof generateBody>, vector: Float32Array | undefined, key: string) {
+    async function streamFromNode(b: z.infer<typeof generateBody>, vector: { vector: Float32Array; space: string } | undefined, key: string) {
       const controller = new AbortController();
       reply.raw.on("close", () => controller.abort());
       const sse = openSse(reply);
@@ -214,7 +234,7 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
         let first = true;
         for await (const event of events) {
           if (first) {
-            sse.setHeaders({ "x-ns-llm-source": "llm" });
+            reply.header("x-ns-llm-source", "llm");
             first = false;
           }
           if ("token" in event) {
@@ -223,7 +243,7 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
           } else {
             const done = event as Partial<GenerateResponse>;
             if (b.cache !== false && done.source === "llm") {
-              cache.store({ embedding: vector ?? new Float32Array(0), settings: key, prompt: b.prompt, text, model: done.model ?? "", ms: done.ms ?? 0, tokens: done.tokens ?? 0 });
+              cache.store({ embedding: vector?.vector ?? new Float32Array(0), space: vector?.space, settings: key, prompt: b.prompt, text, model: done.model ?? "", ms: done.ms ?? 0, tokens: done.tokens ?? 0 });
             }
             sse.send(event);
           }
@@ -233,7 +253,7 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
         if (controller.signal.aborted) return reply;
         if (!sse.started) {
           const answer = await searchAnswer(b.prompt, error, started);
-          sse.setHeaders({ "x-ns-llm-source": "search" });
+          reply.header("x-ns-llm-source", "search");
           sse.send({ token: answer.text });
           sse.send({ done: true, ...answer, text: undefined });
           sse.end();

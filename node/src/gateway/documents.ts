@@ -3,12 +3,8 @@
  * works while the node is down. Markdown is cut into sections by the search module's own rules.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { migrate, type Migration } from "../db/index.ts";
 import type { SearchDocument } from "../search/index.ts";
-
-const MIGRATIONS: Migration[] = [
-  `CREATE TABLE documents (id TEXT PRIMARY KEY, title TEXT, text TEXT NOT NULL, added_at TEXT NOT NULL)`,
-];
+import { migrateGatewayDatabase } from "./schema.ts";
 
 /** Bounds that keep one bad file from filling the database or the index. */
 export const MAX_DOCUMENT_CHARS = 64 * 1024;
@@ -20,7 +16,7 @@ export type DocumentStore = {
 };
 
 export function openDocumentStore(db: DatabaseSync): DocumentStore {
-  migrate(db, MIGRATIONS);
+  migrateGatewayDatabase(db);
   const insert = db.prepare(
     `INSERT INTO documents (id, title, text, added_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET title = excluded.title, text = excluded.text, added_at = excluded.added_at`,

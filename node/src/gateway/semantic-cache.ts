@@ -1,51 +1,45 @@
 /**
  * The semantic cache: an answer is stored with the embedding of its prompt; a later prompt whose
- * embedding is at least `threshold` similar (cosine of unit vectors), asked with the same
- * settings, gets that answer back without waking the model. Entries expire after `ttlMs`, and the
+ * embedding, made by the same embedding model (`space`), is at least `threshold` similar (cosine
+ * of unit vectors), asked with the same settings, gets that answer back without waking the model. Entries expire after `ttlMs`, and the
  * oldest go first past `maxEntries`.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { migrate, type Migration } from "../db/index.ts";
-
-const MIGRATIONS: Migration[] = [
-  `CREATE TABLE cache (
-     id INTEGER PRIMARY KEY AUTOINCREMENT, settings TEXT NOT NULL, prompt TEXT NOT NULL,
-     embedding BLOB NOT NULL, answer TEXT NOT NULL, model TEXT NOT NULL, ms REAL NOT NULL,
-     created_at INTEGER NOT NULL, hits INTEGER NOT NULL DEFAULT 0);
-   CREATE INDEX cache_settings ON cache (settings, created_at);
-   CREATE INDEX cache_prompt ON cache (settings, prompt);`,
-];
+import { migrateGatewayDatabase } from "./schema.ts";
 
 export type CachedAnswer = { text: string; model: string; prompt: string; similarity: number; ms: number; tokens: number };
 
 export type SemanticCache = {
-  lookup(embedding: Float32Array, settings: string, threshold: number): CachedAnswer | undefined;
+  /** `space` names the embedding model that made `embedding` (its manifest CID or name). */
+  lookup(embedding: Float32Array, settings: string, threshold: number, space: string): CachedAnswer | undefined;
   /** The same prompt asked before: works without embeddings, e.g. while the node is down. */
   lookupExact(prompt: string, settings: string): CachedAnswer | undefined;
-  store(entry: { embedding: Float32Array; settings: string; prompt: string; text: string; model: string; ms: number; tokens: number }): void;
+  /** An entry without an embedding (`space` absent) answers exact repeats only. */
+  store(entry: { embedding: Float32Array; space?: string; settings: string; prompt: string; text: string; model: string; ms: number; tokens: number }): void;
   size(): number;
 };
 
 export function openSemanticCache(db: DatabaseSync, options: { ttlMs?: number; maxEntries?: number } = {}): SemanticCache {
-  migrate(db, MIGRATIONS);
+  migrateGatewayDatabase(db);
   const ttlMs = options.ttlMs ?? 24 * 3600_000;
   const maxEntries = options.maxEntries ?? 10_000;
   // Vectors are kept in memory too, per settings key, so a lookup is one pass over floats.
   const rows = () =>
-    db.prepare("SELECT id, settings, embedding, created_at FROM cache WHERE created_at >= ?").all(Date.now() - ttlMs) as Array<{
+    db.prepare("SELECT id, settings, embedding_space, embedding, created_at FROM cache WHERE created_at >= ?").all(Date.now() - ttlMs) as Array<{
       id: number;
       settings: string;
+      embedding_space: string;
       embedding: Uint8Array;
       created_at: number;
     }>;
-  const vectors = new Map<number, { settings: string; vector: Float32Array }>();
-  for (const r of rows()) vectors.set(r.id, { settings: r.settings, vector: toVector(r.embedding) });
+  const vectors = new Map<number, { settings: string; space: string; vector: Float32Array }>();
+  for (const r of rows()) vectors.set(r.id, { settings: r.settings, space: r.embedding_space, vector: toVector(r.embedding) });
 
   return {
-    lookup(embedding, settings, threshold) {
+    lookup(embedding, settings, threshold, space) {
       let best: { id: number; similarity: number } | undefined;
       for (const [id, entry] of vectors) {
-        if (entry.settings !== settings || entry.vector.length !== embedding.length) continue;
+        if (entry.settings !== settings || entry.space !== space || entry.vector.length !== embedding.length) continue;
         const similarity = dot(entry.vector, embedding);
         if (similarity >= threshold && (!best || similarity > best.similarity)) best = { id, similarity };
       }
@@ -72,9 +66,9 @@ export function openSemanticCache(db: DatabaseSync, options: { ttlMs?: number; m
     },
     store(entry) {
       const { lastInsertRowid } = db
-        .prepare("INSERT INTO cache (settings, prompt, embedding, answer, model, ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        .run(entry.settings, entry.prompt, toBlob(entry.embedding), JSON.stringify({ text: entry.text, tokens: entry.tokens }), entry.model, entry.ms, Date.now());
-      vectors.set(Number(lastInsertRowid), { settings: entry.settings, vector: entry.embedding });
+        .prepare("INSERT INTO cache (settings, prompt, embedding_space, embedding, answer, model, ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .run(entry.settings, entry.prompt, entry.space ?? "", toBlob(entry.embedding), JSON.stringify({ text: entry.text, tokens: entry.tokens }), entry.model, entry.ms, Date.now());
+      vectors.set(Number(lastInsertRowid), { settings: entry.settings, space: entry.space ?? "", vector: entry.embedding });
       if (vectors.size > maxEntries) {
         const oldest = [...vectors.keys()].sort((a, b) => a - b).slice(0, vectors.size - maxEntries);
         for (const id of oldest) {
