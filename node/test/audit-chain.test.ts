@@ -25,7 +25,8 @@ import {
   verifyLog,
   type AnchorTarget,
 } from "../src/audit/index.ts";
-import { DEV_KEY_0, freePort, startTestChain, waitFor, type TestChain } from "./helpers/chain.ts";
+import { DEV_KEY_0, startTestChain, type TestChain } from "./helpers/chain.ts";
+import { freePort, waitUntil } from "./helpers/processes.ts";
 
 // Hardhat's well-known dev keys #1..#3: each test node anchors as its own operator.
 const DEV_KEYS: Hex[] = [
@@ -72,7 +73,7 @@ describe("audit anchoring on a Hardhat chain", () => {
       const s = anchorer.status();
       return s.batches >= 2 && s.pendingBatches === 0 && s.unbatched < 10;
     };
-    await waitFor(async () => settled(), 30_000, () => JSON.stringify(anchorer.status()));
+    await waitUntil("every closed batch anchored", async () => settled(), 30_000, () => JSON.stringify(anchorer.status()));
     await log.flush();
 
     const status = anchorer.status();
@@ -170,7 +171,7 @@ describe("audit anchoring on a Hardhat chain", () => {
       retry: { initialMs: 20, maxMs: 40 },
     }).start();
     for (let i = 0; i < 6; i++) await log.append({ type: "request", i });
-    await waitFor(async () => anchorer.status().anchorFailures >= 3, 30_000, () => JSON.stringify(anchorer.status()));
+    await waitUntil("three failed anchorings", async () => anchorer.status().anchorFailures >= 3, 30_000, () => JSON.stringify(anchorer.status()));
     const status = anchorer.status();
     assert.match(status.lastError!, /does not answer/);
     assert.ok(status.pendingBatches >= 1);

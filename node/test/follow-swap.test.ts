@@ -19,11 +19,11 @@ import {
   otherDemoLlama,
   sha256Hex,
   spawnFollowNode,
-  waitUntil,
   type FollowNode,
   type GovernanceState,
   type Health,
 } from "./helpers/follow.ts";
+import { waitUntil } from "./helpers/processes.ts";
 
 type Answer = { route: string; status: number; model: string | null; manifest: string | null; source?: string; sentAt: number; receivedAt: number; error?: string };
 

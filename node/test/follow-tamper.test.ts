@@ -21,11 +21,11 @@ import {
   publishRawManifest,
   sha256Hex,
   spawnFollowNode,
-  waitUntil,
   type FollowNode,
   type GovernanceState,
   type Health,
 } from "./helpers/follow.ts";
+import { waitUntil } from "./helpers/processes.ts";
 
 const MAX_MODEL_BYTES = 4 * 1024 * 1024;
 

@@ -22,6 +22,7 @@ import {
   type IpfsClient,
 } from "../src/ipfs/index.ts";
 import { manifestDigest, parseManifest, type Manifest } from "../src/manifest/index.ts";
+import { stopChild } from "./helpers/processes.ts";
 
 const homes: string[] = [];
 async function tempHome(): Promise<string> {
@@ -208,8 +209,7 @@ describe("embedded repo across restarts and processes", () => {
         return true;
       });
     } finally {
-      holder.kill("SIGKILL");
-      await new Promise((resolve) => holder.once("exit", resolve));
+      await stopChild(holder, "SIGKILL");
     }
     // Killed without cleaning up: its lock is stale now and is taken over.
     const taken = await openEmbeddedIpfs({ repo });

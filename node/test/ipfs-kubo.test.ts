@@ -10,7 +10,6 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -28,6 +27,7 @@ import {
 } from "../src/ipfs/index.ts";
 import { manifestDigest, parseManifest, type Manifest } from "../src/manifest/index.ts";
 import { installJsIpfs, JS_IPFS_DIR, startJsIpfs, type JsIpfsDaemon } from "./helpers/js-ipfs-daemon.ts";
+import { freePort } from "./helpers/processes.ts";
 
 let cli: string | undefined;
 let skipReason: string | false = false;
@@ -153,10 +153,7 @@ describe("Kubo RPC back end (js-ipfs daemon)", { skip: skipReason }, () => {
 
 describe("Kubo RPC back end without a daemon", () => {
   it("fails to open with unavailable, naming the URL", async () => {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as AddressInfo).port;
-    await new Promise((resolve) => server.close(resolve));
+    const port = await freePort();
     await assert.rejects(openKuboIpfs({ url: `http://127.0.0.1:${port}` }), (e) => {
       assert.ok(isIpfsError(e, "unavailable"), String(e));
       assert.match((e as Error).message, new RegExp(`127\\.0\\.0\\.1:${port}.*ECONNREFUSED`));

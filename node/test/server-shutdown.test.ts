@@ -11,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { it } from "node:test";
 import { json, sseReader } from "./helpers/api-node.ts";
+import { stopChild } from "./helpers/processes.ts";
 
 const bin = fileURLToPath(new URL("../bin/ns-llm.js", import.meta.url));
 
@@ -58,7 +59,7 @@ it("serve prints its URL, status reports it, SIGTERM during a stream ends the st
     assert.equal(await exited, 0, stderr);
     assert.match(stderr, /SIGTERM, stopping/);
   } finally {
-    if (child.exitCode === null) child.kill("SIGKILL");
+    await stopChild(child, "SIGKILL");
     await rm(home, { recursive: true, force: true });
   }
 });

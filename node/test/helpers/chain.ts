@@ -2,9 +2,8 @@
  * A real Hardhat network for tests: `hardhat node` on a free port as a child process, the
  * contracts deployed by the project's own deployment code into a temporary deployments folder.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Address, PublicClient } from "viem";
@@ -12,23 +11,12 @@ import type { Deployment } from "@ns-llm/contracts";
 import { ensureDeployed } from "../../../deploy/deployments.ts";
 import { DEV_SETTINGS } from "../../../deploy/settings.ts";
 import { devAccounts, publicClientFor, unlockedWallet } from "../../src/chain/index.ts";
+import { freePort, stopChild, waitUntil } from "./processes.ts";
 
 const REPO = path.resolve(import.meta.dirname, "../../..");
 
 /** Hardhat's first dev account's well-known key (never use it on a real network). */
 export const DEV_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80" as const;
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export type TestChain = {
   rpcUrl: string;
@@ -54,7 +42,7 @@ export async function startTestChain(settings = DEV_SETTINGS): Promise<TestChain
   const rpcUrl = `http://127.0.0.1:${port}`;
   const publicClient = publicClientFor(rpcUrl, 100);
   try {
-    await waitFor(async () => (await publicClient.getChainId()) > 0, 60_000, () => output);
+    await waitUntil("the Hardhat node answering", async () => (await publicClient.getChainId()) > 0, 60_000, () => output, 100);
     const accounts = await devAccounts(publicClient);
     const chainId = await publicClient.getChainId();
     const deploymentsDir = await mkdtemp(path.join(os.tmpdir(), "ns-llm-deployments-"));
@@ -82,27 +70,4 @@ export async function startTestChain(settings = DEV_SETTINGS): Promise<TestChain
     await stopChild(child);
     throw error;
   }
-}
-
-export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, describe?: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms${describe ? `: ${describe().slice(-2000)}` : ""}${lastError ? ` (${(lastError as Error).message})` : ""}`);
 }

@@ -14,7 +14,8 @@ import { unlockedWallet } from "../../src/chain/index.ts";
 import { devPass, proposeAdoption } from "../../src/governance/index.ts";
 import { demoLlamaShape, encodeDemoLlama } from "../../src/inference/demo/index.ts";
 import { encodeManifest, manifestDigest, type Manifest } from "../../src/manifest/index.ts";
-import { freePort, type TestChain } from "./chain.ts";
+import type { TestChain } from "./chain.ts";
+import { freePort, isRunning, killOnExit, stopChild } from "./processes.ts";
 
 const BIN = path.resolve(import.meta.dirname, "../../bin/ns-llm.js");
 
@@ -45,11 +46,6 @@ export type SpawnFollowNodeParameters = {
   env?: Record<string, string>;
 };
 
-const live = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const child of live) child.kill("SIGKILL");
-});
-
 /** A node process following `chain` (threads 1); started before it returns. */
 export async function spawnFollowNode(p: SpawnFollowNodeParameters): Promise<FollowNode> {
   const home = await mkdtemp(path.join(os.tmpdir(), "ns-llm-follow-"));
@@ -71,13 +67,13 @@ export async function spawnFollowNode(p: SpawnFollowNodeParameters): Promise<Fol
   delete (env as Record<string, string | undefined>).NS_LLM_API_TOKEN;
   delete (env as Record<string, string | undefined>).NS_LLM_IPFS_API;
 
-  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+  const running = () => child !== undefined && isRunning(child);
   const spawnChild = () => {
     if (running()) throw new Error("the node is already running");
     output = "";
     const c = spawn(process.execPath, [BIN, "serve", ...(p.demo === false ? [] : ["--demo"])], { env, stdio: ["ignore", "pipe", "pipe"] });
     child = c;
-    live.add(c);
+    killOnExit(c);
     const onData = (d: Buffer) => {
       output += d.toString();
       if (output.length > 1_000_000) output = output.slice(-500_000);
@@ -86,7 +82,6 @@ export async function spawnFollowNode(p: SpawnFollowNodeParameters): Promise<Fol
     c.stdout!.on("data", onData);
     c.stderr!.on("data", onData);
     c.once("exit", () => {
-      live.delete(c);
       for (const wake of waiters.splice(0)) wake();
     });
   };
@@ -108,11 +103,7 @@ export async function spawnFollowNode(p: SpawnFollowNodeParameters): Promise<Fol
     }
   };
   const kill = async () => {
-    const c = child;
-    if (!c || !running()) return;
-    const exited = new Promise<void>((resolve) => c.once("exit", () => resolve()));
-    c.kill("SIGKILL");
-    await exited;
+    if (child) await stopChild(child, "SIGKILL");
   };
 
   const node: FollowNode = {
@@ -237,10 +228,15 @@ export type Health = {
   governance: { lastError?: { message: string } | null; [key: string]: unknown };
 };
 
+export type GovernanceError = { role: Role; version: number; cid: string; code: string; message: string; time: string; retrying: boolean };
+
 export type GovernanceState = {
   applied: Partial<Record<Role, { version: number; cid: string; model: string; appliedAt: string }>>;
+  /** What each role is fetching or loading now. */
+  applying: Partial<Record<Role, { version: number; cid: string }>>;
   history: Array<{ role: Role; version: number; cid: string; status: string; code: string | null; reason: string | null; tries: number }>;
-  lastError: { role: Role; version: number; cid: string; code: string; message: string; retrying: boolean } | null;
+  lastError: GovernanceError | null;
+  errors: Partial<Record<Role, GovernanceError>>;
 };
 
 export type AuditEntry = { seq: number; type: string; step?: string; role?: string; cid?: string; code?: string; reason?: string; [key: string]: unknown };
@@ -254,19 +250,4 @@ export async function auditEntries(node: FollowNode): Promise<AuditEntry[]> {
     if (page.entries.length < 1000) return all;
     from = page.next;
   }
-}
-
-export async function waitUntil<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, describe?: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${(last as Error).message})` : ""}${describe ? `\n${describe().slice(-4000)}` : ""}`);
 }

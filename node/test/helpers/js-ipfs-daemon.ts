@@ -9,11 +9,12 @@
  * npm override makes it start. It needs Node >= 22 (its newer transitive deps use
  * Promise.withResolvers), so it runs under the test's own Node.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { stopChild } from "./processes.ts";
 
 export const JS_IPFS_VERSION = "0.66.1";
 const PACKAGE = {
@@ -77,16 +78,7 @@ export async function startJsIpfs(cli: string, repoDir: string): Promise<JsIpfsD
       reject(new Error(`js-ipfs exited with ${code}:\n${output}`));
     });
   });
-  return { apiUrl, pid: child.pid!, stop: () => stopChild(child) };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
+  return { apiUrl, pid: child.pid!, stop: () => stopChild(child, "SIGTERM", 10_000) };
 }
 
 /** npm next to the running node, else the one on PATH. */
