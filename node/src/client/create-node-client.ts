@@ -9,7 +9,7 @@ import { fetch, type Response } from "undici";
 import { createEndpoint, type BreakerOptions, type BreakerState, type Endpoint } from "./endpoint.ts";
 import { isEndpointFailure, isNotDelivered, NodeHttpError, NodeTimeoutError, NoEndpointError } from "./errors.ts";
 import { sseJson } from "./sse.ts";
-import type { ClientEvent, EmbedRequest, EmbedResponse, GenerateRequest, GenerateResponse, GenerateStreamEvent, Health } from "./types.ts";
+import type { ClientEvent, EmbedRequest, EmbedResponse, GenerateRequest, GenerateResponse, GenerateStreamEvent, Health, GovernanceState } from "./types.ts";
 
 export type NodeClientOptions = {
   /** Node URLs in order of preference, e.g. `http://127.0.0.1:5555`. */
@@ -40,6 +40,8 @@ export type NodeClient = {
   /** Token events as they come, then one `{done: true, ...}`. Abort with `options.signal`. */
   generateStream(request: GenerateRequest, options?: CallOptions): AsyncGenerator<GenerateStreamEvent>;
   models(options?: CallOptions): Promise<{ data: Array<{ id: string }> } & Answered>;
+  /** GET /api/governance: what the node applied, and its governed parameters. */
+  governance(options?: CallOptions): Promise<GovernanceState & Answered>;
   /** Checks every endpoint now (the background checks call this). */
   checkHealth(): Promise<EndpointStatus[]>;
   endpoints(): EndpointStatus[];
@@ -195,6 +197,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
       }
     },
     models: (callOptions) => request<{ data: Array<{ id: string }> }>({ method: "GET", path: "/v1/models", idempotent: true }, callOptions),
+    governance: (callOptions) => request<GovernanceState>({ method: "GET", path: "/api/governance", idempotent: true }, callOptions),
     checkHealth,
     endpoints: status,
     async close() {

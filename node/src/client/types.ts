@@ -35,3 +35,11 @@ export type ClientEvent =
   | { type: "health"; endpoint: string; healthy: boolean; degraded: boolean }
   | { type: "retry"; endpoint: string; attempt: number; delayMs: number; error: string }
   | { type: "failover"; from: string; to: string; error: string };
+
+/** GET /api/governance (the fields a client needs; the node sends more). */
+export type GovernanceState = {
+  enabled: boolean;
+  applied: Partial<Record<"generation" | "embedding" | "parameters", { version: number; cid: string; model: string; appliedAt: string }>>;
+  parameters?: { cacheSimilarity?: number; temperature?: number; maxTokens?: number; [key: string]: unknown };
+  [key: string]: unknown;
+};

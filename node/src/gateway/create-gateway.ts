@@ -67,6 +67,8 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
 
   let nodeEmbeddingModel: string | undefined;
   let governedSimilarity: number | undefined;
+  /** The node's generation model (manifest CID when governed): part of the cache key, so a swap invalidates answers. */
+  let nodeGenerationModel: string | undefined;
   const onEvent = (event: ClientEvent) => {
     metrics.clientEvents.inc({ type: event.type, state: "state" in event ? event.state : "healthy" in event ? String(event.healthy) : "" });
     if (event.type === "health") metrics.nodeUp.set(event.healthy ? 1 : 0);
@@ -91,7 +93,9 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
       const health = await client.health({ timeoutMs: 2_000 });
       metrics.nodeUp.set(1);
       nodeEmbeddingModel = health.embedding?.ready ? (health.embedding.manifest ?? health.embedding.model ?? "default") : undefined;
-      const governed = (health as { parameters?: { cacheSimilarity?: unknown } }).parameters?.cacheSimilarity;
+      // Kept while the node is down, so exact repeats still hit the cache then.
+      if (health.generation?.ready) nodeGenerationModel = health.generation.manifest ?? health.generation.model ?? undefined;
+      const governed = (await client.governance({ timeoutMs: 2_000 }).catch(() => undefined))?.parameters?.cacheSimilarity;
       governedSimilarity = typeof governed === "number" ? governed : undefined;
     } catch {
       metrics.nodeUp.set(0);
@@ -171,7 +175,7 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
   app.post("/generate", async (request, reply) => {
     const body = generateBody.parse(request.body);
     const started = performance.now();
-    const settings = JSON.stringify({ maxTokens: body.maxTokens ?? null, temperature: body.temperature ?? null });
+    const settings = JSON.stringify({ maxTokens: body.maxTokens ?? null, temperature: body.temperature ?? null, model: nodeGenerationModel ?? null });
     const useCache = body.cache !== false;
 
     // 1. The cache: by meaning when the node can embed, else by the exact prompt.
@@ -203,7 +207,9 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
       if (useCache && answer.source === "llm") {
         cache.store({ embedding: embedding?.vector ?? new Float32Array(0), space: embedding?.space, settings, prompt: body.prompt, text: answer.text, model: answer.model, ms: answer.ms, tokens: answer.tokens });
       }
-      return respond({ ...answer, source: answer.source });
+      // The node's own URL stays inside the gateway.
+      const { endpoint: _endpoint, ...answered } = answer;
+      return respond(answered);
     } catch (error) {
       if (error instanceof ApiError) throw error;
       const status = (error as { status?: number }).status;

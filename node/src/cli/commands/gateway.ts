@@ -24,7 +24,8 @@ const command: Command = {
       home: path.join(config.home, "gateway"),
       apiToken: config.apiToken,
       corsOrigins: config.corsOrigins,
-      cacheSimilarity: process.env.NS_LLM_CACHE_SIMILARITY ? Number(process.env.NS_LLM_CACHE_SIMILARITY) : undefined,
+      cacheSimilarity: fraction("NS_LLM_CACHE_SIMILARITY"),
+      lexicalWeight: fraction("NS_LLM_SEARCH_LEXICAL_WEIGHT"),
       log: process.env.NS_LLM_DEBUG ? (line) => console.error(line) : undefined,
     });
     if (gateway.documents.count() === 0) {
@@ -42,6 +43,15 @@ const command: Command = {
     await gateway.close();
   },
 };
+
+/** An optional 0..1 setting from the environment; anything else is a usage error. */
+function fraction(variable: string): number | undefined {
+  const value = process.env[variable];
+  if (value === undefined || value === "") return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${variable} must be a number from 0 to 1, got "${value}"`, `unset ${variable} or fix it`);
+  return n;
+}
 
 function isLoopback(host: string): boolean {
   return host === "127.0.0.1" || host === "localhost" || host === "::1" || host.startsWith("127.");
