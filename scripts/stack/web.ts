@@ -35,22 +35,31 @@ export async function webSourceHash(): Promise<string> {
   return hash.digest("hex");
 }
 
+export type EnsureWebBuildOptions = {
+  /** Build under `flock --exclusive` on this file, so a `next start` holding it shared never sees its files replaced. */
+  lockFile?: string;
+};
+
 /** Builds the dApp into `distDir` (relative to web/) unless a build of the same sources is there. */
-export async function ensureWebBuild(distDir: string, logFile: string): Promise<{ reused: boolean }> {
+export async function ensureWebBuild(distDir: string, logFile: string, options: EnsureWebBuildOptions = {}): Promise<{ reused: boolean }> {
   const key = await webSourceHash();
   const dist = path.join(WEB_DIR, distDir);
   const keyFile = path.join(dist, "ns-llm-source-hash");
   if (existsSync(path.join(dist, "BUILD_ID")) && (await readFile(keyFile, "utf8").catch(() => "")) === key) return { reused: true };
   const { createWriteStream } = await import("node:fs");
   const log = createWriteStream(logFile, { flags: "a" });
-  const child = spawn(process.execPath, [nextBin(), "build"], {
+  const build = [process.execPath, nextBin(), "build"];
+  const [command, ...args] = options.lockFile ? ["flock", "--exclusive", options.lockFile, ...build] : build;
+  const child = spawn(command!, args, {
     cwd: WEB_DIR,
     env: { ...process.env, NS_LLM_WEB_DIST_DIR: distDir, NEXT_TELEMETRY_DISABLED: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
+  // "close": the output is all read; then the log is complete on disk.
+  const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+  await new Promise<void>((resolve) => log.end(resolve));
   if (code !== 0) throw new StackError(`next build failed (exit ${code})`, `see ${logFile}`);
   await writeFile(keyFile, key);
   return { reused: false };

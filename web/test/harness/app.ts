@@ -3,46 +3,15 @@
  * `next start` on a free port, pointed at the test's chain, deployment and node.
  */
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { readdir, readFile, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { REPO_ROOT, WEB_DIR } from "./paths.ts";
+import { ensureWebBuild, nextBin } from "../../../scripts/stack/web.ts";
+import { WEB_DIR } from "./paths.ts";
 import { startChild, waitUntil, type Child } from "./processes.ts";
 
 /** Tests build into their own folder, so a developer's `next dev`/`next build` never races them. */
 export const TEST_DIST_DIR = ".next-test";
-
-const SOURCES = ["app", "components", "lib", "next.config.ts", "tsconfig.json", "package.json"].map((p) => path.join(WEB_DIR, p));
-const SHARED_SOURCES = [path.join(REPO_ROOT, "generated")];
-
-function nextBin(): string {
-  const pkg = createRequire(path.join(WEB_DIR, "package.json")).resolve("next/package.json");
-  return path.join(path.dirname(pkg), "dist/bin/next");
-}
-
-async function filesUnder(target: string): Promise<string[]> {
-  if (!existsSync(target)) return [];
-  const entries = await readdir(target, { withFileTypes: true, recursive: true }).catch(() => null);
-  if (entries === null) return [target];
-  return entries
-    .filter((e) => e.isFile() && !e.parentPath.includes("node_modules"))
-    .map((e) => path.join(e.parentPath, e.name))
-    .sort();
-}
-
-/** The build's cache key: a hash of every source file that goes into it. */
-export async function sourceHash(): Promise<string> {
-  const hash = createHash("sha256");
-  for (const target of [...SOURCES, ...SHARED_SOURCES]) {
-    for (const file of await filesUnder(target)) {
-      hash.update(path.relative(REPO_ROOT, file));
-      hash.update(await readFile(file));
-    }
-  }
-  return hash.digest("hex");
-}
 
 /**
  * Test processes share TEST_DIST_DIR: a build holds this lock exclusively and every `next start`
@@ -55,23 +24,18 @@ function distLock(): string {
 
 export type BuildResult = { reused: boolean; ms: number };
 
-/** `next build` into TEST_DIST_DIR unless a build of the same sources is there. */
+/** `next build` into TEST_DIST_DIR unless a build of the same sources is there (the cache `npm start` uses). */
 export async function buildApp(): Promise<BuildResult> {
   const started = Date.now();
-  const key = await sourceHash();
-  const dist = path.join(WEB_DIR, TEST_DIST_DIR);
-  const keyFile = path.join(dist, "ns-llm-source-hash");
-  const built = existsSync(path.join(dist, "BUILD_ID")) && (await readFile(keyFile, "utf8").catch(() => "")) === key;
-  if (built) return { reused: true, ms: Date.now() - started };
-  const build = startChild("flock", ["--exclusive", distLock(), process.execPath, nextBin(), "build"], {
-    cwd: WEB_DIR,
-    env: { ...process.env, NS_LLM_WEB_DIST_DIR: TEST_DIST_DIR, NEXT_TELEMETRY_DISABLED: "1" },
-    name: "next build",
-  });
-  const code = await new Promise<number | null>((resolve) => build.child.once("exit", (c) => resolve(c)));
-  if (code !== 0) throw new Error(`next build failed (exit ${code})\n${build.output()}`);
-  await writeFile(keyFile, key);
-  return { reused: false, ms: Date.now() - started };
+  const logFile = path.join(tmpdir(), `ns-web-test-build-${process.pid}.log`);
+  try {
+    const { reused } = await ensureWebBuild(TEST_DIST_DIR, logFile, { lockFile: distLock() });
+    return { reused, ms: Date.now() - started };
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${(await readFile(logFile, "utf8").catch(() => "")).slice(-20_000)}`);
+  } finally {
+    await rm(logFile, { force: true });
+  }
 }
 
 export type StartAppParameters = { port: number; rpcUrl: string; deploymentFile: string; nodeUrl: string };

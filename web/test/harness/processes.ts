@@ -1,19 +1,7 @@
 /** Child processes a test starts: free ports, output kept for failure messages, stopped by PID. */
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { createServer } from "node:net";
 
-/** A port the OS says is free now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../../../scripts/stack/ports.ts";
 
 export type Child = {
   child: ChildProcess;
