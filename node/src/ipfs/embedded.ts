@@ -8,10 +8,10 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { parseCid } from "./cid.ts";
 import { IpfsError } from "./errors.ts";
-import { collect, guardedRead } from "./guarded-read.ts";
+import { guardedCat } from "./guarded-read.ts";
 import { kuboCompatibleImporterOptions } from "./import-options.ts";
 import { acquireRepoLock } from "./repo-lock.ts";
-import { DEFAULT_STALL_TIMEOUT_MS, type IpfsCatOptions, type IpfsClient } from "./types.ts";
+import type { IpfsClient } from "./types.ts";
 
 export type OpenEmbeddedIpfsParameters = {
   /** The repo folder, created when missing: `blocks/` (Kubo's flatfs layout) and `datastore/`. */
@@ -51,26 +51,10 @@ export async function openEmbeddedIpfs({ repo }: OpenEmbeddedIpfsParameters): Pr
   const files = unixfs(helia);
   let stopped: Promise<void> | undefined;
 
-  const read = (cid: string, options: IpfsCatOptions & { deadlineMs?: number }) => {
-    const what = options.path ? `${cid}/${options.path}` : cid;
-    return guardedRead({
-      what,
-      signal: options.signal,
-      maxBytes: options.maxBytes,
-      stallTimeoutMs: options.timeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
-      deadlineMs: options.deadlineMs,
-      mapError: (error) => mapHeliaError(error, what),
-      open: (signal) =>
-        files.cat(parseCid(cid), {
-          signal,
-          offline: true,
-          ...(options.path ? { path: options.path } : {}),
-          ...(options.offset ? { offset: options.offset } : {}),
-          // Read one byte past the cap to tell "exactly maxBytes" from "more".
-          ...(options.maxBytes !== undefined ? { length: options.maxBytes + 1 } : {}),
-        }),
-    });
-  };
+  const { cat, catBytes } = guardedCat({
+    open: (cid, range, signal) => files.cat(parseCid(cid), { signal, offline: true, ...range }),
+    mapError: mapHeliaError,
+  });
 
   return {
     mode: "embedded",
@@ -83,8 +67,8 @@ export async function openEmbeddedIpfs({ repo }: OpenEmbeddedIpfsParameters): Pr
       const cid = await files.addByteStream(toAsync(source), { ...kuboCompatibleImporterOptions(), signal: options.signal });
       return cid.toString();
     },
-    cat: (cid, options = {}) => read(cid, options),
-    catBytes: (cid, options) => collect(read(cid, { ...options, deadlineMs: options.timeoutMs })),
+    cat,
+    catBytes,
     async has(cid, options = {}) {
       return helia.blockstore.has(parseCid(cid), { signal: options.signal });
     },

@@ -4,6 +4,7 @@
  * ignores its abort signal cannot hang the caller.
  */
 import { IpfsError } from "./errors.ts";
+import { DEFAULT_STALL_TIMEOUT_MS, type IpfsCatOptions, type IpfsClient } from "./types.ts";
 
 export type GuardedReadParameters = {
   /** Opens the underlying stream; it should stop when `signal` aborts. */
@@ -74,6 +75,49 @@ export async function* guardedRead(parameters: GuardedReadParameters): AsyncGene
     // Not awaited: a source stuck in next() would make return() wait for it.
     iterator?.return?.()?.catch?.(() => {});
   }
+}
+
+/** Where a back end reads: a path inside the CID, a start, and at most how many bytes. */
+export type CatRange = { path?: string; offset?: number; length?: number };
+
+export type GuardedCatParameters = {
+  /** Streams `cid` within `range` (only the keys that are set); it should stop when `signal` aborts. */
+  open: (cid: string, range: CatRange, signal: AbortSignal) => AsyncIterable<Uint8Array>;
+  /** Turns a back end's error about `what` (a CID or `cid/path`) into an IpfsError (or returns it unchanged). */
+  mapError: (error: unknown, what: string) => unknown;
+};
+
+/**
+ * A back end's `cat` and `catBytes`, every read guarded: the stall timeout (`timeoutMs`, default
+ * DEFAULT_STALL_TIMEOUT_MS) and the byte cap; `catBytes` also ends the whole read at `timeoutMs`.
+ */
+export function guardedCat(p: GuardedCatParameters): Pick<IpfsClient, "cat" | "catBytes"> {
+  const read = (cid: string, options: IpfsCatOptions, deadlineMs?: number) => {
+    const what = options.path ? `${cid}/${options.path}` : cid;
+    return guardedRead({
+      what,
+      signal: options.signal,
+      maxBytes: options.maxBytes,
+      stallTimeoutMs: options.timeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+      deadlineMs,
+      mapError: (error) => p.mapError(error, what),
+      open: (signal) =>
+        p.open(
+          cid,
+          {
+            ...(options.path ? { path: options.path } : {}),
+            ...(options.offset ? { offset: options.offset } : {}),
+            // One byte past the cap, to tell "exactly maxBytes" from "more" (and no more than that is sent).
+            ...(options.maxBytes !== undefined ? { length: options.maxBytes + 1 } : {}),
+          },
+          signal,
+        ),
+    });
+  };
+  return {
+    cat: (cid, options = {}) => read(cid, options),
+    catBytes: (cid, options) => collect(read(cid, options, options.timeoutMs)),
+  };
 }
 
 /** Reads a guarded stream into one buffer. */

@@ -8,9 +8,9 @@
 import type { KuboRPCClient } from "kubo-rpc-client";
 import { parseCid } from "./cid.ts";
 import { IpfsError } from "./errors.ts";
-import { collect, guardedRead } from "./guarded-read.ts";
+import { guardedCat } from "./guarded-read.ts";
 import { KUBO_ADD_OPTIONS, computeCid } from "./import-options.ts";
-import { DEFAULT_STALL_TIMEOUT_MS, type IpfsCatOptions, type IpfsClient } from "./types.ts";
+import type { IpfsClient } from "./types.ts";
 
 export type OpenKuboIpfsParameters = {
   /** The RPC API: `http://127.0.0.1:5001` (the `/api/v0` path is added) or a multiaddr. */
@@ -35,26 +35,13 @@ export async function openKuboIpfs({ url, connectTimeoutMs = 5_000 }: OpenKuboIp
     throw mapKuboError(error, url, "the daemon");
   }
 
-  const read = (cid: string, options: IpfsCatOptions & { deadlineMs?: number }) => {
-    const what = options.path ? `${cid}/${options.path}` : cid;
-    return guardedRead({
-      what,
-      signal: options.signal,
-      maxBytes: options.maxBytes,
-      stallTimeoutMs: options.timeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
-      deadlineMs: options.deadlineMs,
-      mapError: (error) => mapKuboError(error, url, what),
-      open: (signal) => {
-        const root = parseCid(cid).toString();
-        return client.cat(options.path ? `/ipfs/${root}/${options.path}` : root, {
-          signal,
-          ...(options.offset ? { offset: options.offset } : {}),
-          // One byte past the cap: the daemon sends no more than needed to tell "too large".
-          ...(options.maxBytes !== undefined ? { length: options.maxBytes + 1 } : {}),
-        });
-      },
-    });
-  };
+  const { cat, catBytes } = guardedCat({
+    open: (cid, { path, ...range }, signal) => {
+      const root = parseCid(cid).toString();
+      return client.cat(path ? `/ipfs/${root}/${path}` : root, { signal, ...range });
+    },
+    mapError: (error, what) => mapKuboError(error, url, what),
+  });
 
   return {
     mode: "kubo",
@@ -83,8 +70,8 @@ export async function openKuboIpfs({ url, connectTimeoutMs = 5_000 }: OpenKuboIp
         throw mapKuboError(error, url, "the add");
       }
     },
-    cat: (cid, options = {}) => read(cid, options),
-    catBytes: (cid, options) => collect(read(cid, { ...options, deadlineMs: options.timeoutMs })),
+    cat,
+    catBytes,
     async has(cid, options = {}) {
       const parsed = parseCid(cid);
       try {
