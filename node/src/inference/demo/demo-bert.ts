@@ -12,6 +12,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import onnxProto from "onnx-proto";
 import { demoVocab } from "./demo-vocab.ts";
+import { mulberry32 } from "./mulberry32.ts";
 
 const { onnx } = onnxProto;
 type TensorProto = onnxProto.onnx.ITensorProto;
@@ -213,16 +214,4 @@ function intsAttr(name: string, ints: number[]): AttributeProto {
 
 function floatAttr(name: string, f: number): AttributeProto {
   return { name, type: onnx.AttributeProto.AttributeType.FLOAT, f };
-}
-
-/** mulberry32: a small integer PRNG; returns multiples of 2^-32 in [0, 1), exactly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

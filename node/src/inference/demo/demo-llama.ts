@@ -10,6 +10,7 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { buildDemoVocabulary, tokenType } from "./demo-vocabulary.ts";
 import { encodeGguf, gguf, type GgufTensor, type GgufValue } from "./gguf-writer.ts";
+import { mulberry32 } from "./mulberry32.ts";
 
 /** The shape of the demo model. */
 export const demoLlamaShape = {
@@ -152,16 +153,4 @@ export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate, seed, name 
   ];
   if (chatTemplate !== null) metadata.push(["tokenizer.chat_template", gguf.str(chatTemplate)]);
   return encodeGguf({ metadata, tensors });
-}
-
-/** mulberry32: a tiny seeded PRNG on 32-bit integer arithmetic, identical on every platform. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a tiny seeded PRNG on 32-bit integer arithmetic, identical on every platform (the
+ * demo models are byte-identical on every run). Returns multiples of 2^-32 in [0, 1), exactly.
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
