@@ -1,6 +1,6 @@
 "use client";
 import type { UseQueryResult } from "@tanstack/react-query";
-import type { NodeHealth } from "@/lib/node-http.ts";
+import type { NodeHealth, RoleHealth } from "@/lib/node-http.ts";
 import { governanceOff, operatorFromHealth } from "@/lib/node-http.ts";
 import { useApp } from "@/lib/app-context.tsx";
 import { Badge } from "../ui/Badge.tsx";
@@ -32,17 +32,9 @@ export function HealthCard({ health }: { health: UseQueryResult<NodeHealth> }) {
             <dt>Node</dt>
             <dd><code>{nodeUrl}</code></dd>
             <dt>Generation</dt>
-            <dd data-testid="health-generation">
-              {h.generation.ready ? <Badge tone="good">ready</Badge> : <Badge tone="bad">not loaded</Badge>} {h.generation.model ?? "—"}
-              {h.generation.manifest && <> · <Hex value={h.generation.manifest} /></>}
-              {h.generation.error && <div className="small muted">{h.generation.error}</div>}
-            </dd>
+            <ModelRole role={h.generation} testId="health-generation" />
             <dt>Embedding</dt>
-            <dd data-testid="health-embedding">
-              {h.embedding.ready ? <Badge tone="good">ready</Badge> : <Badge tone="bad">not loaded</Badge>} {h.embedding.model ?? "—"}
-              {h.embedding.manifest && <> · <Hex value={h.embedding.manifest} /></>}
-              {h.embedding.error && <div className="small muted">{h.embedding.error}</div>}
-            </dd>
+            <ModelRole role={h.embedding} testId="health-embedding" />
             {h.scheduler && (
               <>
                 <dt>Scheduler</dt>
@@ -78,5 +70,16 @@ export function HealthCard({ health }: { health: UseQueryResult<NodeHealth> }) {
         </div>
       )}
     </Card>
+  );
+}
+
+/** One model role of /health: loaded or not, which model, from which manifest, and why not. */
+function ModelRole({ role, testId }: { role: RoleHealth; testId: string }) {
+  return (
+    <dd data-testid={testId}>
+      {role.ready ? <Badge tone="good">ready</Badge> : <Badge tone="bad">not loaded</Badge>} {role.model ?? "—"}
+      {role.manifest && <> · <Hex value={role.manifest} /></>}
+      {role.error && <div className="small muted">{role.error}</div>}
+    </dd>
   );
 }
