@@ -34,8 +34,11 @@ import {
 export type GenerationModelSpec = { modelPath: string; name?: string; manifest?: Partial<LoadedManifest> };
 export type EmbeddingModelSpec = { model: string; tokenizer?: string; name?: string; manifest?: Partial<LoadedManifest> };
 
-/** `smokeTest` runs on the new engine before it replaces the current one; a failure disposes it. */
-export type LoadOptions<E> = { smokeTest?: (engine: E) => Promise<void> };
+/**
+ * `smokeTest` runs on the new engine before it replaces the current one; a failure disposes it.
+ * `signal` abandons the load (the governance follower moved on): the engine is disposed, not swapped in.
+ */
+export type LoadOptions<E> = { smokeTest?: (engine: E) => Promise<void>; signal?: AbortSignal };
 
 export type StartNodeOptions = {
   /** Serve the generated demo models (written into `<home>/demo` on first use). */
@@ -111,6 +114,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
   async function loadGeneration(spec: GenerationModelSpec, load: LoadOptions<GenerationEngine> = {}): Promise<void> {
     const name = spec.name ?? spec.manifest?.name ?? path.basename(spec.modelPath).replace(/\.gguf$/i, "");
     try {
+      load.signal?.throwIfAborted();
       await assertMemoryFor({ files: [spec.modelPath], factor: options.memoryFactor ?? 1.5, what: `the generation model ${name}` });
       const { createGenerationEngine } = await import("./inference/generation/index.ts");
       const engine = await createGenerationEngine({
@@ -119,14 +123,16 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
         threads: config.threads,
         sequences: options.sequences ?? 4,
         ...(options.contextSize ? { contextSize: options.contextSize } : {}),
+        ...(load.signal ? { signal: load.signal } : {}),
       });
-      await verifyOrDispose(engine, load.smokeTest);
+      await verifyOrDispose(engine, load);
       generation.swap(engine, manifestOf(spec.manifest, name));
       delete loadErrors.generation;
       metrics.swaps.inc({ role: "generation" });
       scheduler.pump();
     } catch (error) {
-      loadErrors.generation = (error as Error).message;
+      // An abandoned load is no fault of the model.
+      if (!load.signal?.aborted) loadErrors.generation = (error as Error).message;
       throw error;
     }
   }
@@ -134,16 +140,17 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
   async function loadEmbedding(spec: EmbeddingModelSpec, load: LoadOptions<EmbeddingEngine> = {}): Promise<void> {
     const name = spec.name ?? spec.manifest?.name ?? path.basename(spec.model).replace(/\.onnx$/i, "");
     try {
+      load.signal?.throwIfAborted();
       const files = spec.tokenizer ? [spec.model, spec.tokenizer] : [spec.model];
       await assertMemoryFor({ files, factor: options.memoryFactor ?? 1.5, what: `the embedding model ${name}` });
       const { createEmbeddingEngine } = await import("./inference/embedding/index.ts");
       const engine = await createEmbeddingEngine({ model: spec.model, ...(spec.tokenizer ? { tokenizer: spec.tokenizer } : {}), name, threads: 1 });
-      await verifyOrDispose(engine, load.smokeTest);
+      await verifyOrDispose(engine, load);
       embedding.swap(engine, manifestOf(spec.manifest, name));
       delete loadErrors.embedding;
       metrics.swaps.inc({ role: "embedding" });
     } catch (error) {
-      loadErrors.embedding = (error as Error).message;
+      if (!load.signal?.aborted) loadErrors.embedding = (error as Error).message;
       throw error;
     }
   }
@@ -230,10 +237,11 @@ function manifestOf(given: Partial<LoadedManifest> | undefined, name: string): L
 }
 
 /** Runs `smokeTest` on a freshly loaded engine; frees the engine when it fails, then rethrows. */
-async function verifyOrDispose<E extends { dispose(): Promise<void> }>(engine: E, smokeTest?: (engine: E) => Promise<void>): Promise<void> {
-  if (!smokeTest) return;
+/** Runs the smoke test, and disposes the engine when it fails or when the load was abandoned meanwhile. */
+async function verifyOrDispose<E extends { dispose(): Promise<void> }>(engine: E, { smokeTest, signal }: LoadOptions<E>): Promise<void> {
   try {
-    await smokeTest(engine);
+    await smokeTest?.(engine);
+    signal?.throwIfAborted();
   } catch (error) {
     await engine.dispose().catch(() => {});
     throw error;

@@ -7,7 +7,8 @@
  * follower first restores what was applied (from the database and the store), then follows.
  */
 import path from "node:path";
-import type { Role } from "@ns-llm/contracts";
+import type { PublicClient } from "viem";
+import type { Deployment, Role } from "@ns-llm/contracts";
 import { openAudit, auditRoutes, type Audit } from "./audit/index.ts";
 import { loadDeployment, publicClientFor } from "./chain/index.ts";
 import type { Config } from "./config.ts";
@@ -19,6 +20,8 @@ import {
   publishGenesis,
   restoreApplied,
   type FollowerEvent,
+  type GovernanceError,
+  type GovernanceStatus,
   type RestoreAppliedReturnType,
 } from "./governance/index.ts";
 import { openModelStore } from "./inference/store/index.ts";
@@ -93,20 +96,31 @@ export async function runNode(config: Config, options: RunNodeOptions = {}): Pro
     const applier = createApplier({
       store,
       fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) },
-      loadGeneration: (spec, smokeTest) => loaders!.loadGeneration(spec, { smokeTest }),
-      loadEmbedding: (spec, smokeTest) => loaders!.loadEmbedding(spec, { smokeTest }),
+      loadGeneration: (spec, control) => loaders!.loadGeneration(spec, control),
+      loadEmbedding: (spec, control) => loaders!.loadEmbedding(spec, control),
       setParameters: (parameters) => {
         governed = parameters;
       },
       log: (line) => log(`governance: ${line}`),
     });
     let restored: RestoreAppliedReturnType = { restored: [], failed: [] };
+    let restoredAt = new Date().toISOString();
 
     let follower: Follower<Manifest> | undefined;
-    let followerError: string | undefined;
-    const restoreError = () => {
-      const failure = restored.failed[0];
-      return failure ? { code: failure.error.code, message: `could not restore ${failure.adoption.role}: ${failure.error.message}` } : undefined;
+    /** Why the node does not follow its chain (yet): the RPC does not answer, or there is no deployment for it. */
+    let followerError: FollowError | undefined;
+    // Until the follower runs (it takes them over), the roles that could not be restored.
+    const restoreErrors = (): GovernanceStatus["errors"] => {
+      const errors: GovernanceStatus["errors"] = {};
+      for (const { adoption, error } of restored.failed) {
+        errors[adoption.role] = { ...adoption, code: error.code, message: `could not restore ${adoption.role}: ${error.message}`, time: restoredAt, retrying: false };
+      }
+      return errors;
+    };
+    const notFollowing = () => {
+      const errors = restoreErrors();
+      const lastError: GovernanceError | FollowError | null = followerError ?? Object.values(errors).at(-1) ?? null;
+      return { lastError, errors };
     };
     const governance: GovernanceStatusProvider | undefined = chain
       ? {
@@ -119,14 +133,14 @@ export async function runNode(config: Config, options: RunNodeOptions = {}): Pro
               syncedBlock: s?.syncedBlock ?? null,
               lag: s?.lag ?? null,
               // The follower's own report once it runs (it took over any restore failure).
-              lastError: s ? s.lastError : followerError ? { message: followerError } : (restoreError() ?? null),
+              ...(s ? { lastError: s.lastError, errors: s.errors } : notFollowing()),
             };
           },
           state: () => ({
             enabled: true,
             ...(follower?.status() ?? {}),
             parameters: governed,
-            ...(followerError ? { lastError: { code: "NO_DEPLOYMENT", message: followerError } } : !follower && restoreError() ? { lastError: restoreError() } : {}),
+            ...(follower ? {} : notFollowing()),
           }),
         }
       : undefined;
@@ -141,6 +155,7 @@ export async function runNode(config: Config, options: RunNodeOptions = {}): Pro
       beforeListen: async (l) => {
         loaders = l;
         restored = await restoreApplied({ state, parseManifest: parse, applier, log });
+        restoredAt = new Date().toISOString();
       },
       governance,
       audit: { append: (entry) => audit.log.append(entry), health: () => audit.status() },
@@ -164,7 +179,7 @@ export async function runNode(config: Config, options: RunNodeOptions = {}): Pro
     const follow = async (): Promise<void> => {
       try {
         const publicClient = publicClientFor(config.rpcUrl);
-        const deployment = await loadDeployment(await publicClient.getChainId(), config.deploymentFile);
+        const deployment = await chainDeployment(publicClient, config);
         const f = new Follower<Manifest>({
           publicClient,
           registry: deployment.contracts.ModelRegistry.address,
@@ -185,9 +200,10 @@ export async function runNode(config: Config, options: RunNodeOptions = {}): Pro
         await f.start({ restored });
       } catch (error) {
         // No chain or no deployment: serve what we have, say why, keep going.
-        followerError = `not following the chain: ${(error as Error).message}`;
+        const code = error instanceof FollowError ? error.code : "CHAIN_UNREACHABLE";
+        followerError = new FollowError(code, `not following the chain: ${(error as Error).message}`);
         const delay = Math.min(FOLLOW_RETRY.maxMs, FOLLOW_RETRY.baseMs * 2 ** tries++);
-        log(`${followerError} (trying again in ${delay / 1000} s)`);
+        log(`${followerError.message} (trying again in ${delay / 1000} s)`);
         if (!closing) retry = setTimeout(() => void follow(), delay);
       }
     };
@@ -215,6 +231,56 @@ export async function runNode(config: Config, options: RunNodeOptions = {}): Pro
     for (const close of closers.splice(0)) await close().catch(() => {});
     throw error;
   }
+}
+
+/** Why the node does not follow its chain: CHAIN_UNREACHABLE (the RPC does not answer) or NO_DEPLOYMENT. */
+class FollowError extends Error {
+  readonly code: "CHAIN_UNREACHABLE" | "NO_DEPLOYMENT";
+  constructor(code: FollowError["code"], message: string) {
+    super(message);
+    this.name = "FollowError";
+    this.code = code;
+  }
+  toJSON(): { code: string; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/**
+ * The deployment for the chain at `config.rpcUrl`, checked against the chain: its file must exist
+ * for the chain's id and its ModelRegistry must have code there (a file from another chain, or
+ * from an earlier run of a dev chain, names an empty address).
+ */
+async function chainDeployment(publicClient: PublicClient, config: Config): Promise<Deployment> {
+  const unreachable = (error: unknown) => new FollowError("CHAIN_UNREACHABLE", `the chain at ${config.rpcUrl} does not answer: ${firstLine(error)}`);
+  let chainId: number;
+  try {
+    chainId = await publicClient.getChainId();
+  } catch (error) {
+    throw unreachable(error);
+  }
+  let deployment: Deployment;
+  try {
+    deployment = await loadDeployment(chainId, config.deploymentFile);
+  } catch (error) {
+    const hint = (error as { hint?: string }).hint;
+    throw new FollowError("NO_DEPLOYMENT", `${firstLine(error)}${hint ? ` (${hint})` : ""}`);
+  }
+  const registry = deployment.contracts.ModelRegistry.address;
+  let code: string | undefined;
+  try {
+    code = await publicClient.getCode({ address: registry });
+  } catch (error) {
+    throw unreachable(error);
+  }
+  if (!code || code === "0x") {
+    throw new FollowError("NO_DEPLOYMENT", `chain ${chainId} has no ModelRegistry at ${registry}: the deployment is from another chain or an earlier run (deploy again, or set NS_LLM_DEPLOYMENT)`);
+  }
+  return deployment;
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
 }
 
 function toGoverned(p: ManifestParameters): GovernedParameters {

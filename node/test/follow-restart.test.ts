@@ -10,8 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { rm, stat } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
+import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { storeLayout } from "../src/inference/store/index.ts";
@@ -27,70 +26,8 @@ import {
   type GovernanceState,
   type Health,
 } from "./helpers/follow.ts";
+import { slowMirror, type SlowMirror } from "./helpers/slow-mirror.ts";
 import { freePort, waitUntil } from "./helpers/processes.ts";
-
-type SlowMirror = {
-  url: string;
-  /** Each request: the offset it asked for, and how many bytes it was sent so far. */
-  requests: Array<{ offset: number; sent: number }>;
-  /** Sends the held bytes, and everything to later requests. */
-  release(): void;
-  close(): Promise<void>;
-};
-
-/** An HTTP mirror of `bytes` (with Range support) that holds every byte past `holdAfter` until released. */
-async function slowMirror(bytes: Uint8Array, holdAfter: number): Promise<SlowMirror> {
-  let released = false;
-  let wake: Array<() => void> = [];
-  const requests: SlowMirror["requests"] = [];
-  const server: Server = createServer(async (request, response) => {
-    const offset = Number(/^bytes=(\d+)-$/.exec(request.headers.range ?? "")?.[1] ?? 0);
-    const record = { offset, sent: 0 };
-    requests.push(record);
-    let closed = false;
-    response.once("close", () => {
-      closed = true;
-      for (const w of wake.splice(0)) w();
-    });
-    const headers: Record<string, string | number> = { "content-type": "application/octet-stream", "content-length": bytes.byteLength - offset };
-    if (offset > 0) headers["content-range"] = `bytes ${offset}-${bytes.byteLength - 1}/${bytes.byteLength}`;
-    response.writeHead(offset > 0 ? 206 : 200, headers);
-    for (let at = offset; at < bytes.byteLength && !closed; ) {
-      if (!released && at >= holdAfter) {
-        await new Promise<void>((resolve) => wake.push(resolve));
-        continue;
-      }
-      const end = Math.min(bytes.byteLength, at + 64 * 1024, released ? Infinity : holdAfter);
-      const ok = response.write(bytes.subarray(at, end));
-      record.sent += end - at;
-      at = end;
-      if (!ok) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            response.off("drain", done).off("close", done);
-            resolve();
-          };
-          response.on("drain", done).on("close", done);
-        });
-      }
-    }
-    if (!closed) response.end();
-  });
-  server.keepAliveTimeout = 1;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/model.gguf`,
-    requests,
-    release() {
-      released = true;
-      for (const w of wake.splice(0)) w();
-    },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 type RpcProxy = { url: string; up(): Promise<void>; down(): Promise<void>; close(): Promise<void> };
 
@@ -254,6 +191,7 @@ describe("follow the chain: crashes and restarts", () => {
     const blind = await node.get<Health>("/health");
     assert.equal(blind.status, "degraded");
     assert.match(blind.governance.lastError?.message ?? "", /not following the chain/);
+    assert.equal((await node.get<GovernanceState>("/api/governance")).lastError?.code, "CHAIN_UNREACHABLE", "an RPC that does not answer is not a missing deployment");
     await proxy.up();
     await waitUntil("the parameters adopted while the chain was unreachable", async () => (await node.get<GovernanceState>("/api/governance")).applied.parameters?.cid === p3.cid, 60_000, () => node.output);
     await waitUntil("/health ok again", async () => (await node.get<Health>("/health")).status === "ok", 30_000, () => node.output);

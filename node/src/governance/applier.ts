@@ -3,10 +3,14 @@
  * (the store first, then each source in order), materialize them as files, load the new engine
  * beside the current one, smoke-test it, and only then swap. A `parameters` manifest applies at
  * once. Every failure is an AdoptionError that says whether retrying can help.
+ *
+ * The signal (the follower aborts an apply the chain has moved past) stops the download (the
+ * partial file stays in the store for a later resume) and the load, and an engine loaded after
+ * it fired is disposed instead of swapped in.
  */
 import path from "node:path";
 import type { LoadedManifest } from "../inference/model-slot.ts";
-import { PullError, SourceError, type ModelStore, type SourceFetcher, type SourceFetchers } from "../inference/store/index.ts";
+import { PullError, SourceError, type ModelStore, type PullOptions, type SourceFetcher, type SourceFetchers } from "../inference/store/index.ts";
 import type { EmbeddingEngine, GenerationEngine } from "../inference/types.ts";
 import type { EmbeddingManifest, GenerationManifest, Manifest, ManifestParameters } from "../manifest/index.ts";
 import { AdoptionError } from "./errors.ts";
@@ -15,12 +19,16 @@ import type { Adoption, Applier } from "./follower.ts";
 /** Checks a freshly loaded engine before it serves anyone; throws when it is not fit. */
 export type SmokeTest<E> = (engine: E) => Promise<void>;
 
+/** How to load: the smoke test the new engine must pass, and the signal that abandons the load. */
+export type LoadControl<E> = { smokeTest: SmokeTest<E>; signal: AbortSignal };
+
 export type ApplierTarget = {
   store: ModelStore;
   /** Fetchers by URL scheme besides http(s), e.g. `{ "ipfs:": ipfsSourceFetcher(ipfs) }`. */
   fetchers: SourceFetchers;
-  loadGeneration(spec: { modelPath: string; name: string; manifest: LoadedManifest }, smokeTest: SmokeTest<GenerationEngine>): Promise<void>;
-  loadEmbedding(spec: { model: string; tokenizer?: string; name: string; manifest: LoadedManifest }, smokeTest: SmokeTest<EmbeddingEngine>): Promise<void>;
+  /** Loads beside the current engine and swaps; once `signal` has fired it must not swap. */
+  loadGeneration(spec: { modelPath: string; name: string; manifest: LoadedManifest }, control: LoadControl<GenerationEngine>): Promise<void>;
+  loadEmbedding(spec: { model: string; tokenizer?: string; name: string; manifest: LoadedManifest }, control: LoadControl<EmbeddingEngine>): Promise<void>;
   setParameters(parameters: ManifestParameters, manifest: LoadedManifest): void;
   log?: (line: string) => void;
 };
@@ -35,10 +43,11 @@ export function createApplier(target: ApplierTarget): Applier<Manifest> {
       }
       target.log?.(`${offline ? "restoring" : "fetching"} ${manifest.role} v${adoption.version} ${manifest.name}: ${manifest.model.artifacts.length} artifact(s)`);
       const folder = await fetchArtifacts(target, manifest, adoption, { signal, offline });
+      signal.throwIfAborted();
       // Operators (and the crash tests) see when the new model is being loaded beside the current one.
       target.log?.(`loading ${manifest.role} v${adoption.version} ${manifest.name} beside the current model`);
-      if (manifest.role === "generation") await applyGeneration(target, manifest, folder, loaded);
-      else await applyEmbedding(target, manifest, folder, loaded);
+      if (manifest.role === "generation") await applyGeneration(target, manifest, folder, loaded, signal);
+      else await applyEmbedding(target, manifest, folder, loaded, signal);
     },
   };
 }
@@ -50,13 +59,14 @@ async function fetchArtifacts(
   options: { signal: AbortSignal; offline: boolean },
 ): Promise<string> {
   try {
-    await target.store.pull(manifest, {
+    await pullOwnDownload(target.store, manifest, {
       // Offline (a restart) means the store alone: never the network.
       fetchers: options.offline ? {} : immutableSources(target.fetchers, manifest),
       signal: options.signal,
       manifestDigest: adoption.digest,
     });
   } catch (error) {
+    if (options.signal.aborted) throw error;
     if (error instanceof PullError) {
       const bad = error.attempts.find((a) => a.kind === "digest" || a.kind === "oversize");
       if (bad) throw new AdoptionError("ARTIFACT_MISMATCH", error.message, { transient: false, cause: error });
@@ -68,6 +78,28 @@ async function fetchArtifacts(
     throw error;
   }
   return target.store.materialize(manifest);
+}
+
+/**
+ * The store shares one download between two pulls of the same blob, under the first puller's
+ * signal: when that puller was aborted (an adoption superseded by one naming the same file), this
+ * pull, not aborted itself, pulls again and resumes the part the other one left.
+ */
+async function pullOwnDownload(store: ModelStore, manifest: GenerationManifest | EmbeddingManifest, options: PullOptions & { signal: AbortSignal }): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.pull(manifest, options);
+      return;
+    } catch (error) {
+      const othersAbort = !options.signal.aborted && !(error instanceof PullError) && isAbort(error);
+      if (!othersAbort || attempt >= 3) throw error;
+    }
+  }
+}
+
+function isAbort(error: unknown): boolean {
+  const e = error as { name?: unknown; code?: unknown } | undefined;
+  return e?.name === "AbortError" || e?.code === "SUPERSEDED" || e?.code === "ABORT_ERR";
 }
 
 /** URL schemes whose content cannot change under its address. */
@@ -111,15 +143,17 @@ function immutableSources(fetchers: SourceFetchers, manifest: GenerationManifest
   return wrapped;
 }
 
-async function applyGeneration(target: ApplierTarget, manifest: GenerationManifest, folder: string, loaded: LoadedManifest): Promise<void> {
+async function applyGeneration(target: ApplierTarget, manifest: GenerationManifest, folder: string, loaded: LoadedManifest, signal: AbortSignal): Promise<void> {
   const modelPath = path.join(folder, manifest.model.artifacts[0]!.path);
-  await target.loadGeneration({ modelPath, name: manifest.name, manifest: loaded }, async (engine) => {
+  const smokeTest: SmokeTest<GenerationEngine> = async (engine) => {
     const result = await engine.complete({ prompt: "Hello", maxTokens: 4, temperature: 0, seed: 1 });
+    signal.throwIfAborted();
     if (!Number.isFinite(result.ms) || result.finishReason === "abort") throw smokeFailure(manifest.name, "generation did not complete");
-  });
+  };
+  await target.loadGeneration({ modelPath, name: manifest.name, manifest: loaded }, { smokeTest, signal });
 }
 
-async function applyEmbedding(target: ApplierTarget, manifest: EmbeddingManifest, folder: string, loaded: LoadedManifest): Promise<void> {
+async function applyEmbedding(target: ApplierTarget, manifest: EmbeddingManifest, folder: string, loaded: LoadedManifest, signal: AbortSignal): Promise<void> {
   const [model, ...rest] = manifest.model.artifacts;
   const tokenizer = rest.find((a) => /(^|\/)(vocab\.txt|tokenizer\.json)$/.test(a.path));
   await target.loadEmbedding(
@@ -129,14 +163,18 @@ async function applyEmbedding(target: ApplierTarget, manifest: EmbeddingManifest
       name: manifest.name,
       manifest: loaded,
     },
-    async (engine) => {
-      const [vector] = await engine.embed(["smoke test"]);
-      if (!vector || vector.length !== manifest.model.dimensions) {
-        throw smokeFailure(manifest.name, `embedding has ${vector?.length ?? 0} dimensions, the manifest says ${manifest.model.dimensions}`);
-      }
-      let norm = 0;
-      for (const x of vector) norm += x * x;
-      if (!Number.isFinite(norm) || Math.abs(Math.sqrt(norm) - 1) > 1e-3) throw smokeFailure(manifest.name, "embedding is not a unit vector");
+    {
+      signal,
+      smokeTest: async (engine) => {
+        const [vector] = await engine.embed(["smoke test"]);
+        signal.throwIfAborted();
+        if (!vector || vector.length !== manifest.model.dimensions) {
+          throw smokeFailure(manifest.name, `embedding has ${vector?.length ?? 0} dimensions, the manifest says ${manifest.model.dimensions}`);
+        }
+        let norm = 0;
+        for (const x of vector) norm += x * x;
+        if (!Number.isFinite(norm) || Math.abs(Math.sqrt(norm) - 1) > 1e-3) throw smokeFailure(manifest.name, "embedding is not a unit vector");
+      },
     },
   );
 }

@@ -7,13 +7,18 @@
  * from what is applied: fetch the manifest by CID, check its sha256 against the digest on chain,
  * validate it, then hand it to the applier (fetch and verify artifacts, load beside the current
  * model, smoke-test, swap). Any failure leaves the current model serving.
+ *
+ * Each role progresses on its own (RoleLanes): a parameters change applies while a model
+ * downloads, and when the chain moves a role on while an older adoption of it is still being
+ * fetched or loaded, the older one is aborted (its partial download stays in the store for a
+ * later resume), recorded as superseded, and the newer one starts once it has settled.
  */
 import { createHash } from "node:crypto";
 import { parseAbiItem, type Address, type PublicClient } from "viem";
 import { modelRegistryAbi, roleFromId, roleId, ROLES, type Role } from "@ns-llm/contracts";
 import { AdoptionError, toAdoptionError } from "./errors.ts";
-// Apply cheap roles first, so parameters never wait behind a model download.
 import { APPLY_ORDER, restoreApplied, type RestoreAppliedReturnType } from "./restore.ts";
+import { RoleLanes } from "./role-lanes.ts";
 import type { Attempt, FollowerState } from "./state.ts";
 
 /** An adoption read from the chain. */
@@ -48,16 +53,27 @@ export type FollowerEvent =
   | { type: "governance.manifest-fetched"; role: Role; version: number; cid: string; bytes: number }
   | { type: "governance.verified"; role: Role; version: number; cid: string; name: string }
   | { type: "governance.applied"; role: Role; version: number; cid: string; name: string; ms: number }
-  | { type: "governance.refused"; role: Role; version: number; cid: string; code: string; reason: string; retry: boolean };
+  | { type: "governance.refused"; role: Role; version: number; cid: string; code: string; reason: string; retry: boolean }
+  /** The chain moved `role` on to `byVersion` while this adoption was in flight or waiting to retry. */
+  | { type: "governance.superseded"; role: Role; version: number; cid: string; byVersion: number; byCid: string };
+
+/** Why an adoption of `role` is not applied (yet). */
+export type GovernanceError = { role: Role; version: number; cid: string; code: string; message: string; time: string; retrying: boolean };
 
 export type GovernanceStatus = {
   chainId: number | null;
   registry: Address;
+  /** The block the follower read the chain at last (adoptions seen; applies run on their own). */
   syncedBlock: number | null;
   lag: number | null;
   applied: Partial<Record<Role, { version: number; cid: string; model: string; appliedAt: string }>>;
+  /** The adoption each role is fetching or loading now. */
+  applying: Partial<Record<Role, { version: number; cid: string }>>;
   history: Attempt[];
-  lastError: { role: Role; version: number; cid: string; code: string; message: string; time: string; retrying: boolean } | null;
+  /** The most recent of `errors` (kept for the clients that read one error). */
+  lastError: GovernanceError | null;
+  /** Each role's current error: why the adoption the chain holds for it is not applied. */
+  errors: Partial<Record<Role, GovernanceError>>;
 };
 
 const adoptedEvent = parseAbiItem("event ManifestAdopted(bytes32 indexed role, uint64 indexed version, string cid, bytes32 digest)");
@@ -70,9 +86,11 @@ export class Follower<M> {
   #cursorKey: string | undefined;
   #head: number | null = null;
   #synced: number | null = null;
-  #lastError: GovernanceStatus["lastError"] = null;
-  #retryAt = new Map<string, number>();
+  #errors = new Map<Role, GovernanceError>();
+  /** Adoptions that failed transiently, by key: when to try again. */
+  #retries = new Map<string, { adoption: Adoption; at: number }>();
   #abort = new AbortController();
+  #lanes = new RoleLanes<Adoption>(this.#abort.signal);
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #wakeAgain = false;
@@ -136,12 +154,13 @@ export class Follower<M> {
       });
   }
 
-  /** Resolves after the next complete sync (tests and `dev pass` use it). */
+  /** Resolves after the next complete sync and once every apply it started (or found running) has settled. */
   async synced(): Promise<void> {
     await new Promise<void>((resolve) => {
       this.#idleWaiters.push(resolve);
       this.wake();
     });
+    await this.#lanes.settled();
   }
 
   async stop(): Promise<void> {
@@ -149,6 +168,7 @@ export class Follower<M> {
     clearTimeout(this.#timer);
     this.#unwatch?.();
     await this.#running?.catch(() => {});
+    await this.#lanes.settled();
   }
 
   status(): GovernanceStatus {
@@ -157,14 +177,25 @@ export class Follower<M> {
       const a = this.#p.state.applied(role);
       if (a) applied[role] = { version: a.version, cid: a.cid, model: nameOf(a.manifest), appliedAt: a.appliedAt };
     }
+    const applying: GovernanceStatus["applying"] = {};
+    for (const { role, item } of this.#lanes.all()) applying[role] = { version: item.version, cid: item.cid };
+    const errors: GovernanceStatus["errors"] = {};
+    let lastError: GovernanceError | null = null;
+    // The map keeps insertion order and #setError re-inserts: the last entry is the most recent.
+    for (const [role, error] of this.#errors) {
+      errors[role] = error;
+      lastError = error;
+    }
     return {
       chainId: this.#chainId,
       registry: this.#p.registry,
       syncedBlock: this.#synced,
       lag: this.#head !== null && this.#synced !== null ? this.#head - this.#synced : null,
       applied,
+      applying,
       history: this.#p.state.history(20),
-      lastError: this.#lastError,
+      lastError,
+      errors,
     };
   }
 
@@ -188,7 +219,7 @@ export class Follower<M> {
         blockNumber: head,
       });
       if (version === 0n) continue;
-      await this.#ensure({ role, version: Number(version), cid, digest });
+      this.#reconcile({ role, version: Number(version), cid, digest });
     }
     this.#synced = Number(head);
   }
@@ -213,18 +244,43 @@ export class Follower<M> {
     }
   }
 
-  async #ensure(adoption: Adoption): Promise<void> {
-    const applied = this.#p.state.applied(adoption.role);
-    if (applied && applied.cid === adoption.cid && applied.digest === adoption.digest && !this.#unrestored.has(adoption.role)) return;
-    const key = `${adoption.role}:${adoption.version}:${adoption.cid}`;
-    const attempt = this.#p.state.attempt(adoption.role, adoption.version, adoption.cid);
-    if (attempt?.status === "failed") return;
-    if ((this.#retryAt.get(key) ?? 0) > Date.now()) return;
+  /**
+   * Brings `role` towards `adoption`, the one the chain holds: passes over any older adoption of
+   * the role still in flight or waiting to retry, and starts applying `adoption` unless it is
+   * applied, running, refused for good, or waiting out its backoff. Never waits for the apply.
+   */
+  #reconcile(adoption: Adoption): void {
+    const { role } = adoption;
+    const key = keyOf(adoption);
+    const error = this.#errors.get(role);
+    // A role's error is about the adoption the chain holds for it, or it is no longer current.
+    if (error && keyOf(error) !== key) this.#errors.delete(role);
+    for (const [k, retry] of this.#retries) {
+      if (retry.adoption.role !== role || k === key) continue;
+      this.#retries.delete(k);
+      if (this.#lanes.current(role)?.key !== k) this.#superseded(retry.adoption, adoption);
+    }
+    const running = this.#lanes.current(role);
+    if (running?.key === key) return;
+    if (running) {
+      this.#lanes.abort(role, new AdoptionError("SUPERSEDED", `the chain adopted ${role} v${adoption.version}`, { transient: false }));
+      this.#superseded(running.item, adoption);
+    }
 
+    const applied = this.#p.state.applied(role);
+    if (applied && applied.cid === adoption.cid && applied.digest === adoption.digest && !this.#unrestored.has(role)) return;
+    if (this.#p.state.attempt(role, adoption.version, adoption.cid)?.status === "failed") return;
+    if ((this.#retries.get(key)?.at ?? 0) > Date.now()) return;
+    this.#lanes.start(role, key, adoption, (signal) => this.#apply(adoption, signal));
+  }
+
+  async #apply(adoption: Adoption, signal: AbortSignal): Promise<void> {
+    const key = keyOf(adoption);
     const started = Date.now();
     try {
-      const { manifest, bytes } = await this.#verifiedManifest(adoption);
-      await this.#p.applier.apply(adoption.role, manifest, adoption, { signal: this.#abort.signal, offline: false });
+      const { manifest, bytes } = await this.#verifiedManifest(adoption, signal);
+      await this.#p.applier.apply(adoption.role, manifest, adoption, { signal, offline: false });
+      // Recorded even when aborted meanwhile: past the swap, this is what serves.
       this.#p.state.markApplied({
         role: adoption.role,
         version: adoption.version,
@@ -233,20 +289,22 @@ export class Follower<M> {
         manifest: new TextDecoder().decode(bytes),
         appliedAt: new Date().toISOString(),
       });
-      this.#retryAt.delete(key);
+      this.#retries.delete(key);
       this.#unrestored.delete(adoption.role);
-      if (this.#lastError?.role === adoption.role) this.#lastError = null;
+      const error = this.#errors.get(adoption.role);
+      if (error && keyOf(error) === key) this.#errors.delete(adoption.role);
       this.#p.onEvent?.({ type: "governance.applied", ...pick(adoption), name: manifest.name, ms: Date.now() - started });
       this.#log(`applied ${adoption.role} v${adoption.version} ${manifest.name} (${adoption.cid}) in ${Date.now() - started} ms`);
     } catch (error) {
-      if (this.#abort.signal.aborted) return;
+      // Superseded (already recorded) or stopping: not a failure of the adoption.
+      if (signal.aborted) return;
       const e = toAdoptionError(error);
-      const tries = (attempt?.tries ?? 0) + 1;
+      const tries = (this.#p.state.attempt(adoption.role, adoption.version, adoption.cid)?.tries ?? 0) + 1;
       this.#p.state.recordAttempt(adoption.role, adoption.version, adoption.cid, e.transient ? "retrying" : "failed", e.code, e.message);
       if (e.transient) {
         const { baseMs, maxMs } = this.#p.retry ?? { baseMs: 1_000, maxMs: 60_000 };
         const delay = Math.min(maxMs, baseMs * 2 ** Math.min(tries - 1, 16)) * (0.5 + Math.random() / 2);
-        this.#retryAt.set(key, Date.now() + delay);
+        this.#retries.set(key, { adoption, at: Date.now() + delay });
       }
       this.#setError(adoption, e, e.transient);
       this.#p.onEvent?.({ type: "governance.refused", ...pick(adoption), code: e.code, reason: e.message, retry: e.transient });
@@ -254,12 +312,22 @@ export class Follower<M> {
     }
   }
 
+  /** Records that the chain moved `older`'s role on to `newer` before `older` was applied. */
+  #superseded(older: Adoption, newer: Adoption): void {
+    // It may have swapped in just before the chain moved on: then it was applied, not passed over.
+    if (this.#p.state.attempt(older.role, older.version, older.cid)?.status === "applied") return;
+    this.#p.state.recordAttempt(older.role, older.version, older.cid, "superseded", "SUPERSEDED", `the chain adopted ${newer.role} v${newer.version} (${newer.cid})`);
+    this.#p.onEvent?.({ type: "governance.superseded", ...pick(older), byVersion: newer.version, byCid: newer.cid });
+    this.#log(`superseded ${older.role} v${older.version} (${older.cid}) by v${newer.version} (${newer.cid})`);
+  }
+
   /** Fetches the manifest, checks its bytes against the digest on chain, validates it. */
-  async #verifiedManifest(adoption: Adoption): Promise<{ manifest: M & { role: Role; name: string }; bytes: Uint8Array }> {
+  async #verifiedManifest(adoption: Adoption, signal: AbortSignal): Promise<{ manifest: M & { role: Role; name: string }; bytes: Uint8Array }> {
     let bytes: Uint8Array;
     try {
-      bytes = await this.#p.fetchManifest(adoption.cid, { signal: this.#abort.signal });
+      bytes = await this.#p.fetchManifest(adoption.cid, { signal });
     } catch (error) {
+      if (signal.aborted) throw error;
       throw new AdoptionError("MANIFEST_UNREACHABLE", `could not fetch manifest ${adoption.cid}: ${(error as Error).message}`, {
         transient: true,
         cause: error,
@@ -284,7 +352,9 @@ export class Follower<M> {
   }
 
   #setError(adoption: Adoption, error: AdoptionError, retrying: boolean): void {
-    this.#lastError = {
+    // Deleted first so that the map's last entry is the most recent error.
+    this.#errors.delete(adoption.role);
+    this.#errors.set(adoption.role, {
       role: adoption.role,
       version: adoption.version,
       cid: adoption.cid,
@@ -292,18 +362,23 @@ export class Follower<M> {
       message: error.message,
       time: new Date().toISOString(),
       retrying,
-    };
+    });
   }
 
   #nextDelay(): number {
     const poll = this.#p.pollMs ?? 500;
-    const soonestRetry = Math.min(...this.#retryAt.values(), Number.POSITIVE_INFINITY) - Date.now();
+    const soonestRetry = Math.min(...[...this.#retries.values()].map((r) => r.at), Number.POSITIVE_INFINITY) - Date.now();
     return Math.max(10, Math.min(poll, soonestRetry));
   }
 
   #log(line: string): void {
     this.#p.log?.(`governance: ${line}`);
   }
+}
+
+/** One adoption of one role: a new version of the same CID is another adoption. */
+function keyOf(a: { role: Role; version: number; cid: string }): string {
+  return `${a.role}:${a.version}:${a.cid}`;
 }
 
 function pick(a: Adoption): { role: Role; version: number; cid: string } {

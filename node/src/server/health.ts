@@ -16,6 +16,8 @@ export type GovernanceHealth = {
   lag: number | string | null;
   /** Set when the last apply failed; makes the node "degraded". */
   lastError?: { message: string } | null;
+  /** Each role's current error (an adoption not applied); each one is a reason of "degraded". */
+  errors?: Partial<Record<string, { message: string }>>;
   [key: string]: unknown;
 };
 
@@ -91,7 +93,11 @@ export async function healthReport(p: {
   if (providers.governance) {
     try {
       governance = await providers.governance.health();
-      if (governance.lastError) reasons.push(`governance: ${governance.lastError.message}`);
+      const roleErrors = Object.entries(governance.errors ?? {}).flatMap(([r, e]) => (e ? [[r, e.message] as const] : []));
+      for (const [r, message] of roleErrors) reasons.push(`governance: ${r}: ${message}`);
+      // lastError is one of those, or something beside the roles (the chain does not answer).
+      const last = governance.lastError?.message;
+      if (last && !roleErrors.some(([, message]) => message === last)) reasons.push(`governance: ${last}`);
     } catch (error) {
       governance = governanceDisabled(`the follower failed to report: ${(error as Error).message}`);
       reasons.push(governance.reason);

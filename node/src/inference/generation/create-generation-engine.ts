@@ -50,6 +50,8 @@ export type CreateGenerationEngineParameters = {
   contextSize?: number;
   /** Sampling defaults (the governed parameters) for whatever a request leaves out. */
   defaults?: SamplingOptions;
+  /** Abandons loading the model (llama.cpp stops reading it). */
+  signal?: AbortSignal;
 };
 
 export type LlamaGenerationEngine = GenerationEngine & {
@@ -69,11 +71,13 @@ export async function createGenerationEngine(parameters: CreateGenerationEngineP
   const llama = await getSharedLlama();
   let model: LlamaModel;
   try {
-    model = await llama.loadModel({ modelPath });
+    model = await llama.loadModel({ modelPath, ...(parameters.signal ? { loadSignal: parameters.signal } : {}) });
   } catch (error) {
+    if (parameters.signal?.aborted) throw parameters.signal.reason;
     throw new Error(`cannot load the generation model ${modelPath}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   try {
+    parameters.signal?.throwIfAborted();
     const contextSize = parameters.contextSize ?? Math.min(model.trainContextSize, 4096);
     const context = await model.createContext({ sequences, contextSize, threads });
     const template = model.fileInfo.metadata.tokenizer?.chat_template;
