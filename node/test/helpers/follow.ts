@@ -228,10 +228,15 @@ export type Health = {
   governance: { lastError?: { message: string } | null; [key: string]: unknown };
 };
 
+export type GovernanceError = { role: Role; version: number; cid: string; code: string; message: string; time: string; retrying: boolean };
+
 export type GovernanceState = {
   applied: Partial<Record<Role, { version: number; cid: string; model: string; appliedAt: string }>>;
+  /** What each role is fetching or loading now. */
+  applying: Partial<Record<Role, { version: number; cid: string }>>;
   history: Array<{ role: Role; version: number; cid: string; status: string; code: string | null; reason: string | null; tries: number }>;
-  lastError: { role: Role; version: number; cid: string; code: string; message: string; retrying: boolean } | null;
+  lastError: GovernanceError | null;
+  errors: Partial<Record<Role, GovernanceError>>;
 };
 
 export type AuditEntry = { seq: number; type: string; step?: string; role?: string; cid?: string; code?: string; reason?: string; [key: string]: unknown };
