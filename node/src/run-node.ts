@@ -9,7 +9,7 @@
 import path from "node:path";
 import type { PublicClient } from "viem";
 import type { Deployment, Role } from "@ns-llm/contracts";
-import { openAudit, auditRoutes, type Audit } from "./audit/index.ts";
+import { openAudit, auditRoutes, registerAuditMetrics, type Audit } from "./audit/index.ts";
 import { loadDeployment, publicClientFor } from "./chain/index.ts";
 import type { Config } from "./config.ts";
 import {
@@ -169,6 +169,7 @@ export async function runNode(config: Config, options: RunNodeOptions = {}): Pro
       parameters: () => toGoverned(governed),
     });
     onAnchored = () => node.metrics.anchors.inc();
+    registerAuditMetrics(node.metrics.registry, () => audit.status());
     closers.unshift(() => node.close());
 
     // Follow the chain; when it (or its deployment) is not there yet, say why and try again, so a

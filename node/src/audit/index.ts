@@ -45,3 +45,4 @@ export {
   type VerifyLogParameters,
   type VerifyLogReturnType,
 } from "./verify.ts";
+export { registerAuditMetrics } from "./metrics.ts";
