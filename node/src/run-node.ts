@@ -133,7 +133,7 @@ export async function runNode(config: Config, options: RunNodeOptions = {}): Pro
               syncedBlock: s?.syncedBlock ?? null,
               lag: s?.lag ?? null,
               // The follower's own report once it runs (it took over any restore failure).
-              ...(s ? { lastError: s.lastError, errors: s.errors } : notFollowing()),
+              ...(s ? { lastError: s.chainError ?? s.lastError, errors: s.errors } : notFollowing()),
             };
           },
           state: () => ({

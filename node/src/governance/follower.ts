@@ -67,6 +67,8 @@ export type GovernanceStatus = {
   syncedBlock: number | null;
   lag: number | null;
   applied: Partial<Record<Role, { version: number; cid: string; model: string; appliedAt: string }>>;
+  /** Set while the chain cannot be read; the node keeps serving what it applied. */
+  chainError?: { code: "CHAIN_UNREACHABLE"; message: string; time: string } | null;
   /** The adoption each role is fetching or loading now. */
   applying: Partial<Record<Role, { version: number; cid: string }>>;
   history: Attempt[];
@@ -87,6 +89,8 @@ export class Follower<M> {
   #head: number | null = null;
   #synced: number | null = null;
   #errors = new Map<Role, GovernanceError>();
+  /** Why the last read of the chain failed (the RPC stopped answering), until one succeeds. */
+  #chainError: { code: "CHAIN_UNREACHABLE"; message: string; time: string } | null = null;
   /** Adoptions that failed transiently, by key: when to try again. */
   #retries = new Map<string, { adoption: Adoption; at: number }>();
   #abort = new AbortController();
@@ -140,7 +144,14 @@ export class Follower<M> {
     }
     clearTimeout(this.#timer);
     this.#running = this.#sync()
-      .catch((error) => this.#log(`sync failed: ${error instanceof Error ? error.message : error}`))
+      .then(() => {
+        this.#chainError = null;
+      })
+      .catch((error) => {
+        const message = error instanceof Error ? error.message.split("\n")[0]! : String(error);
+        if (!this.#chainError) this.#log(`sync failed: ${message}`);
+        this.#chainError = { code: "CHAIN_UNREACHABLE", message: `cannot read the chain: ${message}`, time: new Date().toISOString() };
+      })
       .finally(() => {
         this.#running = undefined;
         if (this.#abort.signal.aborted) return;
@@ -196,6 +207,7 @@ export class Follower<M> {
       history: this.#p.state.history(20),
       lastError,
       errors,
+      chainError: this.#chainError,
     };
   }
 
