@@ -11,6 +11,7 @@ import {
   GenerationRequestError,
   type LlamaGenerationEngine,
 } from "../src/inference/generation/index.ts";
+import { SequencePool } from "../src/inference/generation/sequence-pool.ts";
 import { StopFilter } from "../src/inference/generation/stop-filter.ts";
 import type { GenerationResult } from "../src/inference/types.ts";
 
@@ -41,6 +42,24 @@ describe("stop filter", () => {
   });
   it("passes everything through without stops", () => {
     assert.deepEqual(run([], ["a", "b"]), { shown: ["a", "b", ""], stopped: false });
+  });
+});
+
+describe("sequence pool", () => {
+  it("gives the free item rated best (the first of equals), takes free items aside, and keeps an item busy until it settles", async () => {
+    const pool = new SequencePool(["a", "bb", "cc", "d"]);
+    assert.equal(await pool.acquire(undefined, (item) => item.length), "bb");
+    assert.deepEqual(pool.takeFree((item) => item.length === 1), ["a", "d"]);
+    assert.equal(pool.busy, 3);
+    let settle!: () => void;
+    pool.release("a", new Promise<void>((resolve) => (settle = resolve)));
+    await tick();
+    assert.equal(pool.busy, 3, "busy until it settles");
+    settle();
+    await tick();
+    assert.equal(pool.busy, 2);
+    assert.equal(await pool.acquire(), "cc");
+    assert.equal(await pool.acquire(), "a");
   });
 });
 
@@ -214,6 +233,34 @@ describe("generation engine lifecycle and fallbacks", () => {
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it("starts a request on a used sequence while others generate, without waiting for them to end", async () => {
+    const modelPath = path.join(dir, "demo-joining.gguf");
+    await writeDemoLlama(modelPath);
+    const engine = await createGenerationEngine({ modelPath, threads: 1, sequences: 3 });
+    try {
+      // Every sequence holds what an earlier request left.
+      await Promise.all(["the old house", "the old tree", "the old road"].map((prompt) => engine.complete({ prompt, maxTokens: 8, temperature: 0 })));
+      const events: string[] = [];
+      let generating!: () => void;
+      const started = new Promise<void>((resolve) => (generating = resolve));
+      const long = ["the long road", "the long river"].map((prompt) =>
+        engine.complete({ prompt, maxTokens: 300, temperature: 0, onToken: () => generating() }).then((r) => {
+          events.push("long done");
+          return r;
+        }),
+      );
+      await started;
+      // node-llama-cpp erases a sequence's old tokens under the lock that its batch loop holds
+      // while sequences decode: a request that had to erase here would wait for both to end.
+      await engine.complete({ prompt: "the short road", maxTokens: 4, temperature: 0 });
+      events.push("short done");
+      assert.deepEqual((await Promise.all(long)).map((r) => r.tokens), [300, 300]);
+      assert.deepEqual(events, ["short done", "long done", "long done"]);
+    } finally {
+      await engine.dispose({ force: true });
+    }
   });
 
   it("dispose waits for generations in flight, and refuses new ones", async () => {

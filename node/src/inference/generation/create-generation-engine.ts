@@ -4,6 +4,13 @@
  * request that finds every sequence busy waits for one, first come first served. Aborting a
  * request returns its partial text at once and stops evaluation within a token (or a prompt
  * chunk), after which its sequence serves the next request.
+ *
+ * A request takes the free sequence that holds the longest start of its prompt, preferring one
+ * that holds nothing else: node-llama-cpp erases a sequence's other tokens under the context's
+ * lock, which its batch loop keeps for as long as sequences decode, so a request that has to
+ * erase while two others generate waits for both to end (all of a reply, seconds on a real
+ * model). Hence also: the first request after a pause empties the other free sequences (the lock
+ * is free then), so that those arriving while it runs find sequences with nothing to erase.
  */
 import path from "node:path";
 import {
@@ -126,6 +133,8 @@ class Engine implements LlamaGenerationEngine {
   #chatWrapper: ChatWrapper;
   #defaults: SamplingOptions;
   #pool: SequencePool<Slot>;
+  /** Requests holding a sequence. */
+  #generating = 0;
   /** Every request from call to return, and every evaluation (which can outlive an aborted request). */
   #inFlight = new Set<Promise<unknown>>();
   #controllers = new Set<AbortController>();
@@ -306,8 +315,11 @@ class Engine implements LlamaGenerationEngine {
     const interrupted = () => result(stopped ? "stop" : "abort");
 
     const request = (async (): Promise<GenerationResult> => {
-      const slot = await this.#pool.acquire(controller.signal);
+      const prompt = job.prefill;
+      const busy = this.#generating > 0;
+      const slot = await this.#pool.acquire(controller.signal, prompt && ((s) => reuseScore(s.sequence, prompt, busy)));
       if (slot === undefined) return interrupted();
+      if (this.#generating++ === 0) this.#emptyFreeSequences();
       meter = { sequence: slot.sequence, start: slot.sequence.tokenMeter.getState().usedOutputTokens };
       const evaluation = this.#track(
         (async () => {
@@ -316,6 +328,7 @@ class Engine implements LlamaGenerationEngine {
             if (controller.signal.aborted) return { stopReason: "abort" };
             return await job.run(slot, hooks);
           } finally {
+            this.#generating--;
             this.#pool.release(slot);
           }
         })(),
@@ -336,6 +349,14 @@ class Engine implements LlamaGenerationEngine {
       done = true;
       common.signal?.removeEventListener("abort", onCallerAbort);
       this.#controllers.delete(controller);
+    }
+  }
+
+  /** Erases what the free sequences hold; each serves again once its erase is done. */
+  #emptyFreeSequences(): void {
+    for (const slot of this.#pool.takeFree((s) => s.sequence.nextTokenIndex > 0)) {
+      // A failed erase leaves the tokens, which the next request erases itself.
+      this.#pool.release(slot, this.#track(slot.sequence.clearHistory().catch(() => {})));
     }
   }
 
@@ -374,6 +395,25 @@ async function prefill(sequence: LlamaContextSequence, tokens: Token[] | undefin
     await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(from, from + PREFILL_CHUNK));
     if (sequence.nextTokenIndex <= from) return; // the context shifted: let the generator handle it
   }
+}
+
+/**
+ * How well a free sequence suits a prompt: the more of the prompt's start it holds, the better,
+ * and of equals one with nothing else to erase. While others generate (`busy`), one with nothing
+ * to erase comes first: its request need not wait for the context's lock.
+ */
+function reuseScore(sequence: LlamaContextSequence, prompt: readonly Token[], busy: boolean): number {
+  const held = sequence.contextTokens;
+  const shared = commonPrefixLength(held, prompt);
+  const nothingToErase = shared === held.length ? 1 : 0;
+  return (busy ? nothingToErase * (prompt.length + 1) * 2 : 0) + shared * 2 + nothingToErase;
+}
+
+function commonPrefixLength(a: readonly Token[], b: readonly Token[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
 }
 
 /** The evaluation's outcome, or ABORTED as soon as the signal aborts (the evaluation goes on briefly). */
