@@ -46,6 +46,8 @@ export type Config = {
   auditBatchSize: number;
   /** ...or this many seconds, whichever comes first. */
   auditBatchSeconds: number;
+  /** Which audit batch settings the operator set explicitly: those win over governed ones. */
+  auditBatchPinned: { size: boolean; seconds: boolean };
   /** Keep requests' raw text in the audit log, not only its sha256 (the operator's opt-in). */
   auditRecordText: boolean;
 };
@@ -77,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxModelBytes: e.NS_LLM_MAX_MODEL_BYTES,
     auditBatchSize: e.NS_LLM_AUDIT_BATCH_SIZE,
     auditBatchSeconds: e.NS_LLM_AUDIT_BATCH_SECONDS,
+    auditBatchPinned: { size: Boolean(env.NS_LLM_AUDIT_BATCH_SIZE), seconds: Boolean(env.NS_LLM_AUDIT_BATCH_SECONDS) },
     auditRecordText: e.NS_LLM_AUDIT_RECORD_TEXT === "1" || e.NS_LLM_AUDIT_RECORD_TEXT === "true",
   };
 }

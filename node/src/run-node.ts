@@ -80,6 +80,7 @@ export async function runNode(config: Config, options: RunNodeOptions = {}): Pro
       await publishGenesis(ipfs, demo);
       if (!applied) governed = demo.parameters.manifest.parameters ?? {};
     }
+    applyAuditSettings(audit, governed, config, log);
     const demoSpec = (role: "generation" | "embedding") => {
       if (!demo || state.applied(role)) return undefined;
       const entry = demo[role];
@@ -100,6 +101,7 @@ export async function runNode(config: Config, options: RunNodeOptions = {}): Pro
       loadEmbedding: (spec, control) => loaders!.loadEmbedding(spec, control),
       setParameters: (parameters) => {
         governed = parameters;
+        applyAuditSettings(audit, parameters, config, log);
       },
       log: (line) => log(`governance: ${line}`),
     });
@@ -297,4 +299,19 @@ function toGoverned(p: ManifestParameters): GovernedParameters {
 function governanceEntry(event: FollowerEvent): { type: "governance"; step: string; role: Role; [key: string]: unknown } {
   const { type, ...rest } = event;
   return { type: "governance", step: type.replace(/^governance\./, ""), ...rest };
+}
+
+/**
+ * A parameters manifest may govern when audit batches close. NS_LLM_AUDIT_BATCH_SIZE/SECONDS set
+ * by the operator win (a local override); otherwise the governed values replace the defaults.
+ */
+function applyAuditSettings(audit: Audit, parameters: ManifestParameters, config: Config, log: (line: string) => void): void {
+  const batchSize = config.auditBatchPinned.size ? undefined : parameters.audit?.batchSize;
+  const batchSeconds = config.auditBatchPinned.seconds ? undefined : parameters.audit?.batchSeconds;
+  if (batchSize === undefined && batchSeconds === undefined) return;
+  try {
+    audit.anchorer.configure({ batchSize, batchIntervalMs: batchSeconds === undefined ? undefined : batchSeconds * 1000 });
+  } catch (error) {
+    log(`audit batch settings not applied: ${(error as Error).message}`);
+  }
 }

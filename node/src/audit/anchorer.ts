@@ -66,8 +66,8 @@ export type AnchorNowReturnType = {
 
 export class AuditAnchorer {
   readonly #log: AuditLog;
-  readonly #batchSize: number;
-  readonly #intervalMs: number;
+  #batchSize: number;
+  #intervalMs: number;
   readonly #maxBatchSize: number;
   readonly #connect: (() => Promise<AnchorTarget>) | undefined;
   readonly #disabledReason: string | null;
@@ -111,6 +111,27 @@ export class AuditAnchorer {
     this.#closeFull();
     if (this.#log.status().pendingBatches > 0) this.#kick();
     return this;
+  }
+
+  /**
+   * Changes when batches close (a `parameters` manifest may govern it): every `batchSize` entries
+   * or `batchIntervalMs`. Entries already waiting are batched at once if they reach the new size.
+   */
+  configure(settings: { batchSize?: number; batchIntervalMs?: number }): void {
+    const batchSize = settings.batchSize ?? this.#batchSize;
+    const intervalMs = settings.batchIntervalMs ?? this.#intervalMs;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > this.#maxBatchSize) throw new RangeError(`batchSize must be 1..${this.#maxBatchSize}`);
+    if (!(intervalMs > 0)) throw new RangeError("batchIntervalMs must be positive");
+    this.#batchSize = batchSize;
+    if (intervalMs !== this.#intervalMs) {
+      this.#intervalMs = intervalMs;
+      if (this.#unsubscribe) {
+        clearInterval(this.#timer);
+        this.#timer = setInterval(() => this.#onTimer(), this.#intervalMs);
+        this.#timer.unref();
+      }
+    }
+    if (this.#unsubscribe) this.#closeFull();
   }
 
   /** Stops the timers and waits for an anchoring in flight. */
