@@ -11,6 +11,7 @@ import { ModelSlot } from "../src/inference/model-slot.ts";
 import { createScheduler } from "../src/inference/scheduler.ts";
 import type { EmbeddingEngine, GenerationEngine } from "../src/inference/types.ts";
 import { createServer, type AuditRequestEntry, type AuditSink } from "../src/server/index.ts";
+import { vectorJson, vectorsJson } from "../src/server/vectors-json.ts";
 import { json, metricValue, readSse, startTestNode, type TestNode } from "./helpers/api-node.ts";
 
 /** A recording audit sink (the interface the audit log implements), to check what the API appends. */
@@ -18,6 +19,14 @@ function recordingAudit(): AuditSink & { entries: AuditRequestEntry[] } {
   const entries: AuditRequestEntry[] = [];
   return { entries, append: async (entry) => ({ seq: entries.push(entry) - 1 }) };
 }
+
+describe("embedding vectors as JSON", () => {
+  it("writes what JSON.stringify writes, non-finite values included", () => {
+    const vectors = [new Float32Array([0.1, -2.5e-8, 1, 0, -0, 3.4028234663852886e38]), new Float32Array([NaN, Infinity, 0.5]), new Float32Array([])];
+    assert.equal(vectorsJson(vectors), JSON.stringify(vectors.map((v) => Array.from(v))));
+    assert.equal(vectorJson(vectors[1]!), "[null,null,0.5]");
+  });
+});
 
 describe("HTTP API: routes", () => {
   let node: TestNode;
@@ -47,7 +56,10 @@ describe("HTTP API: routes", () => {
   it("POST /embed returns one L2-normalised vector per input, with provenance", async () => {
     const res = await fetch(`${url}/embed`, json({ input: ["hello world", "the node's API"] }));
     assert.equal(res.status, 200);
-    const body = await res.json();
+    assert.equal(res.headers.get("content-type"), "application/json; charset=utf-8");
+    const text = await res.text();
+    const body = JSON.parse(text);
+    assert.equal(text, JSON.stringify(body), "exactly what JSON.stringify writes (the vectors are written directly)");
     assert.equal(body.model, "ns-llm-demo-bert");
     assert.equal(body.embeddings.length, 2);
     assert.equal(body.embeddings[0].length, body.dimensions);
@@ -153,6 +165,15 @@ describe("HTTP API: routes", () => {
     const direct = await (await fetch(`${url}/embed`, json({ input: ["a", "b", "c"] }))).json();
     assert.equal(embeddings.data[0]!.embedding.length, direct.dimensions);
     embeddings.data[1]!.embedding.forEach((x, i) => assert.ok(Math.abs(x - direct.embeddings[1][i]) < 1e-6));
+
+    // Floats, as JSON.stringify writes them, in OpenAI's field order.
+    const floats = await fetch(`${url}/v1/embeddings`, json({ model: "x", input: ["a", "b"], encoding_format: "float" }));
+    const floatsText = await floats.text();
+    const floatsBody = JSON.parse(floatsText);
+    assert.equal(floatsText, JSON.stringify(floatsBody));
+    assert.deepEqual(Object.keys(floatsBody), ["object", "data", "model", "usage", "ns_llm"]);
+    assert.deepEqual(Object.keys(floatsBody.data[0]), ["object", "index", "embedding"]);
+    assert.deepEqual(floatsBody.data[1].embedding, direct.embeddings[1]);
 
     const models = await client.models.list();
     const ids = models.data.map((m) => m.id).sort();

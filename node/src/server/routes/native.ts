@@ -9,6 +9,7 @@ import type { GenerationOutcome } from "../generation-service.ts";
 import { provenanceHeaders, recordAnswer, sha256, sha256OfVectors } from "../provenance.ts";
 import { openSse } from "../sse.ts";
 import { parseBody } from "../validate.ts";
+import { vectorsJson } from "../vectors-json.ts";
 import { embedTexts } from "./embedding.ts";
 
 export function registerNativeRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -25,7 +26,9 @@ export function registerNativeRoutes(app: FastifyInstance, ctx: RouteContext): v
       inputSha256: sha256(JSON.stringify(texts)), outputSha256: sha256OfVectors(r.vectors), ms: performance.now() - began,
     });
     reply.headers(provenanceHeaders({ model: r.model, manifest, auditSeq }));
-    return { model: r.model, dimensions: r.dimensions, embeddings: r.vectors.map((v) => Array.from(v)), manifest, auditSeq };
+    // { model, dimensions, embeddings, manifest, auditSeq }, the vectors written directly (vectors-json.ts).
+    reply.type("application/json; charset=utf-8");
+    return `{"model":${JSON.stringify(r.model)},"dimensions":${r.dimensions},"embeddings":${vectorsJson(r.vectors)},"manifest":${JSON.stringify(manifest)},"auditSeq":${JSON.stringify(auditSeq)}}`;
   });
 
   app.post("/generate", async (request, reply) => {

@@ -14,6 +14,7 @@ import type { GenerationInput, GenerationOutcome } from "../generation-service.t
 import { provenanceHeaders, recordAnswer, sha256, sha256OfVectors } from "../provenance.ts";
 import { openSse } from "../sse.ts";
 import { parseBody } from "../validate.ts";
+import { vectorJson } from "../vectors-json.ts";
 import { embedTexts } from "./embedding.ts";
 
 type Sampling = {
@@ -133,17 +134,15 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: RouteContext): v
     const base64 = body.encoding_format === "base64";
     // Token counts are not reported by the batcher; characters / 4 is OpenAI's own rule of thumb.
     const promptTokens = texts.reduce((n, t) => n + Math.ceil(t.length / 4), 0);
-    return {
-      object: "list",
-      data: r.vectors.map((v, index) => ({
-        object: "embedding",
-        index,
-        embedding: base64 ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") : Array.from(v),
-      })),
-      model: r.model,
-      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
-      ns_llm: { manifest, auditSeq },
-    };
+    // { object, data: [{ object, index, embedding }], model, usage, ns_llm }, float vectors written
+    // directly (vectors-json.ts).
+    const data = r.vectors.map((v, index) => {
+      const embedding = base64 ? JSON.stringify(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64")) : vectorJson(v);
+      return `{"object":"embedding","index":${index},"embedding":${embedding}}`;
+    });
+    const rest = JSON.stringify({ model: r.model, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens }, ns_llm: { manifest, auditSeq } });
+    reply.type("application/json; charset=utf-8");
+    return `{"object":"list","data":[${data.join(",")}],${rest.slice(1)}`;
   });
 
   app.get("/v1/models", async () => {
