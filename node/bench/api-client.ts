@@ -1,21 +1,31 @@
 /**
- * The benchmark's HTTP client, run in a worker thread so that its own work (fetch, SSE parsing)
- * does not share the server's event loop, as with a real client in another process.
+ * The API benchmark's HTTP client, run as a child process of bench/api.ts (a job in, a result out
+ * over IPC), so that its fetch, JSON and SSE parsing use neither the server's event loop nor its
+ * CPU time: the server's process.cpuUsage() then counts the server alone.
  */
-import { parentPort, workerData } from "node:worker_threads";
 
 export type ClientJob =
-  | { kind: "generate"; url: string; n: number; concurrent: boolean; maxTokens: number }
-  | { kind: "embed"; url: string; texts: string[]; batch: number; ms: number; concurrent: boolean };
+  | { kind: "generate"; url: string; n: number; concurrent: boolean; maxTokens: number; stream: boolean }
+  | { kind: "embed"; url: string; texts: string[]; batch: number; ms: number; concurrent: boolean }
+  | { kind: "latency"; url: string; texts: string[]; perSecond: number; seconds: number };
 
 export type StreamRun = { tokens: number; ttftMs: number; ms: number };
+export type GenerateResult = { runs: StreamRun[]; wallMs: number };
+export type EmbedResult = { perSecond: number; requests: number };
+export type LatencyResult = { latencies: number[]; errors: number };
 
 const post = (url: string, body: unknown) =>
   fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
-async function stream(url: string, maxTokens: number): Promise<StreamRun> {
+/** One generation; with `stream`, the time to the first SSE chunk, else to the JSON answer. */
+async function generate(url: string, maxTokens: number, stream: boolean): Promise<StreamRun> {
   const t0 = performance.now();
-  const res = await post(`${url}/generate`, { prompt: "Once upon a time", maxTokens, temperature: 0.8, stream: true });
+  const res = await post(`${url}/generate`, { prompt: "Once upon a time", maxTokens, temperature: 0.8, stream });
+  if (!stream) {
+    const body = (await res.json()) as { tokens: number };
+    const ms = performance.now() - t0;
+    return { tokens: body.tokens, ttftMs: ms, ms };
+  }
   let first = 0;
   let tokens = 0;
   const decoder = new TextDecoder();
@@ -33,14 +43,38 @@ async function stream(url: string, maxTokens: number): Promise<StreamRun> {
   return { tokens, ttftMs: first - t0, ms: performance.now() - t0 };
 }
 
-async function run(job: ClientJob): Promise<unknown> {
+async function run(job: ClientJob): Promise<GenerateResult | EmbedResult | LatencyResult> {
   if (job.kind === "generate") {
-    await stream(job.url, job.maxTokens); // warm up
+    await generate(job.url, job.maxTokens, job.stream); // warm up
     const t0 = performance.now();
     const runs: StreamRun[] = [];
-    if (job.concurrent) runs.push(...(await Promise.all(Array.from({ length: job.n }, () => stream(job.url, job.maxTokens)))));
-    else for (let i = 0; i < job.n; i++) runs.push(await stream(job.url, job.maxTokens));
+    const one = () => generate(job.url, job.maxTokens, job.stream);
+    if (job.concurrent) runs.push(...(await Promise.all(Array.from({ length: job.n }, one))));
+    else for (let i = 0; i < job.n; i++) runs.push(await one());
     return { runs, wallMs: performance.now() - t0 };
+  }
+  if (job.kind === "latency") {
+    // Open loop: a request every 1/perSecond s whatever the answers do.
+    const latencies: number[] = [];
+    let errors = 0;
+    const pending: Promise<void>[] = [];
+    const t0 = performance.now();
+    for (let i = 0; performance.now() - t0 < job.seconds * 1000; i++) {
+      const wait = t0 + (i * 1000) / job.perSecond - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const start = performance.now();
+      pending.push(
+        post(`${job.url}/embed`, { input: job.texts[i % job.texts.length] })
+          .then(async (r) => {
+            await r.arrayBuffer();
+            if (r.ok) latencies.push(performance.now() - start);
+            else errors++;
+          })
+          .catch(() => void errors++),
+      );
+    }
+    await Promise.all(pending);
+    return { latencies, errors };
   }
   // Embeddings: texts per second for `ms`, requests of `batch` texts (or `batch` concurrent single-text ones).
   const once = () =>
@@ -49,12 +83,18 @@ async function run(job: ClientJob): Promise<unknown> {
       : post(`${job.url}/embed`, { input: job.texts.slice(0, job.batch) }).then((r) => r.arrayBuffer());
   for (let i = 0; i < 3; i++) await once();
   let n = 0;
+  let requests = 0;
   const t0 = performance.now();
   while (performance.now() - t0 < job.ms) {
     await once();
     n += job.batch;
+    requests += job.concurrent ? job.batch : 1;
   }
-  return { perSecond: n / ((performance.now() - t0) / 1000) };
+  return { perSecond: n / ((performance.now() - t0) / 1000), requests };
 }
 
-if (parentPort) parentPort.postMessage(await run(workerData as ClientJob));
+if (process.send) {
+  process.once("message", async (job: ClientJob) => {
+    process.send!(await run(job), () => process.exit(0));
+  });
+}
