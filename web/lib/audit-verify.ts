@@ -171,5 +171,5 @@ export async function verifyAuditEntry(parameters: VerifyEntryParameters): Promi
   if (!operator) return finish("pending", "The entry's leaf and path are consistent, but without the node operator's address the root cannot be checked on chain: enter the address.");
   if (!chainBatch) return finish("pending", `Batch ${proof.batch.index} is not anchored yet: the path is consistent with the node's root, but the chain does not hold it yet. Try again after the next anchoring.`);
   if (failed("chain-root")) return finish("failed", "The root differs from the chain: the root anchored by the operator for this batch is not the one the path leads to.");
-  return finish("verified", `Entry ${seq} is leaf ${index} of batch ${proof.batch.index}, whose root ${operator} anchored on chain.`);
+  return finish("verified", `Entry ${seq} is leaf ${index} of batch ${proof.batch.index}; the batch root it leads to is the one the operator ${operator} anchored on chain.`);
 }
