@@ -97,6 +97,18 @@ describe("generation engine (demo llama model, 1 thread)", () => {
     assert.ok(result.firstTokenMs !== null && result.firstTokenMs <= result.ms);
   });
 
+  it("streams side by side requests each in order, every piece before the answer", async () => {
+    const run = async (prompt: string) => {
+      const pieces: string[] = [];
+      const result = await engine.complete({ prompt, maxTokens: 30, temperature: 0, onToken: (p) => pieces.push(p) });
+      return { pieces: [...pieces], result };
+    };
+    const [a, b] = await Promise.all([run("the old house"), run("the young tree")]);
+    for (const { pieces, result } of [a, b]) assert.equal(pieces.join(""), result.text);
+    assert.equal(a.result.tokens, 30);
+    assert.equal(b.result.tokens, 30);
+  });
+
   it("stops at maxTokens", async () => {
     for (const maxTokens of [1, 9]) {
       const result = await engine.complete({ prompt: "the old man", maxTokens, temperature: 0 });

@@ -36,6 +36,7 @@ import type {
   ModelInfo,
   SamplingOptions,
 } from "../types.ts";
+import { AfterDispatch } from "./after-dispatch.ts";
 import { GenerationEngineDisposedError, GenerationRequestError } from "./errors.ts";
 import { getSharedLlama } from "./llama-runtime.ts";
 import { PlainChatWrapper } from "./plain-chat-wrapper.ts";
@@ -86,7 +87,8 @@ export async function createGenerationEngine(parameters: CreateGenerationEngineP
   try {
     parameters.signal?.throwIfAborted();
     const contextSize = parameters.contextSize ?? Math.min(model.trainContextSize, 4096);
-    const context = await model.createContext({ sequences, contextSize, threads });
+    const afterDispatch = new AfterDispatch();
+    const context = await model.createContext({ sequences, contextSize, threads, batching: { dispatchSchedule: afterDispatch.dispatchSchedule } });
     const template = model.fileInfo.metadata.tokenizer?.chat_template;
     const hasChatTemplate = typeof template === "string" && template.trim() !== "";
     const chatWrapper: ChatWrapper = hasChatTemplate ? resolveChatWrapper(model) : new PlainChatWrapper();
@@ -96,7 +98,7 @@ export async function createGenerationEngine(parameters: CreateGenerationEngineP
       contextLength: context.contextSize,
       hasChatTemplate,
     };
-    return new Engine({ model, context, chatWrapper, info, defaults });
+    return new Engine({ model, context, chatWrapper, info, defaults, afterDispatch });
   } catch (error) {
     await model.dispose();
     throw error;
@@ -133,6 +135,7 @@ class Engine implements LlamaGenerationEngine {
   #chatWrapper: ChatWrapper;
   #defaults: SamplingOptions;
   #pool: SequencePool<Slot>;
+  #afterDispatch: AfterDispatch;
   /** Requests holding a sequence. */
   #generating = 0;
   /** Every request from call to return, and every evaluation (which can outlive an aborted request). */
@@ -146,7 +149,9 @@ class Engine implements LlamaGenerationEngine {
     chatWrapper: ChatWrapper;
     info: Engine["info"];
     defaults: SamplingOptions;
+    afterDispatch: AfterDispatch;
   }) {
+    this.#afterDispatch = options.afterDispatch;
     this.#model = options.model;
     this.#context = options.context;
     this.#chatWrapper = options.chatWrapper;
@@ -279,11 +284,28 @@ class Engine implements LlamaGenerationEngine {
     let leading = job.trimStart;
     let stopped = false;
     let done = false;
+    // The first piece goes to the caller at once (time to first token), the next ones after the
+    // next batch was dispatched (after-dispatch.ts), the pieces of one turn together, and what is
+    // left when the request ends. An onToken that throws is reported and the generation goes on,
+    // as node-llama-cpp does with its own callbacks (safeEventCallback).
+    let pending = "";
+    const deliverPending = () => {
+      const piece = pending;
+      pending = "";
+      if (piece === "" || done) return;
+      text += piece;
+      try {
+        common.onToken?.(piece);
+      } catch (error) {
+        console.error(error);
+      }
+    };
     const deliver = (piece: string) => {
       if (piece === "") return;
-      firstTokenMs ??= performance.now() - started;
-      text += piece;
-      common.onToken?.(piece);
+      pending += piece;
+      if (firstTokenMs !== null) return this.#afterDispatch.defer(deliverPending);
+      firstTokenMs = performance.now() - started;
+      deliverPending();
     };
     const hooks: Hooks = {
       signal: controller.signal,
@@ -304,14 +326,17 @@ class Engine implements LlamaGenerationEngine {
         }
       },
     };
-    const result = (finishReason: FinishReason): GenerationResult => ({
-      text,
-      tokens: meter ? meter.sequence.tokenMeter.getState().usedOutputTokens - meter.start : 0,
-      promptTokens: job.promptTokens,
-      finishReason,
-      ms: performance.now() - started,
-      firstTokenMs,
-    });
+    const result = (finishReason: FinishReason): GenerationResult => {
+      deliverPending();
+      return {
+        text,
+        tokens: meter ? meter.sequence.tokenMeter.getState().usedOutputTokens - meter.start : 0,
+        promptTokens: job.promptTokens,
+        finishReason,
+        ms: performance.now() - started,
+        firstTokenMs,
+      };
+    };
     const interrupted = () => result(stopped ? "stop" : "abort");
 
     const request = (async (): Promise<GenerationResult> => {
