@@ -292,6 +292,7 @@ function toGoverned(p: ManifestParameters): GovernedParameters {
     ...(p.topP !== undefined ? { topP: p.topP } : {}),
     ...(p.maxTokens !== undefined ? { maxTokens: p.maxTokens } : {}),
     ...(p.systemPrompt !== undefined ? { systemPrompt: p.systemPrompt } : {}),
+    ...(p.validation?.denyPatterns?.length ? { denyPatterns: p.validation.denyPatterns } : {}),
   };
 }
 

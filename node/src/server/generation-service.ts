@@ -7,6 +7,7 @@ import type { ModelSlot, LoadedManifest } from "../inference/model-slot.ts";
 import { RequestTimeoutError, clampOutputTokens, type Scheduler } from "../inference/scheduler.ts";
 import type { ChatMessage, GenerationEngine, GenerationResult, SamplingOptions } from "../inference/types.ts";
 import { answerFromSearch, type SearchIndex } from "../search/index.ts";
+import { DenyFilter } from "./deny-filter.ts";
 import { ApiError } from "./errors.ts";
 import type { NodeMetrics } from "./metrics.ts";
 
@@ -16,6 +17,8 @@ export type GovernedParameters = {
   topP?: number;
   maxTokens?: number;
   systemPrompt?: string;
+  /** Text never sent to a client (case-insensitive substrings); generation stops at one. */
+  denyPatterns?: string[];
 };
 
 export type GenerationInput = { kind: "complete"; prompt: string } | { kind: "chat"; messages: ChatMessage[] };
@@ -37,7 +40,8 @@ export type GenerationOutcome = AnswerOrigin & {
   tokens: number;
   promptTokens: number;
   /** "timeout": the request's deadline stopped it; "abort": the client or a shutdown did. */
-  finishReason: GenerationResult["finishReason"] | "timeout";
+  /** "content_filter": a governed deny pattern stopped it (the text ends before the pattern). */
+  finishReason: GenerationResult["finishReason"] | "timeout" | "content_filter";
   ms: number;
   /** Arrival to first token, queue wait included; null when none came. */
   firstTokenMs: number | null;
@@ -119,13 +123,23 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
         maxTokens,
       };
       request.onStart?.({ source: "llm", model: engine.info.name, manifest });
+      const deny = new DenyFilter(governed.denyPatterns ?? []);
+      // A deny pattern stops the engine as a client going away would.
+      const denied = new AbortController();
+      const send = (text: string) => {
+        if (text === "") return;
+        if (emitted++ === 0) firstTokenMs = performance.now() - began;
+        request.onToken?.(text);
+      };
       const common = {
         ...sampling,
-        signal,
-        onToken: (text: string) => {
-          if (emitted++ === 0) firstTokenMs = performance.now() - began;
-          request.onToken?.(text);
-        },
+        signal: deny.active ? AbortSignal.any([signal, denied.signal]) : signal,
+        onToken: deny.active
+          ? (text: string) => {
+              send(deny.push(text));
+              if (deny.matched !== undefined) denied.abort();
+            }
+          : send,
       };
       let result: GenerationResult;
       try {
@@ -141,7 +155,10 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
           return await fallback(request, `the generation model failed: ${(error as Error).message}`, "engine_error", began);
         } else throw error;
       }
-      const finishReason = result.finishReason === "abort" && signal.reason instanceof RequestTimeoutError ? "timeout" : result.finishReason;
+      if (deny.active && deny.matched === undefined) send(deny.flush());
+      const finishReason: GenerationOutcome["finishReason"] =
+        deny.matched !== undefined ? "content_filter" : result.finishReason === "abort" && signal.reason instanceof RequestTimeoutError ? "timeout" : result.finishReason;
+      if (deny.matched !== undefined) metrics.validationRefusals.inc({ rule: "deny_pattern" });
       metrics.tokens.inc(result.tokens);
       metrics.promptTokens.inc(result.promptTokens);
       metrics.generations.inc({ source: "llm", finish: finishReason });
@@ -154,13 +171,13 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
         source: "llm",
         model: engine.info.name,
         manifest,
-        text: result.text,
+        text: deny.active ? deny.emitted : result.text,
         tokens: result.tokens,
         promptTokens: result.promptTokens,
         finishReason,
         ms: performance.now() - began,
         firstTokenMs,
-        parameters: { ...sampling },
+        parameters: { ...sampling, ...(deny.matched !== undefined ? { validation: { refused: "deny_pattern", pattern: deny.matched } } : {}) },
       };
     } finally {
       metrics.activeGenerations.dec();

@@ -93,6 +93,12 @@ export function createMetrics({ defaultMetrics = true, prefix = "ns_llm_" }: Cre
       labelNames: ["role", "code"] as const,
       registers,
     }),
+    validationRefusals: new Counter({
+      name: `${prefix}validation_refusals_total`,
+      help: "Answers a governed validation rule stopped (e.g. a deny pattern)",
+      labelNames: ["rule"] as const,
+      registers,
+    }),
     anchors: new Counter({ name: `${prefix}audit_anchors_total`, help: "Audit batches anchored on chain", registers }),
     auditErrors: new Counter({
       name: `${prefix}audit_errors_total`,

@@ -28,7 +28,8 @@ type Sampling = {
   stream_options?: { include_usage?: boolean | null } | null;
 };
 
-const finishReason = (o: GenerationOutcome): "stop" | "length" => (o.finishReason === "stop" ? "stop" : "length");
+const finishReason = (o: GenerationOutcome): "stop" | "length" | "content_filter" =>
+  o.finishReason === "stop" || o.finishReason === "content_filter" ? o.finishReason : "length";
 const usage = (o: GenerationOutcome) => ({ prompt_tokens: o.promptTokens, completion_tokens: o.tokens, total_tokens: o.promptTokens + o.tokens });
 const now = () => Math.floor(Date.now() / 1000);
 
