@@ -11,8 +11,7 @@ import { z } from "zod";
 import { createNodeClient, type ClientEvent, type NodeClient, type GenerateResponse } from "../client/index.ts";
 import { openDatabase } from "../db/index.ts";
 import { answerFromSearch, createSearchIndex, type SearchIndex } from "../search/index.ts";
-import { ApiError, errorBody, sendError } from "../server/errors.ts";
-import { openSse } from "../server/sse.ts";
+import { ApiError, errorBody, observeRequests, openSse, sendError } from "../server/index.ts";
 import { openDocumentStore, type DocumentStore } from "./documents.ts";
 import { createGatewayMetrics } from "./metrics.ts";
 import { openSemanticCache, type SemanticCache } from "./semantic-cache.ts";
@@ -115,21 +114,11 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
   await app.register(cors, { origin: p.corsOrigins ?? ["http://127.0.0.1:3000", "http://localhost:3000"] });
   app.setErrorHandler((error, request, reply) => sendError(reply, request, error));
   app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody("not_found", `no route ${request.method} ${request.url}`)));
-  // Counted when the response is finished on the socket, not in onResponse, which fastify skips
-  // for hijacked (streamed) replies; registered first so refused requests count too.
-  app.addHook("onRequest", async (request, reply) => {
-    const began = performance.now();
-    let recorded = false;
-    const record = (status: string) => {
-      if (recorded) return;
-      recorded = true;
-      const route = request.routeOptions.url ?? "unknown";
-      const source = (reply.getHeader("x-ns-llm-source") as string | undefined) ?? "none";
-      metrics.requests.inc({ route, source, status });
-      metrics.latency.observe({ route, source }, (performance.now() - began) / 1000);
-    };
-    reply.raw.once("finish", () => record(String(reply.raw.statusCode)));
-    reply.raw.once("close", () => record("499"));
+  // Registered first so refused requests count too; streamed replies included.
+  observeRequests(app, ({ reply, route = "unknown", status, seconds }) => {
+    const source = (reply.getHeader("x-ns-llm-source") as string | undefined) ?? "none";
+    metrics.requests.inc({ route, source, status });
+    metrics.latency.observe({ route, source }, seconds);
   });
   if (p.apiToken) {
     app.addHook("onRequest", async (request) => {

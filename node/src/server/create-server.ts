@@ -12,6 +12,7 @@ import type { EmbeddingEngine, GenerationEngine } from "../inference/types.ts";
 import type { SearchIndex } from "../search/index.ts";
 import { registerAuth, type AuthOptions } from "./auth.ts";
 import type { RouteContext } from "./context.ts";
+import { observeRequests } from "./observe-requests.ts";
 import { sendError } from "./errors.ts";
 import { createGenerationService, type GovernedParameters } from "./generation-service.ts";
 import type { HealthProviders } from "./health.ts";
@@ -90,7 +91,11 @@ export async function createServer(deps: CreateServerDependencies): Promise<Crea
 
   app.setErrorHandler((error, request, reply) => sendError(reply, request, error));
   registerRoutingErrors(app);
-  observeRequests(app, metrics);
+  // Request counts and latencies by route pattern and status, streams included.
+  observeRequests(app, ({ request, route = "unmatched", status, seconds }) => {
+    metrics.requests.inc({ route, method: request.method, status });
+    metrics.requestSeconds.observe({ route, method: request.method }, seconds);
+  });
   await app.register(cors, {
     origin: deps.corsOrigins ?? [],
     methods: ["GET", "POST", "OPTIONS"],
@@ -114,22 +119,4 @@ export async function createServer(deps: CreateServerDependencies): Promise<Crea
 
 function pluginName(p: ServerPlugin): string {
   return (typeof p === "function" ? p : p.plugin).name;
-}
-
-/** Request counts and latencies by route pattern and status, streams included (hijacked replies). */
-function observeRequests(app: FastifyInstance, metrics: NodeMetrics): void {
-  app.addHook("onRequest", async (request, reply) => {
-    const began = performance.now();
-    let recorded = false;
-    const record = (status: string) => {
-      if (recorded) return;
-      recorded = true;
-      const route = request.routeOptions.url ?? "unmatched";
-      metrics.requests.inc({ route, method: request.method, status });
-      metrics.requestSeconds.observe({ route, method: request.method }, (performance.now() - began) / 1000);
-    };
-    reply.raw.once("finish", () => record(String(reply.raw.statusCode)));
-    // Closed before the answer was complete: the client went away (nginx's 499).
-    reply.raw.once("close", () => record("499"));
-  });
 }
