@@ -213,3 +213,32 @@ describe("ns-llm models", () => {
     assert.equal(JSON.parse(result.stdout).imported, 1);
   });
 });
+
+describe("ns-llm models pull from ipfs://", () => {
+  it("fetches an artifact named only by its IPFS CID from the configured IPFS node, verified", async () => {
+    const { openEmbeddedIpfs, embeddedRepoPath } = await import("../src/ipfs/index.ts");
+    const bytes = new TextEncoder().encode("an artifact that only IPFS has\n".repeat(5000));
+    const ipfs = await openEmbeddedIpfs({ repo: embeddedRepoPath(home) });
+    let cid: string;
+    try {
+      cid = await ipfs.addBytes(bytes);
+    } finally {
+      await ipfs.stop();
+    }
+    const manifest = {
+      schema: "ns-llm.manifest/v1",
+      role: "generation",
+      name: "ipfs-only",
+      model: { format: "gguf", artifacts: [{ path: "model.gguf", sha256: sha256(bytes), size: bytes.length, sources: [`ipfs://${cid}`] }] },
+    };
+    const file = path.join(tmp, "ipfs-only.json");
+    await fs.writeFile(file, canonicalJson(manifest));
+    const result = await cli("models", "pull", file, "--json");
+    assert.equal(result.code, 0, result.stderr);
+    const out = JSON.parse(result.stdout) as { artifacts: Array<{ status: string; source: string }> };
+    assert.equal(out.artifacts[0]!.status, "downloaded");
+    assert.equal(out.artifacts[0]!.source, `ipfs://${cid}`);
+    const stored = await fs.readFile(path.join(home, "store", "sha256", sha256(bytes)));
+    assert.equal(sha256(stored), sha256(bytes), "the stored blob has the manifest's digest");
+  });
+});

@@ -2,7 +2,9 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../../config.ts";
 import { ManifestError, formatProblem, isModelManifest, manifestDigest, parseManifest, type ModelManifest } from "../../manifest/index.ts";
-import { PullError, openModelStore, shortDigest, type ModelStore, type PullEvent } from "../../inference/store/index.ts";
+import { PullError, openModelStore, shortDigest, type ModelStore, type PullEvent, type SourceFetchers } from "../../inference/store/index.ts";
+import { ipfsSourceFetcher } from "../../ipfs/index.ts";
+import { withIpfs } from "../ipfs-context.ts";
 import { output, parseCommandArgs, type Command } from "../command.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { createProgressLine, formatBytes, type ProgressLine } from "../progress.ts";
@@ -41,11 +43,21 @@ const command: Command = {
     process.once("SIGINT", onSigint);
     try {
       const imported = parsed.values.from ? await importLocal(store, manifest, parsed.values.from, json) : 0;
-      const result = await store.pull(manifest, {
-        manifestDigest: digest,
-        signal: controller.signal,
-        onProgress: json ? undefined : progressPrinter(),
-      });
+      const pull = (fetchers: SourceFetchers) =>
+        store.pull(manifest, { manifestDigest: digest, signal: controller.signal, onProgress: json ? undefined : progressPrinter(), fetchers });
+      // ipfs:// sources come from the configured IPFS back end; a running node holds the embedded
+      // repo, and then only the other sources are tried.
+      const needsIpfs = manifest.model.artifacts.some((a) => a.sources.some((source) => source.startsWith("ipfs://")));
+      const result = needsIpfs
+        ? await withIpfs(
+            config,
+            (ipfs) => pull({ "ipfs:": ipfsSourceFetcher(ipfs) }),
+            () => {
+              process.stderr.write("note: a running ns-llm node holds the embedded IPFS repo; ipfs:// sources are skipped (the node fetches adopted models itself)\n");
+              return pull({});
+            },
+          )
+        : await pull({});
       output(
         json,
         {
