@@ -18,8 +18,10 @@ import { startTestChain, type TestChain } from "./helpers/chain.ts";
 import {
   addToNodeIpfs,
   adopt,
+  generateOnce,
   generationManifest,
   otherDemoLlama,
+  publishManifest,
   sha256Hex,
   spawnFollowNode,
   type FollowNode,
@@ -107,11 +109,11 @@ describe("follow the chain: crashes and restarts", () => {
     const bName = "ns-llm-test-llama-b";
     const b = otherDemoLlama(0x0b0b_0001, bName);
     mirror = await slowMirror(b, 256 * 1024);
-    const bManifest = await publish(node, generationManifest({ name: bName, sha256: sha256Hex(b), size: b.byteLength, sources: [mirror.url] }));
+    const bManifest = await publishManifest(node, generationManifest({ name: bName, sha256: sha256Hex(b), size: b.byteLength, sources: [mirror.url] }));
     const cName = "ns-llm-test-llama-c";
     const c = otherDemoLlama(0x0c0c_0001, cName);
-    const cManifest = await publish(node, generationManifest({ name: cName, sha256: sha256Hex(c), size: c.byteLength, sources: [`ipfs://${await addToNodeIpfs(node, c)}`] }));
-    const parameters = await publish(node, {
+    const cManifest = await publishManifest(node, generationManifest({ name: cName, sha256: sha256Hex(c), size: c.byteLength, sources: [`ipfs://${await addToNodeIpfs(node, c)}`] }));
+    const parameters = await publishManifest(node, {
       schema: "ns-llm.manifest/v1",
       role: "parameters",
       name: "ns-llm-test-parameters-2",
@@ -144,7 +146,7 @@ describe("follow the chain: crashes and restarts", () => {
     mirror.release();
     await waitUntil("B to serve", async () => (await node.get<Health>("/health")).generation.manifest === bManifest.cid, 60_000, () => node.output);
     assert.equal(mirror.requests.filter((r) => r.offset === 0).length, 1, "B's first bytes were downloaded once");
-    const answer = await generate(node);
+    const answer = await generateOnce(node);
     assert.deepEqual(answer, { model: bName, manifest: bManifest.cid, source: "llm" });
 
     // 4. SIGKILL during the swap to C: while C is being loaded beside B.
@@ -164,7 +166,7 @@ describe("follow the chain: crashes and restarts", () => {
       );
     }
     await waitUntil("C to serve", async () => (await node.get<Health>("/health")).generation.manifest === cManifest.cid, 60_000, () => node.output);
-    assert.deepEqual(await generate(node), { model: cName, manifest: cManifest.cid, source: "llm" });
+    assert.deepEqual(await generateOnce(node), { model: cName, manifest: cManifest.cid, source: "llm" });
     const state = await node.get<GovernanceState>("/api/governance");
     assert.deepEqual(
       { generation: state.applied.generation?.cid, parameters: state.applied.parameters?.cid, lastError: state.lastError },
@@ -176,7 +178,7 @@ describe("follow the chain: crashes and restarts", () => {
     // 6. A restart while the chain does not answer: C from the first answer on (restored from the
     //    database and the store alone); the node says it does not follow, and follows once the
     //    chain is back, catching up with what was adopted meanwhile.
-    const p3 = await publish(node, {
+    const p3 = await publishManifest(node, {
       schema: "ns-llm.manifest/v1",
       role: "parameters",
       name: "ns-llm-test-parameters-3",
@@ -206,21 +208,8 @@ describe("follow the chain: crashes and restarts", () => {
     await node.waitForOutput(/could not restore generation v\d+: /);
     await waitUntil("C to serve again", async () => (await node.get<Health>("/health")).generation.manifest === cManifest.cid, 60_000, () => node.output);
     await stat(blob);
-    assert.deepEqual(await generate(node), { model: cName, manifest: cManifest.cid, source: "llm" });
+    assert.deepEqual(await generateOnce(node), { model: cName, manifest: cManifest.cid, source: "llm" });
     const healed = await node.get<Health>("/health");
     assert.equal(healed.status, "ok", healed.reasons.join("; "));
   });
 });
-
-async function publish(node: FollowNode, manifest: unknown): Promise<{ cid: string; digest: `0x${string}` }> {
-  const response = await node.post("/api/manifests", manifest);
-  assert.equal(response.status, 200, await response.clone().text());
-  return (await response.json()) as { cid: string; digest: `0x${string}` };
-}
-
-async function generate(node: FollowNode): Promise<{ model: string; manifest: string; source: string }> {
-  const r = await node.post("/generate", { prompt: "Who are you?", maxTokens: 3 });
-  assert.equal(r.status, 200);
-  const body = (await r.json()) as { model: string; manifest: string; source: string };
-  return { model: body.model, manifest: body.manifest, source: body.source };
-}

@@ -23,8 +23,10 @@ import {
   addToNodeIpfs,
   adopt,
   auditEntries,
+  generateOnce,
   generationManifest,
   otherDemoLlama,
+  publishManifest,
   publishRawManifest,
   sha256Hex,
   spawnFollowNode,
@@ -66,7 +68,7 @@ describe("follow the chain: each role on its own", () => {
 
   it("applies a parameters adoption while a generation download is stuck", async () => {
     assert.ok(b.byteLength > 2 * HOLD, "the model is larger than what the mirror sends before it holds");
-    bManifest = await publish(node, generationManifest({ name: bName, sha256: sha256Hex(b), size: b.byteLength, sources: [mirror.url] }));
+    bManifest = await publishManifest(node, generationManifest({ name: bName, sha256: sha256Hex(b), size: b.byteLength, sources: [mirror.url] }));
     await adopt(chain, { role: "generation", ...bManifest, name: bName });
     await waitUntil(
       "the download of B to be stuck at the mirror's hold",
@@ -75,7 +77,7 @@ describe("follow the chain: each role on its own", () => {
       () => node.output,
     );
 
-    const parameters = await publish(node, {
+    const parameters = await publishManifest(node, {
       schema: "ns-llm.manifest/v1",
       role: "parameters",
       name: "ns-llm-test-parameters-2",
@@ -102,7 +104,7 @@ describe("follow the chain: each role on its own", () => {
   it("supersedes a stuck generation download when the chain adopts a newer model, and resumes it when adopted again", async () => {
     const cName = "ns-llm-test-llama-c";
     const c = otherDemoLlama(0x0c0c_0002, cName);
-    const cManifest = await publish(node, generationManifest({ name: cName, sha256: sha256Hex(c), size: c.byteLength, sources: [`ipfs://${await addToNodeIpfs(node, c)}`] }));
+    const cManifest = await publishManifest(node, generationManifest({ name: cName, sha256: sha256Hex(c), size: c.byteLength, sources: [`ipfs://${await addToNodeIpfs(node, c)}`] }));
     await adopt(chain, { role: "generation", ...cManifest, name: cName });
     await waitUntil("C to serve", async () => (await node.get<Health>("/health")).generation.manifest === cManifest.cid, 60_000, () => node.output);
 
@@ -121,7 +123,7 @@ describe("follow the chain: each role on its own", () => {
     assert.ok((await stat(bPart)).size >= HOLD, "the part of B stays in the store");
     const audit = await auditEntries(node);
     assert.ok(audit.some((e) => e.type === "governance" && e.step === "superseded" && e.cid === bManifest.cid && e.byCid === cManifest.cid), "the audit log records it");
-    assert.deepEqual(await generate(node), { model: cName, manifest: cManifest.cid, source: "llm" });
+    assert.deepEqual(await generateOnce(node), { model: cName, manifest: cManifest.cid, source: "llm" });
     const health = await node.get<Health>("/health");
     assert.equal(health.status, "ok", health.reasons.join("; "));
 
@@ -134,7 +136,7 @@ describe("follow the chain: each role on its own", () => {
     mirror.release();
     await waitUntil("B to serve", async () => (await node.get<Health>("/health")).generation.manifest === bManifest.cid, 60_000, () => node.output);
     assert.equal(mirror.requests.filter((r) => r.offset === 0).length, 1, "B's first bytes were downloaded once");
-    assert.deepEqual(await generate(node), { model: bName, manifest: bManifest.cid, source: "llm" });
+    assert.deepEqual(await generateOnce(node), { model: bName, manifest: bManifest.cid, source: "llm" });
   });
 
   it("keeps each role's error: a generation retry does not hide a parameters refusal", async () => {
@@ -173,7 +175,7 @@ describe("follow the chain: each role on its own", () => {
     assert.deepEqual({ model: health.generation.model, manifest: health.generation.manifest }, { model: bName, manifest: bManifest.cid }, "B keeps serving");
 
     // Good parameters: that role's error is gone, the other one stays.
-    const good = await publish(node, { schema: "ns-llm.manifest/v1", role: "parameters", name: "ns-llm-test-parameters-3", description: "fixed", parameters: { temperature: 0.5 } });
+    const good = await publishManifest(node, { schema: "ns-llm.manifest/v1", role: "parameters", name: "ns-llm-test-parameters-3", description: "fixed", parameters: { temperature: 0.5 } });
     await adopt(chain, { role: "parameters", ...good, name: "ns-llm-test-parameters-3" });
     const fixed = await waitUntil("the parameters to apply", async () => {
       const s = await governance();
@@ -186,16 +188,3 @@ describe("follow the chain: each role on its own", () => {
     assert.deepEqual(after.reasons.filter((r) => r.startsWith("governance: ")).map((r) => r.split(":")[1]!.trim()), ["generation"], after.reasons.join("; "));
   });
 });
-
-async function publish(node: FollowNode, manifest: unknown): Promise<{ cid: string; digest: `0x${string}` }> {
-  const response = await node.post("/api/manifests", manifest);
-  assert.equal(response.status, 200, await response.clone().text());
-  return (await response.json()) as { cid: string; digest: `0x${string}` };
-}
-
-async function generate(node: FollowNode): Promise<{ model: string; manifest: string; source: string }> {
-  const r = await node.post("/generate", { prompt: "Who are you?", maxTokens: 3 });
-  assert.equal(r.status, 200);
-  const body = (await r.json()) as { model: string; manifest: string; source: string };
-  return { model: body.model, manifest: body.manifest, source: body.source };
-}

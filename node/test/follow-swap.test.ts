@@ -17,6 +17,7 @@ import {
   auditEntries,
   generationManifest,
   otherDemoLlama,
+  publishManifest,
   sha256Hex,
   spawnFollowNode,
   type FollowNode,
@@ -52,9 +53,7 @@ describe("follow the chain: adopt a new generation model", () => {
     const gguf = otherDemoLlama(0x0b0b_0b0b, name);
     const artifactCid = await addToNodeIpfs(node, gguf);
     assert.equal(artifactCid, await computeCid(gguf), "the node's CID is the one every node computes");
-    const published = await node.post("/api/manifests", generationManifest({ name, sha256: sha256Hex(gguf), size: gguf.byteLength, sources: [`ipfs://${artifactCid}`] }));
-    assert.equal(published.status, 200, await published.clone().text());
-    const { cid, digest } = (await published.json()) as { cid: string; digest: `0x${string}` };
+    const { cid, digest } = await publishManifest(node, generationManifest({ name, sha256: sha256Hex(gguf), size: gguf.byteLength, sources: [`ipfs://${artifactCid}`] }));
 
     // The steady stream: each loop sends one request, waits for its answer, pauses 20 ms.
     const answers: Answer[] = [];

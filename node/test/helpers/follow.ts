@@ -165,6 +165,21 @@ export async function publishRawManifest(node: FollowNode, manifest: unknown): P
   return { cid: await addToNodeIpfs(node, bytes), digest: manifestDigest(bytes), bytes };
 }
 
+/** Publishes a manifest through the node's validating `POST /api/manifests`; returns what a proposal adopts. */
+export async function publishManifest(node: FollowNode, manifest: unknown): Promise<{ cid: string; digest: `0x${string}` }> {
+  const response = await node.post("/api/manifests", manifest);
+  if (response.status !== 200) throw new Error(`POST /api/manifests: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { cid: string; digest: `0x${string}` };
+}
+
+/** One short generation: which model and manifest answered, and from where. */
+export async function generateOnce(node: FollowNode): Promise<{ model: string; manifest: string; source: string }> {
+  const response = await node.post("/generate", { prompt: "Who are you?", maxTokens: 3 });
+  if (response.status !== 200) throw new Error(`POST /generate: ${response.status} ${await response.text()}`);
+  const body = (await response.json()) as { model: string; manifest: string; source: string };
+  return { model: body.model, manifest: body.manifest, source: body.source };
+}
+
 export type AdoptParameters = { role: Role; cid: string; digest: `0x${string}`; name?: string };
 export type AdoptReturnType = { proposalId: bigint; executeTx: `0x${string}` | undefined; executedAt: number };
 
