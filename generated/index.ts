@@ -1,44 +1,15 @@
 /**
- * The one place where the node (`node/`) and the dApp (`web/`) get the contracts from: ABIs and
- * bytecode generated from the Hardhat build (abis.ts), the role ids, and the shape of
- * `deployments/<chainId>.json`.
+ * `@ns-llm/contracts`: the one package the node (`node/`), the dApp (`web/`), the deployment and
+ * the tests share, so that no type of the wire contract is written twice.
+ *
+ * - abis.ts: every contract's ABI and bytecode, generated from the Hardhat build
+ *   (scripts/generate-abis.ts; never edited by hand);
+ * - roles.ts, deployment.ts: the governed roles and `deployments/<chainId>.json`;
+ * - protocol/: what crosses the node's HTTP API and the chain besides the ABIs: manifests (types,
+ *   schema, canonical encoding, digest), proposal states, the wire shapes of /health,
+ *   /api/governance and /api/audit*, error codes, provenance headers.
  */
-import { keccak256, toHex, type Address, type Hex } from "viem";
-
 export * from "./abis.ts";
-
-/** The roles a manifest can be adopted for. */
-export const ROLES = ["generation", "embedding", "parameters"] as const;
-export type Role = (typeof ROLES)[number];
-
-/** `keccak256(role)`, as `ModelRegistry` keys its history. */
-export function roleId(role: Role): Hex {
-  return keccak256(toHex(role));
-}
-
-/** The role whose id is `id`, or undefined for an id no node knows. */
-export function roleFromId(id: Hex): Role | undefined {
-  return ROLES.find((role) => roleId(role) === id.toLowerCase());
-}
-
-export const CONTRACT_NAMES = ["NSToken", "NSTimelock", "NSGovernor", "ModelRegistry", "AuditAnchor"] as const;
-export type ContractName = (typeof CONTRACT_NAMES)[number];
-
-/** Governance durations are seconds (the token's clock is a timestamp). */
-export type GovernanceSettings = {
-  votingDelay: number;
-  votingPeriod: number;
-  proposalThreshold: string;
-  quorumNumerator: number;
-  lateQuorumExtension: number;
-  timelockDelay: number;
-};
-
-/** `deployments/<chainId>.json`. */
-export type Deployment = {
-  chainId: number;
-  startBlock: number;
-  contracts: Record<ContractName, { address: Address }>;
-  settings?: GovernanceSettings;
-  deployedAt?: string;
-};
+export * from "./roles.ts";
+export * from "./deployment.ts";
+export * from "./protocol/index.ts";

@@ -24,10 +24,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { openAudit } from "../src/audit/index.ts";
+import { startNode } from "../src/app/index.ts";
 import { loadConfig } from "../src/config.ts";
-import type { EmbeddingEngine, GenerationEngine } from "../src/inference/types.ts";
-import { startNode } from "../src/node.ts";
+import type { EmbeddingEngine, GenerationEngine } from "../src/inference/index.ts";
 import type { ClientJob, EmbedResult, GenerateResult, LatencyResult, StreamRun } from "./api-client.ts";
 
 const { values } = parseArgs({
@@ -49,16 +48,17 @@ const config = loadConfig({ ...process.env, NS_LLM_HOME: home, NS_LLM_PORT: "0",
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
 const rssStart = process.memoryUsage().rss;
-const audit = values["no-audit"] ? undefined : openAudit({ config, chain: false });
+const audit = !values["no-audit"];
 const node = await startNode(config, {
   demo: true,
   chain: false,
+  parameters: {},
+  recordAnswers: audit,
   sequences: 8,
   ...(values.window !== undefined ? { embedBatchWindowMs: Number(values.window) } : {}),
   contextSize: 8 * 1024,
   scheduler: { maxQueue: 64, maxOutputTokens: 4096 },
   ...(values.gguf ? { generation: { modelPath: values.gguf } } : {}),
-  ...(audit ? { audit: { append: (entry) => audit.log.append(entry) } } : {}),
 });
 const rssLoaded = process.memoryUsage().rss;
 const url = node.url;
@@ -68,8 +68,8 @@ const lease = <E>(slot: { acquire(): { engine: E; release(): void } | undefined 
   l.release();
   return l.engine;
 };
-const gen: GenerationEngine = lease(node.slots.generation);
-const emb: EmbeddingEngine = lease(node.slots.embedding);
+const gen: GenerationEngine = lease(node.models.slots.generation);
+const emb: EmbeddingEngine = lease(node.models.slots.embedding);
 console.log(`ns-llm API benchmark: ${os.cpus()[0]?.model ?? "cpu"} x${os.availableParallelism()}, threads ${config.threads}, Node ${process.version}`);
 console.log(`embedding micro-batch window: ${values.window ?? 0} ms; audit log: ${audit ? "on (durable, one fsync per group commit)" : "off (--no-audit)"}`);
 console.log(`models: generation ${gen.info.name} (capacity ${gen.capacity}), embedding ${emb.info.name} (${emb.info.dimensions} dims); medians of ${rounds} rounds\n`);
@@ -193,10 +193,9 @@ console.log(`/embed at 20 req/s for ${duration} s: ${latencies.length} ok, ${err
 
 const mib = (b: number) => `${Math.round(b / 1024 ** 2)} MiB`;
 console.log(`memory (RSS): start ${mib(rssStart)}, models loaded ${mib(rssLoaded)}, after generation runs ${mib(rssAfterGen)}, peak ${mib(peakRss)}, end ${mib(process.memoryUsage().rss)}`);
-if (audit) console.log(`audit log: ${audit.log.size} entries, ${audit.log.status().commits} commits`);
+if (audit) console.log(`audit log: ${node.audit.log.size} entries, ${node.audit.log.status().commits} commits`);
 clearInterval(sampler);
 await node.close();
-await audit?.close();
 await rm(home, { recursive: true, force: true });
 
 /** Field by field medians of the rounds. */

@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { InferenceSession, Tensor } from "onnxruntime-node";
-import { writeDemoBert } from "../src/inference/demo/demo-bert.ts";
+import { writeDemoBert } from "../src/demo/demo-bert.ts";
 import { createEmbeddingEngine } from "../src/inference/embedding/index.ts";
 import type { EncodedBatch } from "../src/inference/embedding/index.ts";
 

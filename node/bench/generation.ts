@@ -18,7 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaCompletion } from "node-llama-cpp";
-import { writeDemoLlama } from "../src/inference/demo/demo-llama.ts";
+import { writeDemoLlama } from "../src/demo/demo-llama.ts";
 import { createGenerationEngine, fallbackSampling } from "../src/inference/generation/index.ts";
 
 const { values } = parseArgs({

@@ -9,7 +9,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
 import { hexToBytes } from "viem";
-import { auditRoutes, leafHash, openAuditLog, verifyInclusion, type AuditLog, type AuditProof } from "../src/audit/index.ts";
+import { leafHash, openAuditLog, verifyInclusion, type AuditLog, type AuditProof } from "../src/audit/index.ts";
+import { auditRoutes } from "../src/server/index.ts";
 
 let dir: string;
 let log: AuditLog;
@@ -20,7 +21,7 @@ before(async () => {
   await Promise.all(Array.from({ length: 12 }, (_, i) => log.append({ type: "request", route: "/embed", i, inputSha256: `0x${"22".repeat(32)}` })));
   log.closeBatch({ maxSize: 10 });
   app = Fastify();
-  await app.register(auditRoutes(log, { retryAfterSeconds: 30 }));
+  await app.register(auditRoutes, { log, retryAfterSeconds: 30 });
   await app.ready();
 });
 after(async () => {

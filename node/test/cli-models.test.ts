@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { canonicalJson, manifestDigest } from "../src/manifest/index.ts";
+import { canonicalManifestJson, manifestDigest } from "../src/manifest/index.ts";
 
 const root = path.join(import.meta.dirname, "..", "..");
 const bin = path.join(root, "node", "bin", "ns-llm.js");
@@ -118,7 +118,7 @@ describe("ns-llm models", () => {
       const bytes = treeA.get(`${role}.json`)!;
       assert.equal(out.manifests[role].digest, manifestDigest(bytes));
       const manifest = JSON.parse(bytes.toString("utf8"));
-      assert.equal(bytes.toString("utf8"), canonicalJson(manifest), "canonical");
+      assert.equal(bytes.toString("utf8"), canonicalManifestJson(manifest), "canonical");
       assert.equal(manifest.role, role);
       for (const artifact of manifest.model?.artifacts ?? []) {
         const file = treeA.get(path.join(role, artifact.path))!;
@@ -138,7 +138,7 @@ describe("ns-llm models", () => {
     const manifestFile = path.join(tmp, "served.json");
     await fs.writeFile(
       manifestFile,
-      canonicalJson({
+      canonicalManifestJson({
         schema: "ns-llm.manifest/v1",
         role: "embedding",
         name: "served-model",
@@ -190,7 +190,7 @@ describe("ns-llm models", () => {
     const manifestFile = path.join(tmp, "wrong.json");
     await fs.writeFile(
       manifestFile,
-      canonicalJson({
+      canonicalManifestJson({
         schema: "ns-llm.manifest/v1",
         role: "generation",
         name: "wrong-model",
@@ -232,7 +232,7 @@ describe("ns-llm models pull from ipfs://", () => {
       model: { format: "gguf", artifacts: [{ path: "model.gguf", sha256: sha256(bytes), size: bytes.length, sources: [`ipfs://${cid}`] }] },
     };
     const file = path.join(tmp, "ipfs-only.json");
-    await fs.writeFile(file, canonicalJson(manifest));
+    await fs.writeFile(file, canonicalManifestJson(manifest));
     const result = await cli("models", "pull", file, "--json");
     assert.equal(result.code, 0, result.stderr);
     const out = JSON.parse(result.stdout) as { artifacts: Array<{ status: string; source: string }> };

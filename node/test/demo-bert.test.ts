@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { InferenceSession, Tensor } from "onnxruntime-node";
-import { DEMO_BERT_HIDDEN, DEMO_BERT_MAX_LENGTH, writeDemoBert } from "../src/inference/demo/demo-bert.ts";
+import { DEMO_BERT_HIDDEN, DEMO_BERT_MAX_LENGTH, writeDemoBert } from "../src/demo/demo-bert.ts";
 
 const sha256 = async (file: string) => createHash("sha256").update(await readFile(file)).digest("hex");
 

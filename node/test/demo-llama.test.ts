@@ -5,8 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { getLlama, readGgufFileInfo, type LlamaModel } from "node-llama-cpp";
-import { demoLlamaShape, writeDemoLlama, zephyrChatTemplate } from "../src/inference/demo/demo-llama.ts";
-import { encodeGguf, gguf } from "../src/inference/demo/gguf-writer.ts";
+import { demoLlamaShape, writeDemoLlama, zephyrChatTemplate } from "../src/demo/demo-llama.ts";
+import { encodeGguf, gguf } from "../src/demo/gguf-writer.ts";
 
 const sha256 = async (file: string) => createHash("sha256").update(await readFile(file)).digest("hex");
 

@@ -2,7 +2,7 @@
  * Follow the chain, without a usable deployment: a real node process whose chain answers but whose
  * deployment file is missing, then names a ModelRegistry address with no code on that chain (a
  * file from an earlier run of a dev chain). The node serves, says it does not follow and why
- * (`NO_DEPLOYMENT`, not `CHAIN_UNREACHABLE`: that one is for an RPC that does not answer, see
+ * (`no_deployment`, not `chain_unreachable`: that one is for an RPC that does not answer, see
  * follow-restart), keeps trying, and follows once the right file is there.
  */
 import assert from "node:assert/strict";
@@ -31,10 +31,10 @@ describe("follow the chain: no usable deployment", () => {
 
   const lastError = async () => (await node.get<GovernanceState>("/api/governance")).lastError as { code: string; message: string } | null;
 
-  it("says NO_DEPLOYMENT for a missing or mismatched deployment file, and follows once it is right", async () => {
+  it("says no_deployment for a missing or mismatched deployment file, and follows once it is right", async () => {
     const missing = await waitUntil("the missing file reported", async () => {
       const e = await lastError();
-      return e?.code === "NO_DEPLOYMENT" ? e : undefined;
+      return e?.code === "no_deployment" ? e : undefined;
     }, 30_000, () => node.output);
     assert.match(missing.message, /^not following the chain: no deployment for chain \d+ \(looked in .*elsewhere\.json\)/);
     const health = await node.get<Health>("/health");
@@ -47,7 +47,7 @@ describe("follow the chain: no usable deployment", () => {
     await writeFile(file, JSON.stringify(deployment));
     const mismatched = await waitUntil("the mismatched file reported", async () => {
       const e = await lastError();
-      return e?.code === "NO_DEPLOYMENT" && /has no ModelRegistry/.test(e.message) ? e : undefined;
+      return e?.code === "no_deployment" && /has no ModelRegistry/.test(e.message) ? e : undefined;
     }, 30_000, () => node.output);
     assert.match(mismatched.message, /chain \d+ has no ModelRegistry at 0x0+aa: the deployment is from another chain or an earlier run/);
 

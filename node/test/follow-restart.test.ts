@@ -193,7 +193,7 @@ describe("follow the chain: crashes and restarts", () => {
     const blind = await node.get<Health>("/health");
     assert.equal(blind.status, "degraded");
     assert.match(blind.governance.lastError?.message ?? "", /not following the chain/);
-    assert.equal((await node.get<GovernanceState>("/api/governance")).lastError?.code, "CHAIN_UNREACHABLE", "an RPC that does not answer is not a missing deployment");
+    assert.equal((await node.get<GovernanceState>("/api/governance")).lastError?.code, "chain_unreachable", "an RPC that does not answer is not a missing deployment");
     await proxy.up();
     await waitUntil("the parameters adopted while the chain was unreachable", async () => (await node.get<GovernanceState>("/api/governance")).applied.parameters?.cid === p3.cid, 60_000, () => node.output);
     await waitUntil("/health ok again", async () => (await node.get<Health>("/health")).status === "ok", 30_000, () => node.output);

@@ -112,7 +112,7 @@ describe("follow the chain: each role on its own", () => {
     const state = await governance();
     const bAttempt = state.history.find((h) => h.cid === bManifest.cid);
     assert.equal(bAttempt?.status, "superseded");
-    assert.equal(bAttempt?.code, "SUPERSEDED");
+    assert.equal(bAttempt?.code, "superseded");
     assert.match(bAttempt?.reason ?? "", new RegExp(`the chain adopted generation v\\d+ \\(${cManifest.cid}\\)`));
     assert.equal(state.applied.generation?.cid, cManifest.cid);
     assert.deepEqual(state.applying, {});
@@ -162,9 +162,9 @@ describe("follow the chain: each role on its own", () => {
       60_000,
       () => node.output,
     );
-    assert.equal(state.errors.generation!.code, "SOURCE_UNREACHABLE");
+    assert.equal(state.errors.generation!.code, "source_unreachable");
     assert.equal(state.errors.generation!.retrying, true);
-    assert.equal(state.errors.parameters!.code, "DIGEST_MISMATCH");
+    assert.equal(state.errors.parameters!.code, "digest_mismatch");
     assert.equal(state.errors.parameters!.retrying, false);
     assert.deepEqual(state.lastError, state.errors.generation, "lastError is the most recent one");
 

@@ -100,39 +100,39 @@ describe("follow the chain: tampered and unreachable adoptions", () => {
     const { cid, bytes } = await publishRawManifest(node, { ...valid(), description: "the bytes the chain did not vote for" });
     const voted = manifestDigest(encodeManifest({ ...valid(), description: "the bytes the chain voted for" }));
     assert.notEqual(voted, manifestDigest(bytes));
-    await expectRefused({ cid, digest: voted, code: "DIGEST_MISMATCH", reason: /manifest bytes hash to 0x[0-9a-f]{64}, the chain says 0x[0-9a-f]{64}/ });
+    await expectRefused({ cid, digest: voted, code: "digest_mismatch", reason: /manifest bytes hash to 0x[0-9a-f]{64}, the chain says 0x[0-9a-f]{64}/ });
   });
 
   it("refuses an artifact whose bytes have another sha256", async () => {
     const { cid, digest } = await publishRawManifest(node, { ...valid(), model: { ...valid().model as object, artifacts: [{ path: "model.gguf", sha256: sha256Hex(randomBytes(32)), size: gguf.byteLength, sources: [`ipfs://${ggufCid}`] }] } });
-    await expectRefused({ cid, digest, code: "ARTIFACT_MISMATCH", reason: /wrong digest: the bytes have sha256 [0-9a-f]{64}/ });
+    await expectRefused({ cid, digest, code: "artifact_mismatch", reason: /wrong digest: the bytes have sha256 [0-9a-f]{64}/ });
   });
 
   it("refuses a truncated artifact (fewer bytes than its size)", async () => {
     const truncated = gguf.subarray(0, Math.floor(gguf.byteLength / 2));
     const truncatedCid = await addToNodeIpfs(node, truncated);
     const { cid, digest } = await publishRawManifest(node, generationManifest({ name: "ns-llm-test-llama-t", sha256: sha256Hex(gguf), size: gguf.byteLength, sources: [`ipfs://${truncatedCid}`] }));
-    await expectRefused({ cid, digest, code: "ARTIFACT_MISMATCH", reason: new RegExp(`${truncated.byteLength} .*${gguf.byteLength}`) });
+    await expectRefused({ cid, digest, code: "artifact_mismatch", reason: new RegExp(`${truncated.byteLength} .*${gguf.byteLength}`) });
   });
 
   it("refuses an artifact path that leaves its folder (at validation)", async () => {
     const { cid, digest } = await publishRawManifest(node, generationManifest({ name: "ns-llm-test-llama-t", sha256: sha256Hex(gguf), size: gguf.byteLength, sources: [`ipfs://${ggufCid}`], path: "../x" }));
-    await expectRefused({ cid, digest, code: "MANIFEST_INVALID", reason: /\/model\/artifacts\/0\/path: .*'\.\.' segment/ });
+    await expectRefused({ cid, digest, code: "manifest_invalid", reason: /\/model\/artifacts\/0\/path: .*'\.\.' segment/ });
   });
 
   it("refuses an artifact above NS_LLM_MAX_MODEL_BYTES (before fetching it)", async () => {
     const big = randomBytes(MAX_MODEL_BYTES + 1024);
     const upload = await node.post("/api/ipfs", big);
     assert.equal(upload.status, 413, "the upload route is bounded by the same limit");
-    assert.equal(((await upload.json()) as { error: { code: string } }).error.code, "payload_too_large");
+    assert.equal(((await upload.json()) as { error: { code: string } }).error.code, "body_too_large");
     const { cid, digest } = await publishRawManifest(node, generationManifest({ name: "ns-llm-test-llama-big", sha256: sha256Hex(big), size: big.byteLength, sources: [`ipfs://${await computeCid(big)}`] }));
-    await expectRefused({ cid, digest, code: "MANIFEST_INVALID", reason: new RegExp(`total size ${big.byteLength} bytes is above this node's limit of ${MAX_MODEL_BYTES} bytes \\(NS_LLM_MAX_MODEL_BYTES\\)`) });
+    await expectRefused({ cid, digest, code: "manifest_invalid", reason: new RegExp(`total size ${big.byteLength} bytes is above this node's limit of ${MAX_MODEL_BYTES} bytes \\(NS_LLM_MAX_MODEL_BYTES\\)`) });
   });
 
   it("retries an unreachable artifact CID with backoff and reports it", async () => {
     const absent = randomBytes(4096);
     const { cid, digest } = await publishRawManifest(node, generationManifest({ name: "ns-llm-test-llama-absent", sha256: sha256Hex(absent), size: absent.byteLength, sources: [`ipfs://${await computeCid(absent)}`] }));
-    await expectRefused({ cid, digest, code: "SOURCE_UNREACHABLE", reason: /not found/, retrying: true });
+    await expectRefused({ cid, digest, code: "source_unreachable", reason: /not found/, retrying: true });
     const retried = await waitUntil("a second try", async () => {
       const s = await node.get<GovernanceState>("/api/governance");
       return s.history.find((a) => a.cid === cid && a.tries >= 2);
@@ -143,7 +143,7 @@ describe("follow the chain: tampered and unreachable adoptions", () => {
   it("retries an unreachable manifest CID with backoff, reports it, and stays up", async () => {
     const bytes = encodeManifest(valid());
     const cid = await computeCid(encodeManifest({ ...valid(), description: "published nowhere" }));
-    await expectRefused({ cid, digest: manifestDigest(bytes), code: "MANIFEST_UNREACHABLE", reason: /could not fetch manifest/, retrying: true });
+    await expectRefused({ cid, digest: manifestDigest(bytes), code: "manifest_unreachable", reason: /could not fetch manifest/, retrying: true });
     const tries: number[] = [];
     const attempt = await waitUntil(
       "three tries",

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { writeDemoLlama } from "../src/inference/demo/demo-llama.ts";
+import { writeDemoLlama } from "../src/demo/demo-llama.ts";
 import {
   createGenerationEngine,
   GenerationEngineDisposedError,

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { demoGenesis, publishGenesis } from "../src/governance/index.ts";
+import { demoGenesis, publishGenesis } from "../src/demo/index.ts";
 import { fetchManifest, openEmbeddedIpfs } from "../src/ipfs/index.ts";
 import { parseManifest } from "../src/manifest/index.ts";
 

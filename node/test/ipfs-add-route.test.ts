@@ -10,7 +10,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
-import { computeCid, ipfsAddRoute, openEmbeddedIpfs, type IpfsClient } from "../src/ipfs/index.ts";
+import { computeCid, openEmbeddedIpfs, type IpfsClient } from "../src/ipfs/index.ts";
+import { ipfsAddRoute } from "../src/server/index.ts";
 
 const MAX = 3 * 1024 * 1024;
 
@@ -24,7 +25,7 @@ describe("POST /api/ipfs", () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), "ns-llm-ipfs-add-"));
     ipfs = await openEmbeddedIpfs({ repo: dir });
     app = Fastify({ bodyLimit: 1024 * 1024 });
-    await app.register(ipfsAddRoute({ ipfs, maxBytes: MAX }));
+    await app.register(ipfsAddRoute, { ipfs, maxBytes: MAX });
     url = await app.listen({ host: "127.0.0.1", port: 0 });
   });
 
@@ -50,7 +51,7 @@ describe("POST /api/ipfs", () => {
   it("refuses a body above the limit with 413, from its Content-Length", async () => {
     const response = await post(randomBytes(MAX + 1));
     assert.equal(response.status, 413);
-    assert.equal(((await response.json()) as { error: { code: string } }).error.code, "payload_too_large");
+    assert.equal(((await response.json()) as { error: { code: string } }).error.code, "body_too_large");
   });
 
   it("refuses a streamed body (no Content-Length) once it passes the limit", async () => {

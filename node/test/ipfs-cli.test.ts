@@ -12,7 +12,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import Fastify from "fastify";
-import { computeCid, manifestRoutes, openEmbeddedIpfs } from "../src/ipfs/index.ts";
+import { computeCid, openEmbeddedIpfs } from "../src/ipfs/index.ts";
+import { manifestRoutes } from "../src/server/index.ts";
 import { manifestDigest } from "../src/manifest/index.ts";
 
 const BIN = new URL("../bin/ns-llm.js", import.meta.url).pathname;
@@ -110,7 +111,7 @@ describe("ns-llm ipfs/manifest commands", () => {
     const nodeHome = await fs.mkdtemp(path.join(os.tmpdir(), "ns-llm-ipfs-cli-node-"));
     const ipfs = await openEmbeddedIpfs({ repo: path.join(nodeHome, "ipfs") });
     const app = Fastify({ bodyLimit: 1024 * 1024 });
-    await app.register(manifestRoutes({ ipfs }));
+    await app.register(manifestRoutes, { ipfs });
     await app.listen({ host: "127.0.0.1", port: 0 });
     try {
       const nodeEnv = { NS_LLM_HOME: nodeHome, NS_LLM_HOST: "127.0.0.1", NS_LLM_PORT: String((app.server.address() as AddressInfo).port) };

@@ -9,7 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import Fastify, { type FastifyInstance } from "fastify";
-import { computeCid, manifestRoutes, openEmbeddedIpfs, type IpfsClient } from "../src/ipfs/index.ts";
+import { computeCid, openEmbeddedIpfs, type IpfsClient } from "../src/ipfs/index.ts";
+import { manifestRoutes } from "../src/server/index.ts";
 import { manifestDigest, parseManifest } from "../src/manifest/index.ts";
 
 describe("manifest routes", () => {
@@ -22,7 +23,7 @@ describe("manifest routes", () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), "ns-llm-ipfs-routes-"));
     ipfs = await openEmbeddedIpfs({ repo: dir });
     app = Fastify({ bodyLimit: 1024 * 1024 });
-    await app.register(manifestRoutes({ ipfs, validate: (bytes) => parseManifest(bytes, { maxTotalBytes: 10 ** 9 }) }));
+    await app.register(manifestRoutes, { ipfs, validate: (bytes) => parseManifest(bytes, { maxTotalBytes: 10 ** 9 }) });
     // A route outside the plugin keeps fastify's own JSON parser.
     app.post("/echo", async (request) => request.body);
     await app.ready();

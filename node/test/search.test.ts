@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { writeDemoBert } from "../src/inference/demo/demo-bert.ts";
+import { writeDemoBert } from "../src/demo/demo-bert.ts";
 import { createEmbeddingEngine } from "../src/inference/embedding/index.ts";
 import { answerFromSearch, createSearchIndex, loadDocuments, markdownSections } from "../src/search/index.ts";
 

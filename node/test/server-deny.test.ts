@@ -4,8 +4,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { DenyFilter } from "../src/server/deny-filter.ts";
-import type { GovernedParameters } from "../src/server/index.ts";
+import { DenyFilter } from "../src/serving/index.ts";
 import { sseReader, startTestNode, type TestNode } from "./helpers/api-node.ts";
 
 describe("DenyFilter", () => {
@@ -27,7 +26,6 @@ describe("DenyFilter", () => {
 
 describe("HTTP API: governed deny patterns", () => {
   let node: TestNode;
-  let parameters: GovernedParameters = {};
   const generate = (body: object) =>
     fetch(`${node.url}/generate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   const request = { prompt: "Tell me about the node", maxTokens: 24, temperature: 0, seed: 7 };
@@ -35,14 +33,14 @@ describe("HTTP API: governed deny patterns", () => {
   let before_: string;
 
   before(async () => {
-    node = await startTestNode({ parameters: () => parameters });
+    node = await startTestNode();
     // The demo model's words are random but repeatable: deny the fourth word of its answer.
     const free = (await (await generate(request)).json()) as { text: string };
     const words = free.text.trim().split(/\s+/);
     assert.ok(words.length >= 6, `the demo answer has words: ${free.text}`);
     denied = words[3]!.toUpperCase();
     before_ = free.text.slice(0, free.text.toLowerCase().indexOf(words[3]!.toLowerCase()));
-    parameters = { denyPatterns: [denied] };
+    node.governed.apply({ validation: { denyPatterns: [denied] } });
   });
   after(() => node?.stop());
 

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
-import { ensureDemoModels } from "../src/demo-models.ts";
+import { ensureDemoModels } from "../src/demo/index.ts";
 import { json, metricValue, readSse, startTestNode, type TestNode } from "./helpers/api-node.ts";
 
 const CORPUS = `# Guide

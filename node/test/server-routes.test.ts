@@ -7,18 +7,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
 import OpenAI from "openai";
-import { ModelSlot } from "../src/inference/model-slot.ts";
-import { createScheduler } from "../src/inference/scheduler.ts";
-import type { EmbeddingEngine, GenerationEngine } from "../src/inference/types.ts";
-import { createServer, type AuditRequestEntry, type AuditSink } from "../src/server/index.ts";
+import { createModels } from "../src/inference/index.ts";
+import { createMetrics } from "../src/metrics.ts";
+import { createServer, systemRoutes } from "../src/server/index.ts";
 import { vectorJson, vectorsJson } from "../src/server/vectors-json.ts";
+import { chatDigest, textDigest, textsDigest } from "@ns-llm/contracts";
+import type { RequestEntry } from "../src/audit/index.ts";
+import { createNodeStatus, createScheduler } from "../src/serving/index.ts";
 import { json, metricValue, readSse, startTestNode, type TestNode } from "./helpers/api-node.ts";
-
-/** A recording audit sink (the interface the audit log implements), to check what the API appends. */
-function recordingAudit(): AuditSink & { entries: AuditRequestEntry[] } {
-  const entries: AuditRequestEntry[] = [];
-  return { entries, append: async (entry) => ({ seq: entries.push(entry) - 1 }) };
-}
 
 describe("embedding vectors as JSON", () => {
   it("writes what JSON.stringify writes, non-finite values included", () => {
@@ -31,10 +27,11 @@ describe("embedding vectors as JSON", () => {
 describe("HTTP API: routes", () => {
   let node: TestNode;
   let url: string;
-  const audit = recordingAudit();
+  /** The node's own audit log entry at `seq`: what the API appended. */
+  const auditEntry = (seq: number) => node.audit.log.entries(seq, 1)[0]!.entry as RequestEntry;
 
   before(async () => {
-    node = await startTestNode({ audit });
+    node = await startTestNode();
     url = node.url;
   });
   after(() => node?.stop());
@@ -68,10 +65,10 @@ describe("HTTP API: routes", () => {
     assert.equal(res.headers.get("x-ns-llm-model"), "ns-llm-demo-bert");
     assert.equal(typeof body.auditSeq, "number");
     assert.equal(res.headers.get("x-ns-llm-audit-seq"), String(body.auditSeq));
-    const entry = audit.entries[body.auditSeq]!;
+    const entry = auditEntry(body.auditSeq);
     assert.equal(entry.route, "/embed");
     assert.match(entry.inputSha256, /^0x[0-9a-f]{64}$/);
-    assert.match(entry.outputSha256, /^0x[0-9a-f]{64}$/);
+    assert.match(entry.outputSha256 ?? "", /^0x[0-9a-f]{64}$/);
 
     const single = await (await fetch(`${url}/embed`, json({ input: "one" }))).json();
     assert.equal(single.embeddings.length, 1);
@@ -87,7 +84,7 @@ describe("HTTP API: routes", () => {
     assert.ok(body.tokens >= 1 && body.tokens <= 8);
     assert.equal(typeof body.ms, "number");
     assert.equal(res.headers.get("x-ns-llm-model"), "ns-llm-demo-llama");
-    const entry = audit.entries[body.auditSeq]!;
+    const entry = auditEntry(body.auditSeq);
     assert.equal(entry.route, "/generate");
     assert.equal(entry.source, "llm");
     assert.ok(!JSON.stringify(entry).includes("governance"), "the prompt's text is not in the audit entry");
@@ -180,6 +177,28 @@ describe("HTTP API: routes", () => {
     assert.deepEqual(ids, ["ns-llm-demo-bert", "ns-llm-demo-llama"]);
   });
 
+  it("every route records the input and output digests anyone can recompute from what was sent and answered", async () => {
+    const prompt = "Tell me about the node";
+    const generated = await (await fetch(`${url}/generate`, json({ prompt, maxTokens: 4, temperature: 0 }))).json();
+    const completion = await (await fetch(`${url}/v1/completions`, json({ prompt, max_tokens: 4, temperature: 0 }))).json();
+    const messages = [{ role: "user" as const, content: prompt }];
+    const chat = await (await fetch(`${url}/v1/chat/completions`, json({ messages, max_tokens: 4, temperature: 0 }))).json();
+    const texts = ["a", "b c"];
+    const embedded = await (await fetch(`${url}/embed`, json({ input: texts }))).json();
+
+    const generatedEntry = auditEntry(generated.auditSeq);
+    assert.equal(generatedEntry.inputSha256, textDigest(prompt));
+    assert.equal(generatedEntry.outputSha256, textDigest(generated.text));
+    // The same prompt hashes the same through the OpenAI route (it once hashed its JSON string).
+    const completionEntry = auditEntry(completion.ns_llm.auditSeq);
+    assert.equal(completionEntry.inputSha256, textDigest(prompt));
+    assert.equal(completionEntry.outputSha256, textDigest(completion.choices[0].text));
+    const chatEntry = auditEntry(chat.ns_llm.auditSeq);
+    assert.equal(chatEntry.inputSha256, chatDigest(messages));
+    assert.equal(chatEntry.outputSha256, textDigest(chat.choices[0].message.content));
+    assert.equal(auditEntry(embedded.auditSeq).inputSha256, textsDigest(texts));
+  });
+
   it("the raw SSE of chat completions ends with data: [DONE]", async () => {
     const res = await fetch(`${url}/v1/chat/completions`, json({ messages: [{ role: "user", content: "hi" }], max_tokens: 3, stream: true }));
     const events = await readSse(res);
@@ -259,7 +278,7 @@ describe("HTTP API: routes", () => {
 describe("HTTP API: token", () => {
   it("with a token on loopback, admin routes need it and public ones do not", async () => {
     const node = await startTestNode({
-      plugins: [async (app: FastifyInstance) => void app.post("/api/things", async () => ({ ok: true }))],
+      routes: [async (app: FastifyInstance) => void app.post("/api/things", async () => ({ ok: true }))],
     }, { NS_LLM_API_TOKEN: "s3cret" });
     try {
       assert.equal((await fetch(`${node.url}/health`)).status, 200);
@@ -276,11 +295,18 @@ describe("HTTP API: token", () => {
   });
 
   it("with scope all (bound beyond loopback) every route needs the token", async () => {
-    const { app } = await createServer({
-      generation: new ModelSlot<GenerationEngine>(),
-      embedding: new ModelSlot<EmbeddingEngine>(),
-      scheduler: createScheduler(),
+    const models = createModels({ threads: 1 });
+    const status = createNodeStatus(models, createScheduler(), {
+      governanceDisabledReason: "no chain",
+      parameters: () => ({}),
+      ipfs: () => ({ mode: "disabled" }),
+      searchDocuments: () => 0,
+    });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const app = await createServer({
+      metrics,
       auth: { token: "s3cret", scope: "all" },
+      routes: [{ plugin: systemRoutes, options: { health: status.health, governance: status.governance, metrics } }],
     });
     try {
       assert.equal((await app.inject({ method: "GET", url: "/health" })).statusCode, 401);
@@ -293,6 +319,6 @@ describe("HTTP API: token", () => {
   });
 
   it("refuses to bind a non-loopback host without a token", async () => {
-    await assert.rejects(startTestNode({ demo: false }, { NS_LLM_HOST: "0.0.0.0" }), /NS_LLM_API_TOKEN/);
+    await assert.rejects(startTestNode({ demo: false }, { NS_LLM_HOST: "0.0.0.0" }), (e: { code?: string; hint?: string }) => e.code === "unsafe_bind" && /NS_LLM_API_TOKEN/.test(e.hint ?? ""));
   });
 });

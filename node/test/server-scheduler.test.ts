@@ -8,20 +8,18 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { writeDemoBert } from "../src/inference/demo/demo-bert.ts";
+import { writeDemoBert } from "../src/demo/demo-bert.ts";
 import { createEmbeddingEngine } from "../src/inference/embedding/index.ts";
-import { createEmbeddingBatcher } from "../src/inference/embedding-batcher.ts";
-import { assertMemoryFor, InsufficientMemoryError } from "../src/inference/memory-check.ts";
-import { ModelSlot } from "../src/inference/model-slot.ts";
+import { assertMemoryFor, InsufficientMemoryError, ModelSlot, type EmbeddingEngine } from "../src/inference/index.ts";
 import {
   clampOutputTokens,
   ClientGoneError,
+  createEmbeddingBatcher,
   createScheduler,
   QueueFullError,
   RequestTimeoutError,
   SchedulerClosedError,
-} from "../src/inference/scheduler.ts";
-import type { EmbeddingEngine } from "../src/inference/types.ts";
+} from "../src/serving/index.ts";
 
 /** A task that runs until `release()` is called (or its signal aborts). */
 function gate() {

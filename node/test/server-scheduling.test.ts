@@ -17,14 +17,12 @@ async function until(condition: () => boolean): Promise<void> {
 
 describe("HTTP API: scheduling", () => {
   let node: TestNode;
-  let governedMaxTokens: number | undefined;
 
   before(async () => {
     node = await startTestNode({
       sequences: 1,
       contextSize: 4096,
       scheduler: { maxQueue: 1, maxOutputTokens: 4000, maxPromptTokens: 64 },
-      parameters: () => (governedMaxTokens === undefined ? {} : { maxTokens: governedMaxTokens }),
     });
   });
   after(() => node?.stop());
@@ -88,13 +86,13 @@ describe("HTTP API: scheduling", () => {
     assert.equal(error.code, "prompt_too_long");
     assert.match(error.message, /at most 64/);
 
-    governedMaxTokens = 3;
+    node.governed.apply({ maxTokens: 3 });
     try {
       const body = await (await fetch(`${node.url}/generate`, json({ prompt: "hello", maxTokens: 50 }))).json();
       assert.ok(body.tokens <= 3, `${body.tokens} tokens`);
       assert.equal(body.finishReason, "length");
     } finally {
-      governedMaxTokens = undefined;
+      node.governed.apply({});
     }
   });
 });

@@ -4,8 +4,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { writeDemoBert } from "../src/inference/demo/demo-bert.ts";
-import { demoVocab } from "../src/inference/demo/demo-vocab.ts";
+import { writeDemoBert } from "../src/demo/demo-bert.ts";
+import { demoVocab } from "../src/demo/demo-vocab.ts";
 import { createWordPiece, loadWordPiece, type WordPieceTokenizer } from "../src/inference/embedding/index.ts";
 
 describe("WordPiece on the demo vocabulary", () => {

@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import { NsLlmError } from "../../node/src/errors.ts";
 
 /** Resolves when `port` on `host` can be bound; otherwise throws naming the variable that moves it. */
 export async function assertPortFree(port: number, variable: string, host = "127.0.0.1"): Promise<void> {
@@ -38,11 +39,9 @@ export async function isListening(port: number, host = "127.0.0.1"): Promise<boo
 }
 
 /** A failure of the stack a person can act on: what happened and what to do. */
-export class StackError extends Error {
-  readonly hint: string;
+export class StackError extends NsLlmError<"stack_failed"> {
+  declare readonly hint: string;
   constructor(what: string, hint: string) {
-    super(what);
-    this.name = "StackError";
-    this.hint = hint;
+    super("stack_failed", what, { hint });
   }
 }

@@ -9,7 +9,8 @@ import { modelRegistryAbi, roleId, type Deployment, type Role } from "@ns-llm/co
 import { ensureDeployed } from "../../deploy/deployments.ts";
 import { DEV_CHAIN_ID, settingsFor } from "../../deploy/settings.ts";
 import { devAccounts, publicClientFor, unlockedWallet } from "../../node/src/chain/index.ts";
-import { demoGenesis, devPass, proposeAdoption, type DemoGenesis } from "../../node/src/governance/index.ts";
+import { demoGenesis, type DemoGenesis } from "../../node/src/demo/index.ts";
+import { devPass, proposeAdoption } from "../../node/src/governance/index.ts";
 import { devAccountsWithKeys, type DevAccount } from "./dev-accounts.ts";
 import { assertPortFree, StackError } from "./ports.ts";
 import { httpOk, startService, type Service } from "./service.ts";
@@ -90,7 +91,7 @@ export async function startStack(p: StartStackParameters): Promise<Stack> {
 
     // 2. The contracts.
     const chainId = await publicClient.getChainId();
-    const accounts = await devAccounts(publicClient);
+    const accounts = await devAccounts(urls.chain);
     const wallets = accounts.slice(0, 5).map((a) => unlockedWallet(urls.chain, a, chainId));
     const { deployment, file: deploymentFile, reused } = await step(
       "contracts",

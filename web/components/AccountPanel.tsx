@@ -7,7 +7,7 @@ import { useApp, useDeployment } from "@/lib/app-context.tsx";
 import { describeError } from "@/lib/errors.ts";
 import { formatTokens, shortAddress } from "@/lib/format.ts";
 import { useAccountState } from "@/lib/queries.ts";
-import { useTransaction } from "@/lib/use-transaction.ts";
+import { contractCall, useTransaction } from "@/lib/use-transaction.ts";
 import { useWallet } from "@/lib/use-wallet.ts";
 import { Button } from "./ui/Button.tsx";
 import { Card } from "./ui/Card.tsx";
@@ -71,13 +71,9 @@ function ConnectedAccount({ address }: { address: Address }) {
   const delegated = !isAddressEqual(account.delegate, zeroAddress);
   const toSelf = delegated && isAddressEqual(account.delegate, address);
   const delegate = (to: Address) =>
-    tx.send(to === address ? "Delegate to yourself" : `Delegate to ${shortAddress(to)}`, {
-      address: deployment.contracts.NSToken.address,
-      abi: nsTokenAbi,
-      functionName: "delegate",
-      args: [to],
-      account: address,
-    }).then((receipt) => receipt && setEditing(false));
+    tx
+      .send(to === address ? "Delegate to yourself" : `Delegate to ${shortAddress(to)}`, contractCall(deployment.contracts.NSToken.address, address, { abi: nsTokenAbi, functionName: "delegate", args: [to] }))
+      .then((receipt) => receipt && setEditing(false));
   const targetValid = isAddress(target);
 
   return (

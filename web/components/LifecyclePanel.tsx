@@ -3,7 +3,7 @@ import { nsGovernorAbi } from "@ns-llm/contracts";
 import { useDeployment } from "@/lib/app-context.tsx";
 import type { Proposal } from "@/lib/chain-reads.ts";
 import { formatDuration } from "@/lib/format.ts";
-import { useTransaction } from "@/lib/use-transaction.ts";
+import { contractCall, useTransaction } from "@/lib/use-transaction.ts";
 import { useWallet } from "@/lib/use-wallet.ts";
 import { Button } from "./ui/Button.tsx";
 import { Card } from "./ui/Card.tsx";
@@ -17,13 +17,9 @@ export function LifecyclePanel({ proposal, now }: { proposal: Proposal; now: big
   const address = wallet.status === "ready" ? wallet.address : undefined;
   if (proposal.state !== "Succeeded" && proposal.state !== "Queued" && tx.state.status === "idle") return null;
 
-  const call = (functionName: "queue" | "execute") => ({
-    address: deployment.contracts.NSGovernor.address,
-    abi: nsGovernorAbi,
-    functionName,
-    args: [proposal.id],
-    account: address!,
-  });
+  // Governor's `queue(proposalId)` and `execute(proposalId)` overloads (GovernorStorage).
+  const call = (functionName: "queue" | "execute") =>
+    contractCall(deployment.contracts.NSGovernor.address, address!, { abi: nsGovernorAbi, functionName, args: [proposal.id] });
   const waiting = proposal.state === "Queued" && now !== undefined && now < proposal.eta ? Number(proposal.eta - now) : 0;
 
   return (

@@ -1,12 +1,11 @@
 "use client";
 import { useState } from "react";
-import { nsGovernorAbi } from "@ns-llm/contracts";
+import { nsGovernorAbi, SUPPORT, type Support } from "@ns-llm/contracts";
 import { useDeployment } from "@/lib/app-context.tsx";
 import type { Proposal } from "@/lib/chain-reads.ts";
 import { formatTimestamp, formatTokens } from "@/lib/format.ts";
-import { SUPPORT, type Support } from "@/lib/governance.ts";
 import { useAccountState, useVoterState } from "@/lib/queries.ts";
-import { useTransaction } from "@/lib/use-transaction.ts";
+import { contractCall, useTransaction } from "@/lib/use-transaction.ts";
 import { useWallet } from "@/lib/use-wallet.ts";
 import { Button } from "./ui/Button.tsx";
 import { Card } from "./ui/Card.tsx";
@@ -61,13 +60,14 @@ export function VotePanel({ proposal }: { proposal: Proposal }) {
               variant="primary"
               disabled={!canVote || tx.busy}
               onClick={() =>
-                tx.send(`Vote ${support}`, {
-                  address: deployment.contracts.NSGovernor.address,
-                  abi: nsGovernorAbi,
-                  functionName: "castVoteWithReason",
-                  args: [proposal.id, SUPPORT[support], reason],
-                  account: address,
-                })
+                tx.send(
+                  `Vote ${support}`,
+                  contractCall(deployment.contracts.NSGovernor.address, address!, {
+                    abi: nsGovernorAbi,
+                    functionName: "castVoteWithReason",
+                    args: [proposal.id, SUPPORT[support], reason],
+                  }),
+                )
               }
               data-testid="cast-vote"
             >

@@ -3,7 +3,7 @@
 import type { Proposal } from "@/lib/chain-reads.ts";
 import { quorumReached } from "@/lib/chain-reads.ts";
 import { formatDuration, formatPercent, formatTimestamp, formatTokens } from "@/lib/format.ts";
-import type { ProposalState } from "@/lib/governance.ts";
+import type { ProposalState } from "@ns-llm/contracts";
 import { Badge, type Tone } from "./ui/Badge.tsx";
 
 const STATE_TONES: Record<ProposalState, Tone> = {

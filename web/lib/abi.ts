@@ -20,7 +20,7 @@ export const allErrorsAbi: readonly AbiError[] = (() => {
 })();
 
 /** `abi` with every contract's errors added, so a revert from any of them decodes. */
-export function withAllErrors<const T extends Abi>(abi: T): T {
-  const own = new Set(abi.filter((item) => item.type === "error").map((item) => (item as AbiError).name));
-  return [...abi, ...allErrorsAbi.filter((item) => !own.has(item.name))] as unknown as T;
+export function withAllErrors<const T extends Abi>(abi: T): readonly [...T, ...AbiError[]] {
+  const own = new Set(abi.flatMap((item) => (item.type === "error" ? [item.name] : [])));
+  return [...abi, ...allErrorsAbi.filter((item) => !own.has(item.name))];
 }

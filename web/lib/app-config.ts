@@ -14,8 +14,6 @@ export type AppConfig = {
   deployment: Deployment | null;
   /** Why there is no usable deployment, for a person. */
   problem: string | null;
-  /** The manifest JSON Schema (manifests/schema.json), or null when the file is missing. */
-  manifestSchema: object | null;
 };
 
 export const DEV_CHAIN_ID = 31337;

@@ -1,34 +1,11 @@
 /** The node's audit routes (node/src/audit/routes.ts): entries, batches and inclusion proofs. */
-import type { Address, Hex } from "viem";
+import type { AuditBatchesResponse, AuditBatchView, AuditEntriesResponse, AuditEntryView, AuditProof } from "@ns-llm/contracts";
 import { nodeJson } from "./node-http.ts";
 
-export type AuditEntry = { seq: number; type: string; time: string; leaf: Hex; prev?: Hex; [field: string]: unknown };
-export type AuditEntriesPage = { entries: AuditEntry[]; total: number; next: number };
-
-export type AuditBatch = {
-  index: number;
-  fromSeq: number;
-  toSeq: number;
-  size?: number;
-  root: Hex;
-  closedAt?: string;
-  txHash: Hex | null;
-  chainId?: number | null;
-  contract?: Address | null;
-  node?: Address | null;
-  anchoredAt?: string | null;
-};
-
-export type AuditProof = {
-  seq: number;
-  leaf: Hex;
-  /** The entry's canonical JSON: the leaf hash covers its UTF-8 bytes. */
-  entry?: string;
-  root: Hex;
-  batch: { index: number; fromSeq: number; toSeq: number; size?: number; txHash: Hex | null; chainId?: number | null; contract?: Address | null; node?: Address | null };
-  index?: number;
-  proof: Hex[];
-};
+export type { AuditProof };
+export type AuditEntry = AuditEntryView;
+export type AuditEntriesPage = AuditEntriesResponse;
+export type AuditBatch = AuditBatchView;
 
 export function getAuditEntries(nodeUrl: string, from: number, limit: number): Promise<AuditEntriesPage> {
   return nodeJson<AuditEntriesPage>(nodeUrl, `/api/audit?from=${from}&limit=${limit}`);
@@ -43,9 +20,9 @@ export async function getRecentAuditEntries(nodeUrl: string, limit: number, befo
 }
 
 export async function getAuditBatches(nodeUrl: string, limit = 100): Promise<{ batches: AuditBatch[]; total: number }> {
-  const first = await nodeJson<{ batches: AuditBatch[]; total: number }>(nodeUrl, `/api/audit/batches?from=0&limit=1`);
+  const first = await nodeJson<AuditBatchesResponse>(nodeUrl, `/api/audit/batches?from=0&limit=1`);
   const from = Math.max(0, first.total - limit);
-  const page = await nodeJson<{ batches: AuditBatch[]; total: number }>(nodeUrl, `/api/audit/batches?from=${from}&limit=${limit}`);
+  const page = await nodeJson<AuditBatchesResponse>(nodeUrl, `/api/audit/batches?from=${from}&limit=${limit}`);
   return { batches: [...page.batches].reverse(), total: page.total };
 }
 

@@ -3,8 +3,8 @@
  * keeps every proposal's details on chain, so the list needs no indexer.
  */
 import type { Address, Hex, PublicClient } from "viem";
-import { modelRegistryAbi, nsGovernorAbi, nsTokenAbi, ROLES, roleId, type Deployment, type Role } from "@ns-llm/contracts";
-import { decodeActions, PROPOSAL_STATES, type DecodedAction, type ProposalState } from "./governance.ts";
+import { modelRegistryAbi, nsGovernorAbi, nsTokenAbi, PROPOSAL_STATES, ROLES, roleId, type Deployment, type ProposalState, type Role } from "@ns-llm/contracts";
+import { decodeActions, type DecodedAction } from "./governance.ts";
 
 export type Proposal = {
   id: bigint;
@@ -32,20 +32,18 @@ export function quorumReached(proposal: Proposal): boolean | undefined {
 
 /** One proposal by its id (reverts with GovernorNonexistentProposal for an unknown id). */
 export async function getProposal(client: PublicClient, deployment: Deployment, id: bigint, index = -1): Promise<Proposal> {
-  const address = deployment.contracts.NSGovernor.address;
-  const read = <T>(functionName: string, args: readonly unknown[]) =>
-    client.readContract({ address, abi: nsGovernorAbi, functionName, args } as never) as Promise<T>;
+  const governor = { address: deployment.contracts.NSGovernor.address, abi: nsGovernorAbi } as const;
   const [details, state, votes, snapshot, deadline, eta, proposer] = await Promise.all([
-    read<readonly [readonly Address[], readonly bigint[], readonly Hex[], Hex]>("proposalDetails", [id]),
-    read<number>("state", [id]),
-    read<readonly [bigint, bigint, bigint]>("proposalVotes", [id]),
-    read<bigint>("proposalSnapshot", [id]),
-    read<bigint>("proposalDeadline", [id]),
-    read<bigint>("proposalEta", [id]),
-    read<Address>("proposalProposer", [id]),
+    client.readContract({ ...governor, functionName: "proposalDetails", args: [id] }),
+    client.readContract({ ...governor, functionName: "state", args: [id] }),
+    client.readContract({ ...governor, functionName: "proposalVotes", args: [id] }),
+    client.readContract({ ...governor, functionName: "proposalSnapshot", args: [id] }),
+    client.readContract({ ...governor, functionName: "proposalDeadline", args: [id] }),
+    client.readContract({ ...governor, functionName: "proposalEta", args: [id] }),
+    client.readContract({ ...governor, functionName: "proposalProposer", args: [id] }),
   ]);
   // quorum(t) reads the token's past supply, which reverts until t is in the past.
-  const quorum = await read<bigint>("quorum", [snapshot]).catch(() => undefined);
+  const quorum = await client.readContract({ ...governor, functionName: "quorum", args: [snapshot] }).catch(() => undefined);
   const [targets, values, calldatas, descriptionHash] = details;
   return {
     id,

@@ -7,10 +7,10 @@
  * connection, which cancels the generation on the node.
  */
 import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { PROVENANCE_HEADERS, type ChatMessage } from "@ns-llm/contracts";
 import { httpError, nodeFetch, NodeRequestError } from "./node-http.ts";
 
-export type ChatRole = "system" | "user" | "assistant";
-export type ChatMessage = { role: ChatRole; content: string };
+export type { ChatMessage, ChatRole } from "@ns-llm/contracts";
 
 export type Provenance = {
   model: string | null;
@@ -48,11 +48,11 @@ type Chunk = {
 };
 
 function headerProvenance(headers: Headers): Provenance {
-  const seq = headers.get("x-ns-llm-audit-seq");
+  const seq = headers.get(PROVENANCE_HEADERS.auditSeq);
   return {
-    model: headers.get("x-ns-llm-model"),
-    manifest: headers.get("x-ns-llm-manifest") || null,
-    source: headers.get("x-ns-llm-source"),
+    model: headers.get(PROVENANCE_HEADERS.model),
+    manifest: headers.get(PROVENANCE_HEADERS.manifest) || null,
+    source: headers.get(PROVENANCE_HEADERS.source),
     auditSeq: seq !== null && /^\d+$/.test(seq) ? Number(seq) : null,
     reason: null,
   };

@@ -1,5 +1,19 @@
+import { PROPOSAL_STATES } from "@ns-llm/contracts";
 import { BaseError, ContractFunctionRevertedError, UserRejectedRequestError } from "viem";
-import { PROPOSAL_STATES } from "./governance.ts";
+
+/** A revert's custom error, decoded against every contract's errors (the governor's calls revert with the timelock's too). */
+export class ContractRevertError extends Error {
+  readonly errorName: string;
+  readonly args: readonly unknown[];
+  readonly inputs: readonly { name?: string }[];
+  constructor(errorName: string, args: readonly unknown[], inputs: readonly { name?: string }[]) {
+    super(`reverted with ${errorName}`);
+    this.name = "ContractRevertError";
+    this.errorName = errorName;
+    this.args = args;
+    this.inputs = inputs;
+  }
+}
 
 /** What the common governance errors mean for a person, by error name. */
 const HINTS: Record<string, string> = {
@@ -28,16 +42,12 @@ function formatArg(name: string | undefined, value: unknown): string {
  * call reverted, "rejected in your wallet" when the person said no, else viem's short message.
  */
 export function describeError(error: unknown): string {
+  if (error instanceof ContractRevertError) return describeRevert(error.errorName, error.args, error.inputs);
   if (error instanceof BaseError) {
     const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
     if (reverted instanceof ContractFunctionRevertedError) {
       const data = reverted.data;
-      if (data?.errorName) {
-        const inputs = "inputs" in data.abiItem ? data.abiItem.inputs : [];
-        const args = (data.args ?? []).map((value, i) => `${inputs[i]?.name ? `${inputs[i]!.name}: ` : ""}${formatArg(inputs[i]?.name, value)}`);
-        const hint = HINTS[data.errorName];
-        return `Reverted: ${data.errorName}(${args.join(", ")})${hint ? ` — ${hint}` : ""}`;
-      }
+      if (data?.errorName) return describeRevert(data.errorName, data.args ?? [], "inputs" in data.abiItem ? data.abiItem.inputs : []);
       if (reverted.reason) return `Reverted: ${reverted.reason}`;
       return `Reverted: ${reverted.shortMessage}`;
     }
@@ -45,4 +55,11 @@ export function describeError(error: unknown): string {
     return error.shortMessage;
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+/** `Reverted: Name(arg: value, ...) — what it means`. */
+function describeRevert(errorName: string, values: readonly unknown[], inputs: readonly { name?: string }[]): string {
+  const args = values.map((value, i) => `${inputs[i]?.name ? `${inputs[i]!.name}: ` : ""}${formatArg(inputs[i]?.name, value)}`);
+  const hint = HINTS[errorName];
+  return `Reverted: ${errorName}(${args.join(", ")})${hint ? ` — ${hint}` : ""}`;
 }

@@ -6,7 +6,7 @@
 import type { Address, PublicClient } from "viem";
 import { nsGovernorAbi, nsTokenAbi, type Deployment } from "@ns-llm/contracts";
 import type { Proposal } from "./chain-reads.ts";
-import { PROPOSAL_STATES, type ProposalState } from "./governance.ts";
+import { PROPOSAL_STATES, type ProposalState } from "@ns-llm/contracts";
 
 export type ProposalParticipation = {
   id: bigint;

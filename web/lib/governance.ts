@@ -1,14 +1,6 @@
 import { decodeFunctionData, isAddressEqual, type Abi, type Address, type Hex } from "viem";
 import { modelRegistryAbi, nsGovernorAbi, nsTokenAbi, nsTimelockAbi, roleFromId, type Deployment, type Role } from "@ns-llm/contracts";
 
-/** Governor.ProposalState, in the contract's order. */
-export const PROPOSAL_STATES = ["Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed"] as const;
-export type ProposalState = (typeof PROPOSAL_STATES)[number];
-
-/** GovernorCountingSimple's vote types. */
-export const SUPPORT = { Against: 0, For: 1, Abstain: 2 } as const;
-export type Support = keyof typeof SUPPORT;
-
 /**
  * The description a proposal made here carries: the shape `ns-llm propose` writes, with the
  * manifest's own description as a paragraph when it has one.

@@ -1,5 +1,5 @@
 /**
- * Server side: reads the deployment and the manifest schema from disk at request time.
+ * Server side: reads the deployment from disk at request time.
  * The deployment file is NS_LLM_DEPLOYMENT, else `<repo>/deployments/<chainId>.json` for the chain
  * the RPC answers with.
  */
@@ -57,9 +57,7 @@ export async function loadAppConfig(): Promise<AppConfig> {
   const rpcUrl = runtimeEnv("NEXT_PUBLIC_NS_LLM_RPC_URL", "NS_LLM_RPC_URL") ?? DEFAULT_RPC_URL;
   const nodeUrl = runtimeEnv("NEXT_PUBLIC_NS_LLM_NODE_URL", "NS_LLM_NODE_URL") ?? DEFAULT_NODE_URL;
   const root = repoRoot();
-  const schemaFile = runtimeEnv("NS_LLM_MANIFEST_SCHEMA") ?? path.join(root, "manifests", "schema.json");
-  const manifestSchema = (await readJson<object>(schemaFile)) ?? null;
-  const base = { rpcUrl, nodeUrl, manifestSchema };
+  const base = { rpcUrl, nodeUrl };
 
   let chainId: number;
   try {

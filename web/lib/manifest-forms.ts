@@ -2,7 +2,7 @@
  * The propose forms' drafts (what a person typed, as text) and the manifests they make. Empty
  * fields are left out; a field that is not a number stays text so the schema check names it.
  */
-import { lines, numberField, prune, type Manifest, type ManifestParameters } from "./manifest.ts";
+import { lines, numberField, prune, type ManifestDraft, type ManifestParameters } from "./manifest.ts";
 
 export type ParametersDraft = {
   name: string;
@@ -33,7 +33,7 @@ export const EMPTY_PARAMETERS_DRAFT: ParametersDraft = {
 /** Keys this form edits; every other key of the current parameters (limits, audit, topK…) is kept. */
 const FORM_KEYS = ["temperature", "topP", "maxTokens", "systemPrompt", "cacheSimilarity", "validation"] as const;
 
-export function parametersManifest(draft: ParametersDraft, base: ManifestParameters = {}): Manifest {
+export function parametersManifest(draft: ParametersDraft, base: ManifestParameters = {}): ManifestDraft {
   const kept = Object.fromEntries(Object.entries(base).filter(([key]) => !(FORM_KEYS as readonly string[]).includes(key)));
   return prune({
     schema: "ns-llm.manifest/v1",
@@ -72,7 +72,7 @@ export type ModelDraft = {
 
 export const EMPTY_ARTIFACT_DRAFT: ArtifactDraft = { path: "", sha256: "", size: "", sources: "" };
 
-export function modelManifest(draft: ModelDraft): Manifest {
+export function modelManifest(draft: ModelDraft): ManifestDraft {
   const generation = draft.role === "generation";
   return prune({
     schema: "ns-llm.manifest/v1",

@@ -1,39 +1,13 @@
 /**
- * Manifest v1 (SPEC.md "Manifest"): its shape, building one from the forms, checking it against
- * manifests/schema.json in the browser, and comparing two of them.
+ * Manifest v1 helpers for the forms and the proposal page: pruning empty fields, reading form
+ * fields, and comparing two manifests. The manifest's types are the protocol's.
  */
 import type { Role } from "@ns-llm/contracts";
 
-export type ManifestArtifact = { path: string; sha256: string; size: number; sources: string[] };
+export type { Manifest, ManifestArtifact, ManifestParameters } from "@ns-llm/contracts";
 
-export type ManifestParameters = {
-  temperature?: number;
-  topP?: number;
-  maxTokens?: number;
-  systemPrompt?: string;
-  cacheSimilarity?: number;
-  validation?: { maxToxicity?: number; minCoherence?: number; denyPatterns?: string[] };
-  /** More settings the schema allows (topK, repeatPenalty, limits, audit): shown and kept as they are. */
-  [key: string]: unknown;
-};
-
-export type Manifest = {
-  schema: "ns-llm.manifest/v1";
-  role: Role;
-  name: string;
-  description?: string;
-  model?: {
-    format: "gguf" | "onnx";
-    artifacts: ManifestArtifact[];
-    contextLength?: number;
-    dimensions?: number;
-    chatTemplate?: string;
-    license?: string;
-  };
-  parameters?: ManifestParameters;
-};
-
-export const MANIFEST_SCHEMA_ID = "ns-llm.manifest/v1";
+/** What a form made: a manifest's fields as typed, a Manifest only once the schema check passes. */
+export type ManifestDraft = { schema: string; role: Role; name: string; description?: string; [field: string]: unknown };
 
 /**
  * Drops keys whose value is undefined, an empty string or an empty array or object, except the

@@ -1,10 +1,11 @@
 /**
  * Reads of the NS-LLM node's status routes from the browser (SPEC.md "HTTP API of the node"):
- * /health, /api/governance, /metrics. The shapes are the SPEC's, typed loosely where the node may
- * add fields. An unreachable node and an error answer become a NodeRequestError that says which.
+ * /health, /api/governance, /metrics, typed by the protocol the node answers with. What they say is
+ * the node's own report: the dApp shows it beside what the chain holds, never as proof of it. An
+ * unreachable node and an error answer become a NodeRequestError that says which.
  */
+import type { GovernanceResponse, HealthReport } from "@ns-llm/contracts";
 import type { Address } from "viem";
-import type { Role } from "@ns-llm/contracts";
 
 export type NodeRequestErrorKind = "unreachable" | "http";
 
@@ -59,78 +60,22 @@ export async function nodeJson<T>(nodeUrl: string, path: string, init?: RequestI
   return (await (await nodeFetch(nodeUrl, path, init)).json()) as T;
 }
 
-export type GovernanceHealth = {
-  enabled?: true;
-  chainId: number | null;
-  registry: string | null;
-  syncedBlock: number | string | null;
-  lag: number | string | null;
-  lastError?: { message: string } | null;
-};
-export type GovernanceOff = { enabled: false; reason: string };
+export type { AppliedRole, GovernanceResponse, HealthReport } from "@ns-llm/contracts";
 
-export function governanceOff(g: GovernanceHealth | GovernanceOff | undefined): g is GovernanceOff {
+/** Whether the node follows no chain (its governance report says why). */
+export function governanceOff(g: HealthReport["governance"] | GovernanceResponse | undefined): g is Extract<HealthReport["governance"] | GovernanceResponse, { enabled: false }> {
   return !g || g.enabled === false;
 }
 
-export type RoleHealth = { ready: boolean; model: string | null; manifest: string | null; version?: number | null; error?: string };
-
-export type NodeHealth = {
-  status: "ok" | "degraded";
-  reasons?: string[];
-  embedding: RoleHealth;
-  generation: RoleHealth & { capacity?: number };
-  scheduler?: { active: number; queued: number; limit: number; maxQueue: number };
-  governance: GovernanceHealth | GovernanceOff;
-  ipfs?: { mode: string; [key: string]: unknown };
-  audit?: {
-    entries?: number;
-    anchoredThrough?: number | null;
-    enabled?: false;
-    anchoring?: "enabled" | "disabled";
-    disabledReason?: string | null;
-    pendingBatches?: number;
-    batches?: number;
-    /** The operator's address (the key that anchors), when the node exposes it. */
-    operator?: Address | null;
-    node?: Address | null;
-    contract?: Address | null;
-    chainId?: number | null;
-    lastError?: string | null;
-    [key: string]: unknown;
-  };
-  search?: { documents: number };
-  /** Governed limits, when the node exposes them (see chat-limits.ts). */
-  limits?: unknown;
-  parameters?: unknown;
-};
-
-export type AppliedRole = { version: number; cid: string; model: string; appliedAt: string };
-
-export type NodeGovernance = {
-  enabled?: boolean;
-  reason?: string;
-  chainId: number | null;
-  registry: string | null;
-  syncedBlock?: number | null;
-  lag?: number | null;
-  applied: Partial<Record<Role, AppliedRole>>;
-  history: { role: Role; version: number; cid: string; status: string; code: string | null; reason: string | null; time: string }[];
-  lastError: { role?: Role; version?: number; cid?: string; code?: string; message: string; time?: string; retrying?: boolean } | null;
-  parameters?: unknown;
-  limits?: unknown;
-};
-
-export const getHealth = (nodeUrl: string) => nodeJson<NodeHealth>(nodeUrl, "/health");
-export const getGovernance = (nodeUrl: string) => nodeJson<NodeGovernance>(nodeUrl, "/api/governance");
+export const getHealth = (nodeUrl: string) => nodeJson<HealthReport>(nodeUrl, "/health");
+export const getGovernance = (nodeUrl: string) => nodeJson<GovernanceResponse>(nodeUrl, "/api/governance");
 
 export async function getMetricsText(nodeUrl: string): Promise<string> {
   return (await nodeFetch(nodeUrl, "/metrics")).text();
 }
 
-/** The operator address /health gives (`audit.operator`, or the anchorer's `audit.node`). */
-export function operatorFromHealth(health: NodeHealth | undefined): Address | undefined {
-  const audit = health?.audit;
-  const value = audit?.operator ?? audit?.node;
+/** The operator address /health gives: the account that anchors this node's audit batches. */
+export function operatorFromHealth(health: HealthReport | undefined): Address | undefined {
+  const value = health?.audit.node;
   return typeof value === "string" && /^0x[0-9a-fA-F]{40}$/.test(value) ? value : undefined;
 }

@@ -8,9 +8,9 @@ import { encodeFunctionData, parseEventLogs, type Address, type Hex } from "viem
 import { modelRegistryAbi, nsGovernorAbi, roleId } from "@ns-llm/contracts";
 import { useApp, useDeployment } from "./app-context.tsx";
 import { adoptionDescription } from "./governance.ts";
-import type { Manifest } from "./manifest.ts";
+import type { Manifest, ManifestDraft } from "./manifest.ts";
 import { publishManifest, type PublishedManifest } from "./node-api.ts";
-import { useTransaction } from "./use-transaction.ts";
+import { contractCall, useTransaction } from "./use-transaction.ts";
 import { validateManifest } from "./validate-manifest.ts";
 
 export type ProposeFlowState =
@@ -23,32 +23,24 @@ export type ProposeFlowState =
   | { step: "done"; published: PublishedManifest; proposalId: bigint };
 
 export function usePublishAndPropose() {
-  const { config, nodeUrl } = useApp();
+  const { nodeUrl } = useApp();
   const deployment = useDeployment();
   const tx = useTransaction();
   const [state, setState] = useState<ProposeFlowState>({ step: "idle" });
-
-  const check = useCallback(
-    (manifest: Manifest): string[] => {
-      if (!config.manifestSchema) return ["the server has no manifests/schema.json, so the manifest cannot be checked"];
-      const result = validateManifest(config.manifestSchema, manifest);
-      return result.ok ? [] : result.errors;
-    },
-    [config.manifestSchema],
-  );
 
   const propose = useCallback(
     async (manifest: Manifest, proposer: Address, published: PublishedManifest) => {
       setState({ step: "proposing", published });
       const calldata = encodeFunctionData({ abi: modelRegistryAbi, functionName: "adopt", args: [roleId(manifest.role), published.cid, published.digest as Hex] });
       const description = adoptionDescription(manifest.name, manifest.role, published.cid, published.digest, manifest.description);
-      const receipt = await tx.send("Propose", {
-        address: deployment.contracts.NSGovernor.address,
-        abi: nsGovernorAbi,
-        functionName: "propose",
-        args: [[deployment.contracts.ModelRegistry.address], [0n], [calldata], description],
-        account: proposer,
-      });
+      const receipt = await tx.send(
+        "Propose",
+        contractCall(deployment.contracts.NSGovernor.address, proposer, {
+          abi: nsGovernorAbi,
+          functionName: "propose",
+          args: [[deployment.contracts.ModelRegistry.address], [0n], [calldata], description],
+        }),
+      );
       if (!receipt) return setState({ step: "propose-failed", published });
       const [created] = parseEventLogs({ abi: nsGovernorAbi, logs: receipt.logs, eventName: "ProposalCreated" });
       setState({ step: "done", published, proposalId: created!.args.proposalId });
@@ -58,10 +50,11 @@ export function usePublishAndPropose() {
 
   /** Validates, publishes and proposes; stops at the first step that fails and says why. */
   const submit = useCallback(
-    async (manifest: Manifest, proposer: Address) => {
+    async (draft: ManifestDraft, proposer: Address) => {
       tx.reset();
-      const errors = check(manifest);
-      if (errors.length > 0) return setState({ step: "invalid", errors });
+      const checked = validateManifest(draft);
+      if (!checked.ok) return setState({ step: "invalid", errors: checked.errors });
+      const { manifest } = checked;
       setState({ step: "publishing" });
       let published: PublishedManifest;
       try {
@@ -71,14 +64,16 @@ export function usePublishAndPropose() {
       }
       await propose(manifest, proposer, published);
     },
-    [check, nodeUrl, propose, tx],
+    [nodeUrl, propose, tx],
   );
 
   /** Proposes again with the manifest already published (after a failed proposal). */
   const retry = useCallback(
-    async (manifest: Manifest, proposer: Address) => {
+    async (draft: ManifestDraft, proposer: Address) => {
       if (state.step !== "propose-failed") return;
-      await propose(manifest, proposer, state.published);
+      const checked = validateManifest(draft);
+      if (!checked.ok) return setState({ step: "invalid", errors: checked.errors });
+      await propose(checked.manifest, proposer, state.published);
     },
     [propose, state],
   );

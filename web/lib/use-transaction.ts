@@ -2,14 +2,30 @@
 /**
  * One transaction's life for a person: simulate (so a revert is decoded before the wallet asks),
  * sign, pending, then mined or failed, with the revert reason decoded from every contract's errors.
+ *
+ * A call is prepared where it is written, with `contractCall`: there its contract's ABI types the
+ * function name and arguments (a wrong name or argument does not compile); what is sent is its
+ * calldata.
  */
 import { useCallback, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { BaseError, ContractFunctionRevertedError, type Abi, type Address, type Hash, type TransactionReceipt } from "viem";
+import {
+  BaseError,
+  decodeErrorResult,
+  encodeFunctionData,
+  RawContractError,
+  type Abi,
+  type Address,
+  type ContractFunctionName,
+  type EncodeFunctionDataParameters,
+  type Hash,
+  type Hex,
+  type TransactionReceipt,
+} from "viem";
 import { useConfig, type Config } from "wagmi";
-import { simulateContract, waitForTransactionReceipt, writeContract } from "wagmi/actions";
-import { withAllErrors } from "./abi.ts";
-import { describeError } from "./errors.ts";
+import { call as ethCall, sendTransaction, waitForTransactionReceipt } from "wagmi/actions";
+import { allErrorsAbi } from "./abi.ts";
+import { ContractRevertError, describeError } from "./errors.ts";
 
 export type TransactionState =
   | { status: "idle" }
@@ -18,27 +34,48 @@ export type TransactionState =
   | { status: "mined"; label: string; hash: Hash; blockNumber: bigint }
   | { status: "failed"; label: string; message: string; hash?: Hash };
 
-export type ContractCall = {
-  address: Address;
-  abi: Abi;
-  functionName: string;
-  args: readonly unknown[];
-  account: Address;
-};
+/** A contract call ready to simulate and send: its target, calldata and sender. */
+export type PreparedCall = { to: Address; data: Hex; account: Address };
+
+/** Prepares a call of `functionName` on the contract at `address`; `abi` types the name and arguments. */
+export function contractCall<const abi extends Abi, functionName extends ContractFunctionName<abi>>(
+  address: Address,
+  account: Address,
+  parameters: EncodeFunctionDataParameters<abi, functionName>,
+): PreparedCall {
+  return { to: address, data: encodeFunctionData(parameters), account };
+}
 
 /**
  * Simulates against the pending block: that is the block the transaction lands in, so its
  * timestamp counts (a proposal right after a delegation reads the votes at `clock() - 1`, which
  * the latest block does not have yet). Falls back to the latest block on an RPC without "pending".
  */
-async function simulate(config: Config, call: ContractCall) {
-  const parameters = { ...call, abi: withAllErrors(call.abi) };
+async function simulate(config: Config, prepared: PreparedCall): Promise<void> {
   try {
-    return await simulateContract(config, { ...parameters, blockTag: "pending" } as never);
+    await ethCall(config, { ...prepared, blockTag: "pending" });
   } catch (error) {
-    const reverted = error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionRevertedError);
-    if (reverted) throw error;
-    return await simulateContract(config, parameters as never);
+    const reverted = revertOf(error);
+    if (reverted) throw reverted;
+    try {
+      await ethCall(config, prepared);
+    } catch (again) {
+      throw revertOf(again) ?? again;
+    }
+  }
+}
+
+/** The decoded custom error of a reverted call, or undefined when `error` is not a revert with data. */
+function revertOf(error: unknown): ContractRevertError | undefined {
+  if (!(error instanceof BaseError)) return undefined;
+  const raw = error.walk((e) => e instanceof RawContractError);
+  const data = raw instanceof RawContractError && typeof raw.data === "string" ? raw.data : undefined;
+  if (!data || data === "0x") return undefined;
+  try {
+    const decoded = decodeErrorResult({ abi: allErrorsAbi, data });
+    return new ContractRevertError(decoded.errorName, decoded.args ?? [], "inputs" in decoded.abiItem ? decoded.abiItem.inputs : []);
+  } catch {
+    return undefined;
   }
 }
 
@@ -48,12 +85,12 @@ export function useTransaction() {
   const [state, setState] = useState<TransactionState>({ status: "idle" });
 
   const send = useCallback(
-    async (label: string, call: ContractCall): Promise<TransactionReceipt | undefined> => {
+    async (label: string, prepared: PreparedCall): Promise<TransactionReceipt | undefined> => {
       setState({ status: "signing", label });
       let hash: Hash | undefined;
       try {
-        const { request } = await simulate(config, call);
-        hash = await writeContract(config, request as never);
+        await simulate(config, prepared);
+        hash = await sendTransaction(config, prepared);
         setState({ status: "pending", label, hash });
         const receipt = await waitForTransactionReceipt(config, { hash, pollingInterval: 500 });
         if (receipt.status !== "success") {

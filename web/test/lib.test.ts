@@ -14,19 +14,19 @@ import { EMPTY_MODEL_DRAFT, EMPTY_PARAMETERS_DRAFT, modelManifest, parametersMan
 import { validateManifest } from "../lib/validate-manifest.ts";
 import { REPO_ROOT } from "./harness/paths.ts";
 
-const schema = JSON.parse(await readFile(path.join(REPO_ROOT, "manifests/schema.json"), "utf8")) as object;
 const readManifest = async (file: string) => JSON.parse(await readFile(path.join(REPO_ROOT, "manifests", file), "utf8")) as unknown;
 
 test("the manifests in the repository pass the browser's schema check", async () => {
   for (const file of ["examples/parameters-change.json", "tinyllama-1.1b-chat-v1.0-q4_k_m.json", "all-minilm-l6-v2.json"]) {
-    assert.deepEqual(validateManifest(schema, await readManifest(file)), { ok: true }, file);
+    const manifest = await readManifest(file);
+    assert.deepEqual(validateManifest(manifest), { ok: true, manifest }, file);
   }
 });
 
 test("the parameters form makes a valid manifest, keeps settings it does not show, and leaves out empty fields", () => {
   const base = { temperature: 0.7, topK: 40, limits: { maxQueue: 32 }, validation: { minCoherence: 0.2 } };
   const manifest = parametersManifest({ ...EMPTY_PARAMETERS_DRAFT, name: "parameters-cool", temperature: "0.4", denyPatterns: "a\n\n b " }, base);
-  assert.deepEqual(validateManifest(schema, manifest), { ok: true });
+  assert.deepEqual(validateManifest(manifest), { ok: true, manifest: manifest });
   assert.deepEqual(manifest.parameters, {
     topK: 40,
     limits: { maxQueue: 32 },
@@ -40,7 +40,7 @@ test("the parameters form makes a valid manifest, keeps settings it does not sho
 
 test("a bad form is refused before anything is sent, naming each field", () => {
   const manifest = parametersManifest({ ...EMPTY_PARAMETERS_DRAFT, name: "Not Lower", temperature: "3", maxTokens: "many" });
-  const result = validateManifest(schema, manifest);
+  const result = validateManifest(manifest);
   assert.equal(result.ok, false);
   const errors = result.ok ? [] : result.errors;
   assert.ok(errors.some((e) => e.startsWith("name ")), errors.join("; "));
@@ -49,18 +49,21 @@ test("a bad form is refused before anything is sent, naming each field", () => {
 });
 
 test("the model form needs each artifact's sha256, size and path", () => {
-  const empty = validateManifest(schema, modelManifest({ ...EMPTY_MODEL_DRAFT, name: "tiny" }));
+  const empty = validateManifest(modelManifest({ ...EMPTY_MODEL_DRAFT, name: "tiny" }));
   assert.equal(empty.ok, false);
   const filled = modelManifest({
     ...EMPTY_MODEL_DRAFT,
     name: "tiny",
     artifacts: [{ path: "model.gguf", sha256: "AB".repeat(32), size: "1024", sources: "ipfs://bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy\nhttps://example.org/model.gguf" }],
   });
-  assert.deepEqual(validateManifest(schema, filled), { ok: true });
-  assert.equal(filled.model?.artifacts[0]?.sha256, "ab".repeat(32), "digests are lower-cased");
-  const embedding = modelManifest({ ...EMPTY_MODEL_DRAFT, role: "embedding", format: "onnx", name: "mini", artifacts: filled.model!.artifacts.map((a) => ({ ...a, size: String(a.size), sources: "" })) });
-  assert.deepEqual(validateManifest(schema, embedding), { ok: true });
-  assert.equal(embedding.model?.dimensions, 384);
+  const checked = validateManifest(filled);
+  assert.deepEqual(checked, { ok: true, manifest: filled });
+  assert.ok(checked.ok && checked.manifest.model);
+  const artifacts = checked.manifest.model.artifacts;
+  assert.equal(artifacts[0]?.sha256, "ab".repeat(32), "digests are lower-cased");
+  const embedding = validateManifest(modelManifest({ ...EMPTY_MODEL_DRAFT, role: "embedding", format: "onnx", name: "mini", artifacts: artifacts.map((a) => ({ ...a, size: String(a.size), sources: "" })) }));
+  assert.ok(embedding.ok, JSON.stringify(embedding));
+  assert.equal(embedding.manifest.model?.dimensions, 384);
 });
 
 test("diffManifests lists each changed field with both values", () => {

@@ -8,15 +8,16 @@
  * Pure: usable in the browser.
  */
 
+import { NsLlmError } from "../errors.ts";
+
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** A value canonicalJson refused, and where it sits (`$.parameters.topP`). */
-export class CanonicalJsonError extends Error {
+export class CanonicalJsonError extends NsLlmError<"not_json"> {
   readonly path: string;
 
   constructor(path: string, what: string) {
-    super(`${path} ${what}`);
-    this.name = "CanonicalJsonError";
+    super("not_json", `${path} ${what}`);
     this.path = path;
   }
 }

@@ -4,6 +4,7 @@
  * to it.
  */
 import { getAddress, type Address, type Hex, type PublicClient } from "viem";
+import { NsLlmError } from "../errors.ts";
 import { loadDeployment, operatorWallet, publicClientFor, type OperatorWallet } from "../chain/index.ts";
 
 /** The chain side of the audit log: where batches are anchored and read back. */
@@ -21,13 +22,11 @@ export type AnchorTarget = {
 };
 
 /** A setup problem a person fixes: `hint` says how. */
-export class AnchorSetupError extends Error {
-  readonly hint: string;
+export class AnchorSetupError extends NsLlmError<"anchor_setup"> {
+  declare readonly hint: string;
 
   constructor(message: string, hint: string) {
-    super(message);
-    this.name = "AnchorSetupError";
-    this.hint = hint;
+    super("anchor_setup", message, { hint });
   }
 }
 

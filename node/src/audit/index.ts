@@ -2,8 +2,8 @@
  * The audit log: append-only entries (canonical JSON, RFC 6962 leaf hashes, a hash chain), closed
  * into Merkle batches anchored in AuditAnchor; proofs any party can check, here or in the browser.
  *
- * A node opens it with `openAudit({ config })`, passes `audit.log` to the server (its `append` is
- * the API's AuditSink) and registers `auditRoutes(audit.log)`; `audit.status()` feeds /health.
+ * A node opens it with `openAudit({ config })`; `audit.log.append` records every answer (the
+ * serving layer's AuditSink), `audit.status()` feeds /health; the server's audit routes read it.
  */
 export { AuditAnchorer, type AnchorerEvent, type AnchorNowReturnType, type AuditAnchorerParameters, type AuditStatus } from "./anchorer.ts";
 export { canonicalBytes, canonicalJson, CanonicalJsonError, type JsonValue } from "./canonical.ts";
@@ -33,7 +33,6 @@ export {
   type BatchAnchor,
   type OpenAuditLogParameters,
 } from "./log.ts";
-export { auditRoutes, AUDIT_PAGE_MAX, type AuditRoutesOptions } from "./routes.ts";
 export { AUDIT_DB, openAudit, type Audit, type AuditConfig, type OpenAuditParameters } from "./open-audit.ts";
 export { auditPath, buildMerkleTree, leafHash, merkleRoot, nodeHash, verifyInclusion, type MerkleTree } from "./merkle.ts";
 export {

@@ -14,6 +14,8 @@
 import type { Hex } from "viem";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { migrate, openDatabase } from "../db/index.ts";
+import { NsLlmError } from "../errors.ts";
+import type { AuditProof } from "@ns-llm/contracts";
 import { canonicalBytes, canonicalJson } from "./canonical.ts";
 import { ENTRY_TYPE, hex, ZERO_HASH, type AuditEntry, type AuditEntryInput } from "./entries.ts";
 import { buildMerkleTree, leafHash, type MerkleTree } from "./merkle.ts";
@@ -22,13 +24,9 @@ import { AUDIT_MIGRATIONS } from "./schema.ts";
 export type AuditLogErrorCode = "invalid_entry" | "not_found" | "not_batched" | "closed";
 
 /** A failure a caller can act on; `code` says which (the HTTP routes map it to a status). */
-export class AuditLogError extends Error {
-  readonly code: AuditLogErrorCode;
-
+export class AuditLogError extends NsLlmError<AuditLogErrorCode> {
   constructor(code: AuditLogErrorCode, message: string) {
-    super(message);
-    this.name = "AuditLogError";
-    this.code = code;
+    super(code, message, { transient: code === "not_batched" });
   }
 }
 
@@ -66,28 +64,8 @@ export type AuditBatch = {
 };
 
 /** An entry's inclusion proof in its batch, as `GET /api/audit/:seq/proof` serves it. */
-export type AuditProof = {
-  seq: number;
-  leaf: Hex;
-  /** The entry's canonical JSON: leaf = SHA-256(0x00 || UTF-8 bytes of this text). */
-  entry: string;
-  /** The batch's Merkle root (what `AuditAnchor.batchOf(node, batch.index)` returns once anchored). */
-  root: Hex;
-  batch: {
-    index: number;
-    fromSeq: number;
-    toSeq: number;
-    size: number;
-    txHash: Hex | null;
-    chainId: number | null;
-    contract: Hex | null;
-    node: Hex | null;
-  };
-  /** The entry's position in its batch: seq - batch.fromSeq. */
-  index: number;
-  /** RFC 6962 audit path, leaf to root. */
-  proof: Hex[];
-};
+/** An entry's RFC 6962 inclusion proof in its batch (the wire shape of GET /api/audit/:seq/proof). */
+export type { AuditProof };
 
 export type AuditLogStatus = {
   /** Entries in the log (the next seq). */

@@ -1,10 +1,12 @@
 import {
   createPublicClient,
+  createTestClient,
   createWalletClient,
   http,
   type Account,
   type Address,
   type PublicClient,
+  type TestClient,
   type Transport,
   type WalletClient,
   type Chain,
@@ -35,18 +37,24 @@ export async function operatorWallet(
   const transport = http(rpcUrl, { timeout: 30_000, retryCount: 2 });
   if (key) return createWalletClient({ account: privateKeyToAccount(key), chain, transport });
   if (chainId !== DEV_CHAIN_ID) return undefined;
-  const [first] = await devAccounts(publicClient);
+  const [first] = await devAccounts(rpcUrl);
   if (!first) return undefined;
-  return createWalletClient({ account: { address: first, type: "json-rpc" } as unknown as Account, chain, transport });
+  // An address as the account: a JSON-RPC account, signed by the dev node.
+  return createWalletClient({ account: first, chain, transport });
 }
 
 /** The dev chain's unlocked accounts (eth_accounts). */
-export async function devAccounts(publicClient: PublicClient): Promise<Address[]> {
-  return (await publicClient.request({ method: "eth_accounts" } as never)) as Address[];
+export async function devAccounts(rpcUrl: string): Promise<Address[]> {
+  return createWalletClient({ transport: http(rpcUrl) }).getAddresses();
 }
 
 /** A wallet that sends from an unlocked dev account by JSON-RPC (the node signs). */
 export function unlockedWallet(rpcUrl: string, address: Address, chainId: number): OperatorWallet {
   const chain = chainId === DEV_CHAIN_ID ? hardhat : ({ ...hardhat, id: chainId } as Chain);
-  return createWalletClient({ account: { address, type: "json-rpc" } as unknown as Account, chain, transport: http(rpcUrl) });
+  return createWalletClient({ account: address, chain, transport: http(rpcUrl) });
+}
+
+/** The dev chain's own methods (moving its clock, mining), for `dev pass` and tests. */
+export function devChainClient(rpcUrl: string): TestClient<"hardhat"> {
+  return createTestClient({ mode: "hardhat", chain: hardhat, transport: http(rpcUrl) });
 }

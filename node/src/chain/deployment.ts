@@ -1,9 +1,12 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { CONTRACT_NAMES, type Deployment } from "@ns-llm/contracts";
+import { NsLlmError } from "../errors.ts";
 
 /** The repository's deployments/ folder (the node package sits in <repo>/node). */
 const REPO_DEPLOYMENTS = path.resolve(import.meta.dirname, "../../../deployments");
+
+const REDEPLOY = "run `npm run deploy -- --network localhost` or set NS_LLM_DEPLOYMENT";
 
 /**
  * Reads the contract addresses for `chainId`: the file NS_LLM_DEPLOYMENT names, else
@@ -23,14 +26,12 @@ export async function loadDeployment(chainId: number, file?: string): Promise<De
     }
     const deployment = JSON.parse(text) as Deployment;
     for (const name of CONTRACT_NAMES) {
-      if (!deployment.contracts?.[name]?.address) throw new Error(`${candidate} has no address for ${name}`);
+      if (!deployment.contracts?.[name]?.address) throw new NsLlmError("no_deployment", `${candidate} has no address for ${name}`, { hint: REDEPLOY });
     }
     if (deployment.chainId !== chainId) {
-      throw new Error(`${candidate} is for chain ${deployment.chainId}, the RPC serves chain ${chainId}`);
+      throw new NsLlmError("no_deployment", `${candidate} is for chain ${deployment.chainId}, the RPC serves chain ${chainId}`, { hint: REDEPLOY });
     }
     return deployment;
   }
-  throw Object.assign(new Error(`no deployment for chain ${chainId} (looked in ${candidates.join(", ")})`), {
-    hint: "run `npm run deploy -- --network localhost` or set NS_LLM_DEPLOYMENT",
-  });
+  throw new NsLlmError("no_deployment", `no deployment for chain ${chainId} (looked in ${candidates.join(", ")})`, { hint: REDEPLOY });
 }

@@ -3,6 +3,7 @@
  * line, `error: <what> (<what to do>)`, on stderr; `--debug` adds the stack. Exit codes: 0 success,
  * 1 failure, 2 wrong usage.
  */
+import { NsLlmError } from "../errors.ts";
 import { COMMANDS } from "./commands/index.ts";
 import { UsageError, UserError } from "./errors.ts";
 
@@ -38,10 +39,10 @@ async function main(argv: string[]): Promise<number> {
     const command = await entry.load();
     return (await command.run(rest)) ?? 0;
   } catch (error) {
-    if (error instanceof UserError) {
-      console.error(`error: ${error.message}${error.hint ? ` (${error.hint})` : ""}`);
+    if (error instanceof NsLlmError) {
+      console.error(`error: ${error.describe()}`);
       if (debug) console.error(error.stack);
-      return error.exitCode;
+      return error instanceof UserError ? error.exitCode : 1;
     }
     const message = error instanceof Error ? error.message : String(error);
     console.error(`error: ${message} (run again with --debug for details)`);

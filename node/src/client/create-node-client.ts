@@ -190,7 +190,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     async *generateStream(body, callOptions = {}) {
       const { response } = await once({ method: "POST", path: "/generate", body: { ...body, stream: true }, idempotent: false, stream: true }, callOptions);
       if (!response.body) throw new Error("the node sent no stream");
-      for await (const event of sseJson<GenerateStreamEvent>(response.body as unknown as ReadableStream<Uint8Array>)) {
+      for await (const event of sseJson<GenerateStreamEvent>(response.body)) {
         // Events already parsed from the last chunk would still come out after an abort.
         callOptions.signal?.throwIfAborted();
         yield event;

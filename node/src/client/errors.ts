@@ -1,40 +1,36 @@
 import { BrokenCircuitError } from "cockatiel";
+import { NsLlmError } from "../errors.ts";
 
 /** The node answered with an error status; `code` and `message` come from its JSON body. */
-export class NodeHttpError extends Error {
+export class NodeHttpError extends NsLlmError {
   readonly status: number;
-  readonly code: string;
   readonly endpoint: string;
   readonly retryAfterMs: number | undefined;
 
   constructor(endpoint: string, status: number, code: string, message: string, retryAfterMs?: number) {
-    super(`${endpoint} answered ${status} ${code}: ${message}`);
-    this.name = "NodeHttpError";
+    super(code, `${endpoint} answered ${status} ${code}: ${message}`, { transient: status >= 500 || status === 429 });
     this.endpoint = endpoint;
     this.status = status;
-    this.code = code;
     this.retryAfterMs = retryAfterMs;
   }
 }
 
 /** The node took longer than the call's timeout (for a stream: until its first byte). */
-export class NodeTimeoutError extends Error {
+export class NodeTimeoutError extends NsLlmError<"timeout"> {
   readonly endpoint: string;
   readonly timeoutMs: number;
 
   constructor(endpoint: string, what: string, timeoutMs: number) {
-    super(`${endpoint} did not answer ${what} within ${timeoutMs} ms`);
-    this.name = "NodeTimeoutError";
+    super("timeout", `${endpoint} did not answer ${what} within ${timeoutMs} ms`, { transient: true });
     this.endpoint = endpoint;
     this.timeoutMs = timeoutMs;
   }
 }
 
 /** No endpoint could take the request: every one is down, open-circuited or timed out. */
-export class NoEndpointError extends Error {
+export class NoEndpointError extends NsLlmError<"node_unavailable"> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "NoEndpointError";
+    super("node_unavailable", message, { transient: true, cause: options?.cause });
   }
 }
 

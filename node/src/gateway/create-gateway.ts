@@ -94,7 +94,10 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
       nodeEmbeddingModel = health.embedding?.ready ? (health.embedding.manifest ?? health.embedding.model ?? "default") : undefined;
       // Kept while the node is down, so exact repeats still hit the cache then.
       if (health.generation?.ready) nodeGenerationModel = health.generation.manifest ?? health.generation.model ?? undefined;
-      const governed = (await client.governance({ timeoutMs: 2_000 }).catch(() => undefined))?.parameters?.cacheSimilarity;
+      // Only a node that follows the chain has governed values; a --no-chain node's defaults do
+      // not override the operator's setting.
+      const governance = await client.governance({ timeoutMs: 2_000 }).catch(() => undefined);
+      const governed = governance?.enabled ? governance.parameters.cacheSimilarity : undefined;
       governedSimilarity = typeof governed === "number" ? governed : undefined;
     } catch {
       metrics.nodeUp.set(0);

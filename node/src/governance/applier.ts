@@ -9,12 +9,11 @@
  * it fired is disposed instead of swapped in.
  */
 import path from "node:path";
-import type { LoadedManifest } from "../inference/model-slot.ts";
+import type { EmbeddingEngine, GenerationEngine, LoadedManifest } from "../inference/index.ts";
 import { PullError, SourceError, type ModelStore, type PullOptions, type SourceFetcher, type SourceFetchers } from "../inference/store/index.ts";
-import type { EmbeddingEngine, GenerationEngine } from "../inference/types.ts";
 import type { EmbeddingManifest, GenerationManifest, Manifest, ManifestParameters } from "../manifest/index.ts";
 import { AdoptionError } from "./errors.ts";
-import type { Adoption, Applier } from "./follower.ts";
+import type { Adoption, Applier } from "./types.ts";
 
 /** Checks a freshly loaded engine before it serves anyone; throws when it is not fit. */
 export type SmokeTest<E> = (engine: E) => Promise<void>;
@@ -69,11 +68,11 @@ async function fetchArtifacts(
     if (options.signal.aborted) throw error;
     if (error instanceof PullError) {
       const bad = error.attempts.find((a) => a.kind === "digest" || a.kind === "oversize");
-      if (bad) throw new AdoptionError("ARTIFACT_MISMATCH", error.message, { transient: false, cause: error });
-      if (options.offline) throw new AdoptionError("NOT_IN_STORE", error.message, { transient: false, cause: error });
-      if (error.attempts.length === 0) throw new AdoptionError("NO_SOURCE", error.message, { transient: false, cause: error });
-      if (error.attempts.every((a) => a.kind === "unsupported")) throw new AdoptionError("UNSUPPORTED_SOURCE", error.message, { transient: false, cause: error });
-      throw new AdoptionError("SOURCE_UNREACHABLE", error.message, { transient: true, cause: error });
+      if (bad) throw new AdoptionError("artifact_mismatch", error.message, { transient: false, cause: error });
+      if (options.offline) throw new AdoptionError("not_in_store", error.message, { transient: false, cause: error });
+      if (error.attempts.length === 0) throw new AdoptionError("no_source", error.message, { transient: false, cause: error });
+      if (error.attempts.every((a) => a.kind === "unsupported")) throw new AdoptionError("unsupported_source", error.message, { transient: false, cause: error });
+      throw new AdoptionError("source_unreachable", error.message, { transient: true, cause: error });
     }
     throw error;
   }
@@ -99,7 +98,7 @@ async function pullOwnDownload(store: ModelStore, manifest: GenerationManifest |
 
 function isAbort(error: unknown): boolean {
   const e = error as { name?: unknown; code?: unknown } | undefined;
-  return e?.name === "AbortError" || e?.code === "SUPERSEDED" || e?.code === "ABORT_ERR";
+  return e?.name === "AbortError" || e?.code === "superseded" || e?.code === "ABORT_ERR";
 }
 
 /** URL schemes whose content cannot change under its address. */
@@ -180,5 +179,5 @@ async function applyEmbedding(target: ApplierTarget, manifest: EmbeddingManifest
 }
 
 function smokeFailure(name: string, why: string): AdoptionError {
-  return new AdoptionError("SMOKE_TEST_FAILED", `${name} failed its smoke test: ${why}`, { transient: false });
+  return new AdoptionError("smoke_test_failed", `${name} failed its smoke test: ${why}`, { transient: false });
 }

@@ -1,46 +1,31 @@
 /**
  * Why an adoption could not be applied. `transient` failures (an unreachable source, a timeout)
- * are retried with backoff; the others (a wrong digest, an invalid manifest) cannot succeed by
- * retrying and wait for the next adoption.
+ * are retried with backoff; the others (a wrong digest, an invalid manifest, a model too large for
+ * this machine) cannot succeed by retrying and wait for the next adoption.
  */
-export class AdoptionError extends Error {
-  readonly code: string;
-  readonly transient: boolean;
+import type { AdoptionErrorCode } from "@ns-llm/contracts";
+import { NsLlmError, type NsLlmErrorOptions } from "../errors.ts";
 
-  constructor(code: string, message: string, options: { transient: boolean; cause?: unknown }) {
-    super(message, { cause: options.cause });
-    this.name = "AdoptionError";
-    this.code = code;
-    this.transient = options.transient;
+export class AdoptionError extends NsLlmError<AdoptionErrorCode> {
+  constructor(code: AdoptionErrorCode, message: string, options: NsLlmErrorOptions & { transient: boolean }) {
+    super(code, message, options);
   }
 }
 
-/** Codes of other modules' errors that retrying cannot fix. */
-const PERMANENT_CODES = new Set([
-  "DIGEST_MISMATCH",
-  "SIZE_MISMATCH",
-  "MANIFEST_INVALID",
-  "PATH_TRAVERSAL",
-  "TOO_LARGE",
-  "ROLE_MISMATCH",
-  "UNSUPPORTED_FORMAT",
-  "SMOKE_TEST_FAILED",
-  "INSUFFICIENT_MEMORY",
-  "NO_SOURCE",
-  "NOT_IN_STORE",
-  "ARTIFACT_MISMATCH",
-  "UNSUPPORTED_SOURCE",
-  "manifest_invalid",
-  "manifest_not_json",
-  "manifest_too_large",
-  "manifest_digest_mismatch",
-  "artifacts_missing",
-]);
-
-/** Turns any error thrown while applying into an AdoptionError, keeping its code when it has one. */
-export function toAdoptionError(error: unknown, fallbackCode = "APPLY_FAILED"): AdoptionError {
+/**
+ * Any error thrown while applying, as an AdoptionError: a project error keeps its code and says
+ * itself whether retrying can help; anything else (a fault nobody named) is `apply_failed` and
+ * retried, since nothing says it is permanent.
+ */
+export function toAdoptionError(error: unknown): AdoptionError {
   if (error instanceof AdoptionError) return error;
-  const code = typeof (error as { code?: unknown })?.code === "string" ? (error as { code: string }).code : fallbackCode;
   const message = error instanceof Error ? error.message : String(error);
-  return new AdoptionError(code, message, { transient: !PERMANENT_CODES.has(code), cause: error });
+  if (error instanceof NsLlmError) {
+    const code = (ADOPTION_CODES.has(error.code) ? error.code : "apply_failed") as AdoptionErrorCode;
+    return new AdoptionError(code, message, { transient: error.transient, hint: error.hint, cause: error });
+  }
+  return new AdoptionError("apply_failed", message, { transient: true, cause: error });
 }
+
+import { ADOPTION_ERROR_CODES } from "@ns-llm/contracts";
+const ADOPTION_CODES: ReadonlySet<string> = new Set(ADOPTION_ERROR_CODES);

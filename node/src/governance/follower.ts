@@ -13,22 +13,15 @@
  * fetched or loaded, the older one is aborted (its partial download stays in the store for a
  * later resume), recorded as superseded, and the newer one starts once it has settled.
  */
-import { createHash } from "node:crypto";
 import { parseAbiItem, type Address, type PublicClient } from "viem";
-import { modelRegistryAbi, roleFromId, roleId, ROLES, type Role } from "@ns-llm/contracts";
+import { manifestDigest, modelRegistryAbi, roleFromId, roleId, type FollowError, type GovernanceError, type GovernanceStatus, type Role } from "@ns-llm/contracts";
 import { AdoptionError, toAdoptionError } from "./errors.ts";
-import { APPLY_ORDER, restoreApplied, type RestoreAppliedReturnType } from "./restore.ts";
+import { restoreApplied, type RestoreAppliedReturnType } from "./restore.ts";
 import { RoleLanes } from "./role-lanes.ts";
-import type { Attempt, FollowerState } from "./state.ts";
+import type { FollowerState } from "./state.ts";
+import { APPLY_ORDER, type Adoption, type Applier } from "./types.ts";
 
-/** An adoption read from the chain. */
-export type Adoption = { role: Role; version: number; cid: string; digest: `0x${string}` };
-
-/** Applies a verified, validated manifest to the running node. */
-export type Applier<M> = {
-  /** Loads `manifest` for `role` and swaps it in; throws on any failure, leaving the current one serving. */
-  apply(role: Role, manifest: M, adoption: Adoption, options: { signal: AbortSignal; offline: boolean }): Promise<void>;
-};
+export type { Adoption, Applier };
 
 export type FollowerParameters<M> = {
   publicClient: PublicClient;
@@ -37,7 +30,7 @@ export type FollowerParameters<M> = {
   startBlock: number;
   state: FollowerState;
   fetchManifest(cid: string, options: { signal: AbortSignal }): Promise<Uint8Array>;
-  /** Throws an error with `code` MANIFEST_INVALID (or another permanent code) when invalid. */
+  /** Throws an error with `code` manifest_invalid (or another permanent code) when invalid. */
   parseManifest(bytes: Uint8Array): M & { role: Role; name: string };
   applier: Applier<M>;
   pollMs?: number;
@@ -57,26 +50,7 @@ export type FollowerEvent =
   /** The chain moved `role` on to `byVersion` while this adoption was in flight or waiting to retry. */
   | { type: "governance.superseded"; role: Role; version: number; cid: string; byVersion: number; byCid: string };
 
-/** Why an adoption of `role` is not applied (yet). */
-export type GovernanceError = { role: Role; version: number; cid: string; code: string; message: string; time: string; retrying: boolean };
-
-export type GovernanceStatus = {
-  chainId: number | null;
-  registry: Address;
-  /** The block the follower read the chain at last (adoptions seen; applies run on their own). */
-  syncedBlock: number | null;
-  lag: number | null;
-  applied: Partial<Record<Role, { version: number; cid: string; model: string; appliedAt: string }>>;
-  /** Set while the chain cannot be read; the node keeps serving what it applied. */
-  chainError?: { code: "CHAIN_UNREACHABLE"; message: string; time: string } | null;
-  /** The adoption each role is fetching or loading now. */
-  applying: Partial<Record<Role, { version: number; cid: string }>>;
-  history: Attempt[];
-  /** The most recent of `errors` (kept for the clients that read one error). */
-  lastError: GovernanceError | null;
-  /** Each role's current error: why the adoption the chain holds for it is not applied. */
-  errors: Partial<Record<Role, GovernanceError>>;
-};
+export type { GovernanceError, GovernanceStatus };
 
 const adoptedEvent = parseAbiItem("event ManifestAdopted(bytes32 indexed role, uint64 indexed version, string cid, bytes32 digest)");
 const LOG_RANGE = 5_000n;
@@ -90,7 +64,7 @@ export class Follower<M> {
   #synced: number | null = null;
   #errors = new Map<Role, GovernanceError>();
   /** Why the last read of the chain failed (the RPC stopped answering), until one succeeds. */
-  #chainError: { code: "CHAIN_UNREACHABLE"; message: string; time: string } | null = null;
+  #chainError: FollowError | null = null;
   /** Adoptions that failed transiently, by key: when to try again. */
   #retries = new Map<string, { adoption: Adoption; at: number }>();
   #abort = new AbortController();
@@ -150,7 +124,7 @@ export class Follower<M> {
       .catch((error) => {
         const message = error instanceof Error ? error.message.split("\n")[0]! : String(error);
         if (!this.#chainError) this.#log(`sync failed: ${message}`);
-        this.#chainError = { code: "CHAIN_UNREACHABLE", message: `cannot read the chain: ${message}`, time: new Date().toISOString() };
+        this.#chainError = { code: "chain_unreachable", message: `cannot read the chain: ${message}`, time: new Date().toISOString() };
       })
       .finally(() => {
         this.#running = undefined;
@@ -183,11 +157,6 @@ export class Follower<M> {
   }
 
   status(): GovernanceStatus {
-    const applied: GovernanceStatus["applied"] = {};
-    for (const role of ROLES) {
-      const a = this.#p.state.applied(role);
-      if (a) applied[role] = { version: a.version, cid: a.cid, model: nameOf(a.manifest), appliedAt: a.appliedAt };
-    }
     const applying: GovernanceStatus["applying"] = {};
     for (const { role, item } of this.#lanes.all()) applying[role] = { version: item.version, cid: item.cid };
     const errors: GovernanceStatus["errors"] = {};
@@ -202,7 +171,7 @@ export class Follower<M> {
       registry: this.#p.registry,
       syncedBlock: this.#synced,
       lag: this.#head !== null && this.#synced !== null ? this.#head - this.#synced : null,
-      applied,
+      applied: this.#p.state.appliedRoles(),
       applying,
       history: this.#p.state.history(20),
       lastError,
@@ -275,7 +244,7 @@ export class Follower<M> {
     const running = this.#lanes.current(role);
     if (running?.key === key) return;
     if (running) {
-      this.#lanes.abort(role, new AdoptionError("SUPERSEDED", `the chain adopted ${role} v${adoption.version}`, { transient: false }));
+      this.#lanes.abort(role, new AdoptionError("superseded", `the chain adopted ${role} v${adoption.version}`, { transient: false }));
       this.#superseded(running.item, adoption);
     }
 
@@ -328,7 +297,7 @@ export class Follower<M> {
   #superseded(older: Adoption, newer: Adoption): void {
     // It may have swapped in just before the chain moved on: then it was applied, not passed over.
     if (this.#p.state.attempt(older.role, older.version, older.cid)?.status === "applied") return;
-    this.#p.state.recordAttempt(older.role, older.version, older.cid, "superseded", "SUPERSEDED", `the chain adopted ${newer.role} v${newer.version} (${newer.cid})`);
+    this.#p.state.recordAttempt(older.role, older.version, older.cid, "superseded", "superseded", `the chain adopted ${newer.role} v${newer.version} (${newer.cid})`);
     this.#p.onEvent?.({ type: "governance.superseded", ...pick(older), byVersion: newer.version, byCid: newer.cid });
     this.#log(`superseded ${older.role} v${older.version} (${older.cid}) by v${newer.version} (${newer.cid})`);
   }
@@ -340,24 +309,24 @@ export class Follower<M> {
       bytes = await this.#p.fetchManifest(adoption.cid, { signal });
     } catch (error) {
       if (signal.aborted) throw error;
-      throw new AdoptionError("MANIFEST_UNREACHABLE", `could not fetch manifest ${adoption.cid}: ${(error as Error).message}`, {
+      throw new AdoptionError("manifest_unreachable", `could not fetch manifest ${adoption.cid}: ${(error as Error).message}`, {
         transient: true,
         cause: error,
       });
     }
     this.#p.onEvent?.({ type: "governance.manifest-fetched", ...pick(adoption), bytes: bytes.byteLength });
-    const digest = `0x${createHash("sha256").update(bytes).digest("hex")}`;
+    const digest = manifestDigest(bytes);
     if (digest !== adoption.digest.toLowerCase()) {
-      throw new AdoptionError("DIGEST_MISMATCH", `manifest bytes hash to ${digest}, the chain says ${adoption.digest}`, { transient: false });
+      throw new AdoptionError("digest_mismatch", `manifest bytes hash to ${digest}, the chain says ${adoption.digest}`, { transient: false });
     }
     let manifest: M & { role: Role; name: string };
     try {
       manifest = this.#p.parseManifest(bytes);
     } catch (error) {
-      throw new AdoptionError("MANIFEST_INVALID", (error as Error).message, { transient: false, cause: error });
+      throw new AdoptionError("manifest_invalid", (error as Error).message, { transient: false, cause: error });
     }
     if (manifest.role !== adoption.role) {
-      throw new AdoptionError("ROLE_MISMATCH", `manifest is for role ${manifest.role}, adopted as ${adoption.role}`, { transient: false });
+      throw new AdoptionError("role_mismatch", `manifest is for role ${manifest.role}, adopted as ${adoption.role}`, { transient: false });
     }
     this.#p.onEvent?.({ type: "governance.verified", ...pick(adoption), name: manifest.name });
     return { manifest, bytes };
@@ -395,12 +364,4 @@ function keyOf(a: { role: Role; version: number; cid: string }): string {
 
 function pick(a: Adoption): { role: Role; version: number; cid: string } {
   return { role: a.role, version: a.version, cid: a.cid };
-}
-
-function nameOf(manifest: string): string {
-  try {
-    return String((JSON.parse(manifest) as { name?: unknown }).name ?? "");
-  } catch {
-    return "";
-  }
 }

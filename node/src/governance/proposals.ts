@@ -2,13 +2,10 @@
  * Proposing an adoption and, on a dev chain, passing it: the `ns-llm propose` and
  * `ns-llm dev pass` commands, and the genesis step of `npm start`.
  */
-import { encodeFunctionData, keccak256, toHex, type Address, type Hash, type PublicClient } from "viem";
-import { modelRegistryAbi, nsGovernorAbi, roleId, type Deployment, type Role } from "@ns-llm/contracts";
-import { DEV_CHAIN_ID, unlockedWallet, type OperatorWallet } from "../chain/index.ts";
+import { encodeFunctionData, keccak256, toHex, type Address, type Hash, type PublicClient, type TestClient } from "viem";
+import { modelRegistryAbi, nsGovernorAbi, PROPOSAL_STATES, roleId, SUPPORT, type Deployment, type ProposalState, type Role } from "@ns-llm/contracts";
+import { DEV_CHAIN_ID, devAccounts, devChainClient, unlockedWallet, type OperatorWallet } from "../chain/index.ts";
 
-/** Governor.ProposalState, in the contract's order. */
-export const PROPOSAL_STATES = ["Pending", "Active", "Canceled", "Defeated", "Succeeded", "Queued", "Expired", "Executed"] as const;
-export type ProposalState = (typeof PROPOSAL_STATES)[number];
 
 export type ProposeAdoptionParameters = {
   publicClient: PublicClient;
@@ -78,24 +75,22 @@ export async function devPass(parameters: DevPassParameters): Promise<DevPassRet
   const { publicClient, rpcUrl, deployment, proposalId } = parameters;
   const chainId = await publicClient.getChainId();
   if (chainId !== DEV_CHAIN_ID) throw new Error(`dev pass only runs on the dev chain (31337), this is chain ${chainId}`);
-  const governor = deployment.contracts.NSGovernor.address;
+  const governor = { address: deployment.contracts.NSGovernor.address, abi: nsGovernorAbi } as const;
   const steps: string[] = [];
   const step = (line: string) => {
     steps.push(line);
     parameters.log?.(line);
   };
-  const read = <F extends "proposalSnapshot" | "proposalDeadline" | "proposalEta">(functionName: F) =>
-    publicClient.readContract({ address: governor, abi: nsGovernorAbi, functionName, args: [proposalId] } as never) as Promise<bigint>;
-  const send = async (from: Address, functionName: "castVote" | "queue" | "execute", args: readonly unknown[]) => {
-    const wallet = unlockedWallet(rpcUrl, from, chainId);
-    const hash = await wallet.writeContract({ address: governor, abi: nsGovernorAbi, functionName, args } as never);
+  const devChain = devChainClient(rpcUrl);
+  const mined = async (what: string, hash: Hash) => {
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success") throw new Error(`${functionName} reverted in ${hash}`);
+    if (receipt.status !== "success") throw new Error(`${what} reverted in ${hash}`);
     return hash;
   };
-  const accounts = parameters.voters ?? ((await publicClient.request({ method: "eth_accounts" } as never)) as Address[]);
+  const accounts = parameters.voters ?? (await devAccounts(rpcUrl));
   const [sender] = accounts;
   if (!sender) throw new Error("the dev chain has no unlocked account");
+  const senderWallet = unlockedWallet(rpcUrl, sender, chainId);
 
   let executeTx: Hash | undefined;
   for (let guard = 0; guard < 8; guard++) {
@@ -103,29 +98,30 @@ export async function devPass(parameters: DevPassParameters): Promise<DevPassRet
     if (state === "Executed") return { state, executeTx, steps };
     if (state === "Canceled" || state === "Defeated" || state === "Expired") throw new Error(`proposal is ${state}; it cannot pass`);
     if (state === "Pending") {
-      await advanceTo(publicClient, (await read("proposalSnapshot")) + 1n);
+      await advanceTo(publicClient, devChain, (await publicClient.readContract({ ...governor, functionName: "proposalSnapshot", args: [proposalId] })) + 1n);
       step("voting opened");
     } else if (state === "Active") {
       let votes = 0;
-      const snapshot = await read("proposalSnapshot");
+      const snapshot = await publicClient.readContract({ ...governor, functionName: "proposalSnapshot", args: [proposalId] });
       for (const voter of accounts.slice(0, 10)) {
         const [hasVoted, weight] = await Promise.all([
-          publicClient.readContract({ address: governor, abi: nsGovernorAbi, functionName: "hasVoted", args: [proposalId, voter] }),
-          publicClient.readContract({ address: governor, abi: nsGovernorAbi, functionName: "getVotes", args: [voter, snapshot] }),
+          publicClient.readContract({ ...governor, functionName: "hasVoted", args: [proposalId, voter] }),
+          publicClient.readContract({ ...governor, functionName: "getVotes", args: [voter, snapshot] }),
         ]);
         if (hasVoted || weight === 0n) continue;
-        await send(voter, "castVote", [proposalId, 1]);
+        const wallet = unlockedWallet(rpcUrl, voter, chainId);
+        await mined("castVote", await wallet.writeContract({ ...governor, functionName: "castVote", args: [proposalId, SUPPORT.For] }));
         votes++;
       }
       step(`${votes} dev account(s) voted For`);
-      await advanceTo(publicClient, (await read("proposalDeadline")) + 1n);
+      await advanceTo(publicClient, devChain, (await publicClient.readContract({ ...governor, functionName: "proposalDeadline", args: [proposalId] })) + 1n);
       step("voting period ended");
     } else if (state === "Succeeded") {
-      await send(sender, "queue", [proposalId]);
+      await mined("queue", await senderWallet.writeContract({ ...governor, functionName: "queue", args: [proposalId] }));
       step("queued in the timelock");
     } else if (state === "Queued") {
-      await advanceTo(publicClient, await read("proposalEta"));
-      executeTx = await send(sender, "execute", [proposalId]);
+      await advanceTo(publicClient, devChain, await publicClient.readContract({ ...governor, functionName: "proposalEta", args: [proposalId] }));
+      executeTx = await mined("execute", await senderWallet.writeContract({ ...governor, functionName: "execute", args: [proposalId] }));
       step(`executed in ${executeTx}`);
     }
   }
@@ -133,9 +129,9 @@ export async function devPass(parameters: DevPassParameters): Promise<DevPassRet
 }
 
 /** Moves the dev chain's clock so that the next block's timestamp is at least `timestamp`. */
-async function advanceTo(publicClient: PublicClient, timestamp: bigint): Promise<void> {
+async function advanceTo(publicClient: PublicClient, devChain: TestClient<"hardhat">, timestamp: bigint): Promise<void> {
   const latest = await publicClient.getBlock();
   const delta = timestamp - latest.timestamp;
-  if (delta > 0n) await publicClient.request({ method: "evm_increaseTime", params: [Number(delta)] } as never);
-  await publicClient.request({ method: "evm_mine", params: [] } as never);
+  if (delta > 0n) await devChain.increaseTime({ seconds: Number(delta) });
+  await devChain.mine({ blocks: 1 });
 }

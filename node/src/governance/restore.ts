@@ -5,11 +5,8 @@
  */
 import type { Role } from "@ns-llm/contracts";
 import { toAdoptionError, type AdoptionError } from "./errors.ts";
-import type { Adoption, Applier } from "./follower.ts";
 import type { AppliedManifest, FollowerState } from "./state.ts";
-
-/** Cheap roles first, as the follower applies them. */
-export const APPLY_ORDER: Role[] = ["parameters", "embedding", "generation"];
+import { APPLY_ORDER, type Adoption, type Applier } from "./types.ts";
 
 export type RestoreAppliedParameters<M> = {
   state: FollowerState;

@@ -4,7 +4,7 @@
  * without the network.
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { Role } from "@ns-llm/contracts";
+import { ROLES, type AppliedRole, type Attempt, type AttemptStatus, type Role } from "@ns-llm/contracts";
 import { migrate, openDatabase, type Migration } from "../db/index.ts";
 
 export type AppliedManifest = {
@@ -17,20 +17,7 @@ export type AppliedManifest = {
   appliedAt: string;
 };
 
-export type AttemptStatus = "seen" | "applied" | "failed" | "retrying" | "superseded";
-
-export type Attempt = {
-  id: number;
-  role: Role;
-  version: number;
-  cid: string;
-  status: AttemptStatus;
-  /** A machine code (DIGEST_MISMATCH, SOURCE_UNREACHABLE, ...) and a reason for people. */
-  code: string | null;
-  reason: string | null;
-  tries: number;
-  time: string;
-};
+export type { Attempt, AttemptStatus };
 
 const MIGRATIONS: Migration[] = [
   `CREATE TABLE applied (
@@ -63,6 +50,16 @@ export class FollowerState {
       manifest: String(row.manifest),
       appliedAt: String(row.applied_at),
     };
+  }
+
+  /** What every role runs, as /api/governance shows it. */
+  appliedRoles(): Partial<Record<Role, AppliedRole>> {
+    const roles: Partial<Record<Role, AppliedRole>> = {};
+    for (const role of ROLES) {
+      const a = this.applied(role);
+      if (a) roles[role] = { version: a.version, cid: a.cid, model: nameOf(a.manifest), appliedAt: a.appliedAt };
+    }
+    return roles;
   }
 
   /** Records `applied` as what `role` runs, and marks its attempt applied, in one transaction. */
@@ -145,4 +142,12 @@ function toAttempt(row: Record<string, unknown>): Attempt {
     tries: Number(row.tries),
     time: String(row.time),
   };
+}
+
+function nameOf(manifest: string): string {
+  try {
+    return String((JSON.parse(manifest) as { name?: unknown }).name ?? "");
+  } catch {
+    return "";
+  }
 }

@@ -5,17 +5,17 @@
  */
 import os from "node:os";
 import { stat } from "node:fs/promises";
+import { NsLlmError } from "../errors.ts";
 
 /** Free memory is short for a model; the message says how much is needed and what is free. */
-export class InsufficientMemoryError extends Error {
+export class InsufficientMemoryError extends NsLlmError<"insufficient_memory"> {
   readonly neededBytes: number;
   readonly freeBytes: number;
   constructor(what: string, neededBytes: number, freeBytes: number) {
-    super(
-      `not enough free memory to load ${what}: needs about ${mib(neededBytes)} MiB, ${mib(freeBytes)} MiB free ` +
-        `(free memory, or use a smaller model)`,
-    );
-    this.name = "InsufficientMemoryError";
+    // Not transient: the model is refused once, clearly, rather than retried while it cannot fit.
+    super("insufficient_memory", `not enough free memory to load ${what}: needs about ${mib(neededBytes)} MiB, ${mib(freeBytes)} MiB free`, {
+      hint: "free memory, or adopt a smaller model",
+    });
     this.neededBytes = neededBytes;
     this.freeBytes = freeBytes;
   }

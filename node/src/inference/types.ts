@@ -3,8 +3,9 @@
  * gateway). The engines implement it; nothing above imports an engine's internals.
  */
 
-export type ChatRole = "system" | "user" | "assistant";
-export type ChatMessage = { role: ChatRole; content: string };
+import type { ChatMessage, ChatRole } from "@ns-llm/contracts";
+
+export type { ChatMessage, ChatRole };
 
 /** Sampling settings; anything left out takes the engine's (governed) defaults. */
 export type SamplingOptions = {

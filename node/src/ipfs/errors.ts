@@ -2,6 +2,7 @@
  * The IPFS module's one error type. `code` says what went wrong (callers map it: the CLI to a
  * one-line error, the HTTP routes to a status), `hint` says what to do about it.
  */
+import { NsLlmError } from "../errors.ts";
 
 export type IpfsErrorCode =
   /** The string is not a CID (or an ipfs:// URL does not name one). */
@@ -21,17 +22,14 @@ export type IpfsErrorCode =
   /** Kubo imported the bytes under another CID than the project's import settings give. */
   | "cid_mismatch";
 
-export class IpfsError extends Error {
-  readonly code: IpfsErrorCode;
-  readonly hint: string | undefined;
-
+export class IpfsError extends NsLlmError<IpfsErrorCode> {
   constructor(code: IpfsErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "IpfsError";
-    this.code = code;
-    this.hint = hint;
+    super(code, message, { hint, cause: options?.cause, transient: TRANSIENT.has(code) });
   }
 }
+
+/** Faults that can pass: content that may arrive from a provider later, a daemon that may come back. */
+const TRANSIENT: ReadonlySet<IpfsErrorCode> = new Set(["not_found", "timeout", "unavailable", "repo_locked"]);
 
 /** True when `error` is an `IpfsError` (of `code`, when given). */
 export function isIpfsError(error: unknown, code?: IpfsErrorCode): error is IpfsError {

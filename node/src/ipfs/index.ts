@@ -1,7 +1,7 @@
 /**
  * IPFS for the node: one `IpfsClient` over the embedded Helia node (offline, the default) or a
  * Kubo daemon (NS_LLM_IPFS_API), with CIDs equal to Kubo's `ipfs add --cid-version=1 --raw-leaves`;
- * manifests published and fetched by CID; the model store's `ipfs://` fetcher; the manifest routes.
+ * manifests published and fetched by CID; the model store's `ipfs://` fetcher.
  */
 export { openIpfs, embeddedRepoPath } from "./open-ipfs.ts";
 export type { OpenIpfsParameters } from "./open-ipfs.ts";
@@ -21,7 +21,3 @@ export { publishManifest, fetchManifest } from "./manifests.ts";
 export type { PublishManifestReturnType, FetchManifestOptions } from "./manifests.ts";
 export { ipfsSourceFetcher } from "./source-fetcher.ts";
 export type { IpfsSourceFetcherOptions } from "./source-fetcher.ts";
-export { manifestRoutes } from "./routes.ts";
-export type { ManifestRoutesOptions, ManifestValidator } from "./routes.ts";
-export { ipfsAddRoute } from "./add-route.ts";
-export type { IpfsAddRouteOptions, IpfsAddRouteReturnType } from "./add-route.ts";

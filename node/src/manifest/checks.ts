@@ -3,7 +3,7 @@
  * total size fits this node, and every source has a scheme the node can fetch. They run on the
  * raw parsed value (even one the schema refused) so that one report lists every problem.
  */
-import type { ManifestProblem } from "./errors.ts";
+import type { ManifestProblem } from "@ns-llm/contracts";
 
 export const SOURCE_SCHEMES = ["ipfs:", "http:", "https:"] as const;
 

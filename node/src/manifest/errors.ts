@@ -1,5 +1,5 @@
-/** One thing wrong with a manifest: where (a JSON pointer, "" for the whole document) and what. */
-export type ManifestProblem = { pointer: string; message: string };
+import type { ManifestProblem } from "@ns-llm/contracts";
+import { NsLlmError } from "../errors.ts";
 
 export type ManifestErrorCode =
   /** The bytes are not UTF-8 JSON. */
@@ -9,17 +9,14 @@ export type ManifestErrorCode =
   /** The schema or the node's own rules refuse it; `problems` lists every reason. */
   | "manifest_invalid"
   /** The bytes do not have the digest they were adopted with. */
-  | "manifest_digest_mismatch";
+  | "digest_mismatch";
 
 /** A refused manifest. `message` names every problem, one `pointer: message` per problem. */
-export class ManifestError extends Error {
-  readonly code: ManifestErrorCode;
+export class ManifestError extends NsLlmError<ManifestErrorCode> {
   readonly problems: ManifestProblem[];
 
   constructor(code: ManifestErrorCode, problems: ManifestProblem[], subject = "manifest") {
-    super(`${subject} refused: ${problems.map(formatProblem).join("; ")}`);
-    this.name = "ManifestError";
-    this.code = code;
+    super(code, `${subject} refused: ${problems.map(formatProblem).join("; ")}`, { hint: "fix the manifest and publish it again" });
     this.problems = problems;
   }
 }

@@ -1,8 +1,7 @@
 import { sha256Hex } from "./digest.ts";
 import { ruleProblems, type ManifestCheckOptions } from "./checks.ts";
-import { ManifestError, type ManifestProblem } from "./errors.ts";
-import { schemaProblems, type SchemaProblem } from "./schema.ts";
-import type { Manifest } from "./types.ts";
+import { schemaProblems, type Manifest, type ManifestProblem, type SchemaProblem } from "@ns-llm/contracts";
+import { ManifestError } from "./errors.ts";
 
 /** Manifests larger than this are refused before parsing (the HTTP API's body limit). */
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -43,7 +42,7 @@ export function parseAdoptedManifest(
   const actual = `0x${sha256Hex(bytes)}`;
   if (actual.toLowerCase() !== digest.toLowerCase()) {
     throw new ManifestError(
-      "manifest_digest_mismatch",
+      "digest_mismatch",
       [{ pointer: "", message: `has digest ${actual}, expected ${digest.toLowerCase()}` }],
       options.subject ?? "manifest",
     );

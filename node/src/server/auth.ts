@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { NsLlmError } from "../errors.ts";
 import { ApiError } from "./errors.ts";
 
 export type AuthOptions = { token: string | undefined; scope: "all" | "admin" };
@@ -48,10 +49,9 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /** The node refuses to listen beyond loopback without a token. */
-export class UnsafeBindError extends Error {
+export class UnsafeBindError extends NsLlmError<"unsafe_bind"> {
   constructor(host: string) {
-    super(`refusing to listen on ${host} without an API token: set NS_LLM_API_TOKEN, or NS_LLM_HOST=127.0.0.1`);
-    this.name = "UnsafeBindError";
+    super("unsafe_bind", `refusing to listen on ${host} without an API token`, { hint: "set NS_LLM_API_TOKEN, or NS_LLM_HOST=127.0.0.1" });
   }
 }
 

@@ -1,29 +1,46 @@
 /**
- * Every error of the API is JSON `{"error": {"code", "message"}}` with a 4xx or 5xx status. Route
- * code throws ApiError; fastify's own errors (bad JSON, body too large, wrong content type) and
- * the scheduler's are mapped here to the same shape.
+ * Every error of the API is JSON `{"error": {"code", "message"}}` with a 4xx or 5xx status. The
+ * parts below the server raise domain errors (NsLlmError: a `code`, `transient`, a `hint`); this
+ * is the one place that turns a code into an HTTP status. Errors of HTTP itself (no route, no
+ * token, a body fastify refused) are ApiErrors, raised here in server/.
  */
+import type { ErrorBody } from "@ns-llm/contracts";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { ZodError } from "zod";
-import { ClientGoneError, QueueFullError, RequestTimeoutError, SchedulerClosedError } from "../inference/scheduler.ts";
-import { EmbeddingUnavailableError } from "../inference/embedding-batcher.ts";
-import { InsufficientMemoryError } from "../inference/memory-check.ts";
+import { NsLlmError } from "../errors.ts";
+import { QueueFullError } from "../serving/index.ts";
 
-export type ErrorBody = { error: { code: string; message: string } };
+export type { ErrorBody };
 
-/** An error the client is told about: HTTP `status`, a stable `code`, a message a person can act on. */
-export class ApiError extends Error {
+/** An error of HTTP itself: its `status`, a stable `code`, a message a person can act on, extra headers. */
+export class ApiError extends NsLlmError {
   readonly status: number;
-  readonly code: string;
   readonly headers: Record<string, string>;
   constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
-    super(message);
-    this.name = "ApiError";
+    super(code, message);
     this.status = status;
-    this.code = code;
     this.headers = headers;
   }
 }
+
+/** The HTTP status of each domain error code the API can meet. */
+const STATUS_OF_CODE: Readonly<Record<string, number>> = {
+  invalid_request: 400,
+  invalid_parameter: 400,
+  prompt_too_long: 400,
+  not_json: 400,
+  not_found: 404,
+  not_batched: 409,
+  queue_full: 429,
+  // Nobody reads this answer any more; nginx's 499 keeps it out of the 5xx counts.
+  client_closed: 499,
+  timeout: 503,
+  shutting_down: 503,
+  generation_unavailable: 503,
+  embedding_unavailable: 503,
+  engine_disposed: 503,
+  insufficient_memory: 503,
+};
 
 export function errorBody(code: string, message: string): ErrorBody {
   return { error: { code, message } };
@@ -41,15 +58,10 @@ export function describeZodError(error: ZodError): string {
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof ZodError) return new ApiError(400, "invalid_request", describeZodError(error));
-  if (error instanceof QueueFullError) {
-    return new ApiError(429, "queue_full", error.message, { "retry-after": String(error.retryAfterSeconds) });
+  if (error instanceof NsLlmError && STATUS_OF_CODE[error.code] !== undefined) {
+    const headers: Record<string, string> = error instanceof QueueFullError ? { "retry-after": String(error.retryAfterSeconds) } : {};
+    return new ApiError(STATUS_OF_CODE[error.code]!, error.code, error.describe(), headers);
   }
-  if (error instanceof RequestTimeoutError) return new ApiError(503, "timeout", `${error.message} waiting for a free generation slot`);
-  // Nobody reads this answer any more; nginx's 499 keeps it out of the 5xx counts.
-  if (error instanceof ClientGoneError) return new ApiError(499, "client_closed", error.message);
-  if (error instanceof SchedulerClosedError) return new ApiError(503, "shutting_down", error.message);
-  if (error instanceof EmbeddingUnavailableError) return new ApiError(503, "embedding_unavailable", error.message);
-  if (error instanceof InsufficientMemoryError) return new ApiError(503, "insufficient_memory", error.message);
   const e = error as Partial<FastifyError> & { status?: number };
   const status = e.statusCode ?? e.status;
   if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new ApiError(413, "body_too_large", "the request body is larger than 1 MiB");

@@ -1,17 +1,17 @@
-/** The node's HTTP API. */
-export { BODY_LIMIT, createServer } from "./create-server.ts";
-export type { CreateServerDependencies, CreateServerReturnType, ServerPlugin } from "./create-server.ts";
-export { listen } from "./listen.ts";
-export type { ListenParameters } from "./listen.ts";
-export { assertSafeBind, isLoopbackHost, UnsafeBindError } from "./auth.ts";
-export type { AuthOptions } from "./auth.ts";
-export { ApiError, errorBody, sendError } from "./errors.ts";
+/**
+ * The node's HTTP API: HTTP only. `createServer` sets up errors, auth, CORS and metrics and
+ * registers the route groups, each a plugin that receives its dependencies in its options.
+ */
+export { BODY_LIMIT, createServer, type CreateServerParameters, type ServerPlugin } from "./create-server.ts";
+export { listen, type ListenParameters } from "./listen.ts";
+export { assertSafeBind, isLoopbackHost, UnsafeBindError, type AuthOptions } from "./auth.ts";
+export { ApiError, errorBody, sendError, toApiError, type ErrorBody } from "./errors.ts";
 export { openSse, type SseStream } from "./sse.ts";
-export type { ErrorBody } from "./errors.ts";
-export { createMetrics } from "./metrics.ts";
-export type { NodeMetrics } from "./metrics.ts";
-export type { AuditRequestEntry, AuditSink, Provenance } from "./provenance.ts";
-export type { GovernanceHealth, GovernanceStatusProvider, HealthProviders, HealthReport } from "./health.ts";
-export type { GovernedParameters, GenerationOutcome } from "./generation-service.ts";
-export type { RouteContext } from "./context.ts";
 export { observeRequests, type RequestObservation } from "./observe-requests.ts";
+export { provenanceHeaders } from "./provenance-headers.ts";
+export { nativeRoutes, type NativeRoutesOptions } from "./routes/native.ts";
+export { openAiRoutes, type OpenAiRoutesOptions } from "./routes/openai.ts";
+export { systemRoutes, type SystemRoutesOptions } from "./routes/system.ts";
+export { auditRoutes, AUDIT_PAGE_MAX, type AuditRoutesOptions } from "./routes/audit.ts";
+export { manifestRoutes, type ManifestRoutesOptions, type ManifestValidator } from "./routes/manifests.ts";
+export { ipfsAddRoute, type IpfsAddRouteOptions, type IpfsAddRouteReturnType } from "./routes/ipfs.ts";

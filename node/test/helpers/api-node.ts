@@ -1,21 +1,22 @@
 /**
- * Test helpers for the HTTP API: a real node (startNode) on a free port with the generated demo
- * models (threads 1), and small readers for SSE streams.
+ * Test helpers for the HTTP API: a real node (the composition root's `startNode`, with its embedded
+ * IPFS and audit log) on a free port, serving the generated demo models (threads 1) with no
+ * governed parameters unless a test gives some, and following no chain; small readers for SSE.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { startNode, type RunningNode, type StartNodeOptions } from "../../src/app/index.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
-import { startNode, type NodeHandle, type StartNodeOptions } from "../../src/node.ts";
 
-export type TestNode = NodeHandle & { home: string; config: Config; stop(): Promise<void> };
+export type TestNode = RunningNode & { home: string; config: Config; stop(): Promise<void> };
 
 /** Starts a node serving the demo models in a fresh NS_LLM_HOME; `stop()` closes it and removes the folder. */
 export async function startTestNode(options: StartNodeOptions = {}, env: Record<string, string> = {}): Promise<TestNode> {
   const home = await mkdtemp(path.join(os.tmpdir(), "ns-llm-api-"));
   const config = loadConfig({ NS_LLM_HOME: home, NS_LLM_PORT: "0", NS_LLM_THREADS: "1", ...env });
   try {
-    const node = await startNode(config, { demo: true, chain: false, sequences: 2, shutdownGraceMs: 1000, ...options });
+    const node = await startNode(config, { demo: true, chain: false, parameters: {}, sequences: 2, shutdownGraceMs: 1000, log: () => {}, ...options });
     return {
       ...node,
       home,

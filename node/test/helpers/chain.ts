@@ -43,7 +43,7 @@ export async function startTestChain(settings = DEV_SETTINGS): Promise<TestChain
   const publicClient = publicClientFor(rpcUrl, 100);
   try {
     await waitUntil("the Hardhat node answering", async () => (await publicClient.getChainId()) > 0, 60_000, () => output, 100);
-    const accounts = await devAccounts(publicClient);
+    const accounts = await devAccounts(rpcUrl);
     const chainId = await publicClient.getChainId();
     const deploymentsDir = await mkdtemp(path.join(os.tmpdir(), "ns-llm-deployments-"));
     const wallets = accounts.slice(0, 5).map((a) => unlockedWallet(rpcUrl, a, chainId));

@@ -12,7 +12,7 @@ import path from "node:path";
 import type { Role } from "@ns-llm/contracts";
 import { unlockedWallet } from "../../src/chain/index.ts";
 import { devPass, proposeAdoption } from "../../src/governance/index.ts";
-import { demoLlamaShape, encodeDemoLlama } from "../../src/inference/demo/index.ts";
+import { demoLlamaShape, encodeDemoLlama } from "../../src/demo/index.ts";
 import { encodeManifest, manifestDigest, type Manifest } from "../../src/manifest/index.ts";
 import type { TestChain } from "./chain.ts";
 import { freePort, isRunning, killOnExit, stopChild } from "./processes.ts";

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
 import { AuditPage } from "@/components/audit/AuditPage.tsx";
-import "../part2.css";
+import "../node-pages.css";
 
 export const metadata: Metadata = { title: "Audit log · NS-LLM" };
 

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { ChatPage } from "@/components/chat/ChatPage.tsx";
-import "../part2.css";
+import "../node-pages.css";
 
 export const metadata: Metadata = { title: "Chat · NS-LLM" };
 

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { NodeDashboard } from "@/components/node/NodeDashboard.tsx";
-import "../part2.css";
+import "../node-pages.css";
 
 export const metadata: Metadata = { title: "Node dashboard · NS-LLM" };
 

@@ -72,7 +72,7 @@ export function AuditPage() {
   };
 
   const audit = health.data?.audit;
-  const anchoredThrough = audit && audit.enabled !== false ? audit.anchoredThrough : undefined;
+  const anchoredThrough = audit && audit.entries !== null ? audit.anchoredThrough : undefined;
   const total = entries.data?.total;
   const oldest = entries.data?.entries.at(-1)?.seq;
   return (
@@ -107,7 +107,7 @@ export function AuditPage() {
             <dd><code>{deployment.contracts.AuditAnchor.address}</code></dd>
             <dt>Log</dt>
             <dd>
-              {audit && audit.enabled !== false
+              {audit && audit.entries !== null
                 ? `${audit.entries ?? "?"} entries, anchored through ${audit.anchoredThrough ?? "—"}${audit.anchoring === "disabled" ? ` (anchoring disabled${audit.disabledReason ? `: ${audit.disabledReason}` : ""})` : ""}`
                 : health.data
                   ? "the node keeps no audit log"

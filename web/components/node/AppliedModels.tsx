@@ -1,13 +1,13 @@
 "use client";
 import type { UseQueryResult } from "@tanstack/react-query";
 import { isAddressEqual, type Address } from "viem";
-import { ROLES, type Role } from "@ns-llm/contracts";
+import { isRoleError, ROLES, type Role } from "@ns-llm/contracts";
 import { useApp, useDeployment } from "@/lib/app-context.tsx";
 import type { RegistryEntry } from "@/lib/chain-reads.ts";
 import { describeError } from "@/lib/errors.ts";
 import { formatTimestamp } from "@/lib/format.ts";
 import { compareRole, LAG_WARN_BLOCKS, type RoleComparison } from "@/lib/applied-vs-registry.ts";
-import { governanceOff, type NodeGovernance, type NodeHealth } from "@/lib/node-http.ts";
+import { governanceOff, type GovernanceResponse, type HealthReport } from "@/lib/node-http.ts";
 import { useRegistry } from "@/lib/queries.ts";
 import { Badge, type Tone } from "../ui/Badge.tsx";
 import { Card } from "../ui/Card.tsx";
@@ -25,7 +25,7 @@ const STATUS: Record<RoleComparison["status"], { tone: Tone; label: string }> = 
 };
 
 /** What the node applied for each role next to what ModelRegistry holds, with a warning on any difference. */
-export function AppliedModels({ governance, health }: { governance: UseQueryResult<NodeGovernance>; health: UseQueryResult<NodeHealth> }) {
+export function AppliedModels({ governance, health }: { governance: UseQueryResult<GovernanceResponse>; health: UseQueryResult<HealthReport> }) {
   const { config } = useApp();
   const deployment = useDeployment();
   const registry = useRegistry();
@@ -33,8 +33,8 @@ export function AppliedModels({ governance, health }: { governance: UseQueryResu
   const h = health.data;
   const rows = ROLES.map((role) => ({ role, ...compareRole(g?.applied[role], registry.data?.find((r) => r.role === role)) }));
   const problems: string[] = [];
-  const followerOff = g && (g.enabled === false || (h && governanceOff(h.governance)));
-  if (followerOff) problems.push(`The node does not follow the chain (${g.reason ?? (h && governanceOff(h.governance) ? h.governance.reason : "disabled")}): it serves what it was started with, whatever the registry says.`);
+  const offReason = g?.enabled === false ? g.reason : h && governanceOff(h.governance) ? h.governance.reason : undefined;
+  if (offReason !== undefined) problems.push(`The node does not follow the chain (${offReason}): it serves what it was started with, whatever the registry says.`);
   if (g?.chainId !== null && g?.chainId !== undefined && g.chainId !== config.chainId) problems.push(`The node follows chain ${g.chainId}; this page reads chain ${config.chainId}.`);
   if (g?.registry && !sameAddress(g.registry, deployment.contracts.ModelRegistry.address)) problems.push(`The node follows the registry at ${g.registry}; this page reads ${deployment.contracts.ModelRegistry.address}.`);
   const lag = typeof g?.lag === "number" ? g.lag : h && !governanceOff(h.governance) && typeof h.governance.lag === "number" ? h.governance.lag : undefined;
@@ -42,7 +42,8 @@ export function AppliedModels({ governance, health }: { governance: UseQueryResu
   for (const row of rows) {
     if (row.status === "differs" || row.status === "behind" || row.status === "not-applied" || row.status === "ahead") problems.push(`${row.role}: ${row.detail}`);
   }
-  if (g?.lastError) problems.push(`Last failure${g.lastError.role ? ` (${g.lastError.role} v${g.lastError.version})` : ""}: ${g.lastError.message}${g.lastError.retrying ? " — retrying" : ""}`);
+  const last = g?.lastError;
+  if (last) problems.push(`Last failure${isRoleError(last) ? ` (${last.role} v${last.version})` : ""}: ${last.message}${isRoleError(last) && last.retrying ? " — retrying" : ""}`);
 
   return (
     <Card title="Models and parameters: node vs chain" testId="applied-models">
@@ -83,7 +84,7 @@ export function AppliedModels({ governance, health }: { governance: UseQueryResu
   );
 }
 
-function Applied({ role, governance, health }: { role: Role; governance: NodeGovernance | undefined; health: NodeHealth | undefined }) {
+function Applied({ role, governance, health }: { role: Role; governance: GovernanceResponse | undefined; health: HealthReport | undefined }) {
   const applied = governance?.applied[role];
   if (applied) {
     return (

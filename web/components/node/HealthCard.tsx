@@ -1,6 +1,6 @@
 "use client";
 import type { UseQueryResult } from "@tanstack/react-query";
-import type { NodeHealth, RoleHealth } from "@/lib/node-http.ts";
+import type { HealthReport, RoleHealth } from "@ns-llm/contracts";
 import { governanceOff, operatorFromHealth } from "@/lib/node-http.ts";
 import { useApp } from "@/lib/app-context.tsx";
 import { Badge } from "../ui/Badge.tsx";
@@ -9,7 +9,7 @@ import { Hex } from "../ui/Hex.tsx";
 import { NodeProblem } from "./NodeProblem.tsx";
 
 /** GET /health for a person: ok or degraded and why, then each part of the node. */
-export function HealthCard({ health }: { health: UseQueryResult<NodeHealth> }) {
+export function HealthCard({ health }: { health: UseQueryResult<HealthReport> }) {
   const { nodeUrl } = useApp();
   const h = health.data;
   const operator = operatorFromHealth(h);
@@ -55,7 +55,7 @@ export function HealthCard({ health }: { health: UseQueryResult<NodeHealth> }) {
             <dd>{h.ipfs?.mode ?? "—"}</dd>
             <dt>Audit log</dt>
             <dd data-testid="health-audit">
-              {!h.audit || h.audit.enabled === false ? (
+              {h.audit.entries === null ? (
                 <span className="muted">disabled</span>
               ) : (
                 <>

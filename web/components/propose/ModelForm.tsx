@@ -1,12 +1,12 @@
 "use client";
 import { useEffect, useState } from "react";
-import type { Manifest } from "@/lib/manifest.ts";
+import type { ManifestDraft } from "@/lib/manifest.ts";
 import { EMPTY_ARTIFACT_DRAFT, EMPTY_MODEL_DRAFT, modelManifest, type ArtifactDraft, type ModelDraft } from "@/lib/manifest-forms.ts";
 import { Button } from "../ui/Button.tsx";
 import { SelectField, TextAreaField, TextField } from "../ui/Field.tsx";
 
 /** A model adoption: which files (by sha256 and size) and where to get them. */
-export function ModelForm({ onChange }: { onChange: (manifest: Manifest) => void }) {
+export function ModelForm({ onChange }: { onChange: (manifest: ManifestDraft) => void }) {
   const [draft, setDraft] = useState<ModelDraft>(EMPTY_MODEL_DRAFT);
   useEffect(() => onChange(modelManifest(draft)), [draft, onChange]);
 

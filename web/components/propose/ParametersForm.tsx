@@ -1,6 +1,6 @@
 "use client";
 import { useEffect, useState } from "react";
-import type { Manifest } from "@/lib/manifest.ts";
+import type { ManifestDraft } from "@/lib/manifest.ts";
 import { EMPTY_PARAMETERS_DRAFT, parametersManifest, type ParametersDraft } from "@/lib/manifest-forms.ts";
 import { useManifest, useRegistry } from "@/lib/queries.ts";
 import { TextAreaField, TextField } from "../ui/Field.tsx";
@@ -8,7 +8,7 @@ import { TextAreaField, TextField } from "../ui/Field.tsx";
 const text = (value: unknown) => (value === undefined ? "" : String(value));
 
 /** Generation parameters and validation thresholds; starts from what the network runs now. */
-export function ParametersForm({ onChange }: { onChange: (manifest: Manifest) => void }) {
+export function ParametersForm({ onChange }: { onChange: (manifest: ManifestDraft) => void }) {
   const [draft, setDraft] = useState<ParametersDraft>(EMPTY_PARAMETERS_DRAFT);
   const [touched, setTouched] = useState(false);
   const registry = useRegistry();

@@ -1,7 +1,7 @@
 "use client";
 import { useCallback, useState } from "react";
 import { formatTokens } from "@/lib/format.ts";
-import type { Manifest } from "@/lib/manifest.ts";
+import type { ManifestDraft } from "@/lib/manifest.ts";
 import { useAccountState } from "@/lib/queries.ts";
 import { usePublishAndPropose } from "@/lib/use-publish-and-propose.ts";
 import { useWallet } from "@/lib/use-wallet.ts";
@@ -17,13 +17,13 @@ type Kind = "parameters" | "model";
 /** Propose a model adoption or a parameter change: check, publish, propose. */
 export function ProposePage() {
   const [kind, setKind] = useState<Kind>("parameters");
-  const [manifest, setManifest] = useState<Manifest | null>(null);
+  const [manifest, setManifest] = useState<ManifestDraft | null>(null);
   const [showJson, setShowJson] = useState(false);
   const flow = usePublishAndPropose();
   const wallet = useWallet();
   const address = wallet.status === "ready" ? wallet.address : undefined;
   const account = useAccountState(address);
-  const onChange = useCallback((m: Manifest) => setManifest(m), []);
+  const onChange = useCallback((m: ManifestDraft) => setManifest(m), []);
 
   const locked = flow.busy || flow.state.step === "done" || flow.state.step === "propose-failed";
   const lowPower = account.data && account.data.votes < account.data.threshold;

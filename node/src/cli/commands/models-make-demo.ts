@@ -1,5 +1,5 @@
 import path from "node:path";
-import { makeDemoModels } from "../../inference/demo/make-demo.ts";
+import { makeDemoModels } from "../../demo/index.ts";
 import { output, parseCommandArgs, type Command } from "../command.ts";
 import { UsageError } from "../errors.ts";
 import { formatBytes } from "../progress.ts";

@@ -8,7 +8,7 @@ import { parseCommandArgs, type Command } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { loadConfig } from "../../config.ts";
 import { isIpfsError } from "../../ipfs/index.ts";
-import { runNode, type RunningNode } from "../../run-node.ts";
+import { startNode, type RunningNode } from "../../app/index.ts";
 import { UnsafeBindError } from "../../server/index.ts";
 
 const command: Command = {
@@ -25,21 +25,19 @@ const command: Command = {
     }
     let running: RunningNode;
     try {
-      running = await runNode(config, { demo: values.demo === true, chain: values["no-chain"] !== true });
+      running = await startNode(config, { demo: values.demo === true, chain: values["no-chain"] !== true });
     } catch (error) {
       if (isIpfsError(error) && error.code === "repo_locked") {
         throw new UserError(error.message, "another ns-llm process uses this NS_LLM_HOME; stop it or set another NS_LLM_HOME");
       }
-      if (error instanceof UnsafeBindError) throw new UserError(error.message.split(":")[0]!, "set NS_LLM_API_TOKEN, or NS_LLM_HOST=127.0.0.1");
+      if (error instanceof UnsafeBindError) throw new UserError(error.message, error.hint);
       const e = error as NodeJS.ErrnoException;
       if (e.code === "EADDRINUSE") throw new UserError(`port ${config.port} is already in use`, "stop the other process or set NS_LLM_PORT");
       throw error;
     }
 
-    const { node } = running;
-    const health = await (await node.app.inject({ method: "GET", url: "/health", headers: auth(config.apiToken) })).json();
-    for (const reason of health.reasons ?? []) console.error(`ns-llm: degraded: ${reason}`);
-    console.log(`ns-llm listening on ${node.url}`);
+    for (const reason of running.health().reasons) console.error(`ns-llm: degraded: ${reason}`);
+    console.log(`ns-llm listening on ${running.url}`);
 
     return new Promise<number>((resolve) => {
       let stopping = false;
@@ -68,9 +66,5 @@ const command: Command = {
     });
   },
 };
-
-function auth(token: string | undefined): Record<string, string> {
-  return token ? { authorization: `Bearer ${token}` } : {};
-}
 
 export default command;

@@ -5,7 +5,7 @@
 import { output, parseCommandArgs, type Command } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { loadConfig } from "../../config.ts";
-import type { HealthReport } from "../../server/index.ts";
+import type { HealthReport } from "@ns-llm/contracts";
 
 const command: Command = {
   name: "status",

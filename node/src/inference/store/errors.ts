@@ -1,4 +1,5 @@
 import type { ManifestArtifact } from "../../manifest/index.ts";
+import { NsLlmError } from "../../errors.ts";
 import { shortDigest } from "./layout.ts";
 
 /** What happened when one source was tried for one artifact. */
@@ -15,43 +16,43 @@ export type SourceAttempt = {
 };
 
 /** An artifact that no source could deliver intact. `attempts` says what each source did. */
-export class PullError extends Error {
-  readonly code = "artifact_unavailable";
+export class PullError extends NsLlmError<"artifact_unavailable"> {
   readonly artifact: ManifestArtifact;
   readonly attempts: SourceAttempt[];
 
   constructor(artifact: ManifestArtifact, attempts: SourceAttempt[]) {
     const what = `${artifact.path} (sha256 ${shortDigest(artifact.sha256)}…, ${artifact.size} bytes)`;
     super(
+      "artifact_unavailable",
       attempts.length === 0
         ? `${what} is not in the store and its manifest names no source`
         : `could not fetch ${what}: ${attempts.map((a) => `${a.source}: ${a.reason}`).join("; ")}`,
+      // Worth another try only when some source failed in a way that can pass.
+      { transient: attempts.some((a) => a.kind === "network" || a.kind === "truncated") },
     );
-    this.name = "PullError";
     this.artifact = artifact;
     this.attempts = attempts;
   }
 }
 
 /** A fault of one source, raised by fetchers; `retryable` means keep the partial file. */
-export class SourceError extends Error {
+export class SourceError extends NsLlmError<"source_failed"> {
   readonly kind: SourceAttempt["kind"];
 
   constructor(message: string, kind: SourceAttempt["kind"] = "network", options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "SourceError";
+    super("source_failed", message, { transient: kind === "network" || kind === "truncated", cause: options?.cause });
     this.kind = kind;
   }
 }
 
 /** Blobs a manifest needs that the store does not hold. */
-export class MissingBlobsError extends Error {
-  readonly code = "artifacts_missing";
+export class MissingBlobsError extends NsLlmError<"not_in_store"> {
   readonly missing: ManifestArtifact[];
 
   constructor(manifestName: string, missing: ManifestArtifact[]) {
-    super(`${manifestName}: not in the store: ${missing.map((a) => `${a.path} (sha256 ${shortDigest(a.sha256)}…)`).join(", ")}`);
-    this.name = "MissingBlobsError";
+    super("not_in_store", `${manifestName}: not in the store: ${missing.map((a) => `${a.path} (sha256 ${shortDigest(a.sha256)}…)`).join(", ")}`, {
+      hint: "pull the manifest's artifacts (ns-llm models pull)",
+    });
     this.missing = missing;
   }
 }

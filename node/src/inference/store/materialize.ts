@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { artifactPathProblems, canonicalJson, sha256Hex, type ModelManifest } from "../../manifest/index.ts";
+import { artifactPathProblems, canonicalManifestJson, sha256Hex, type ModelManifest } from "../../manifest/index.ts";
 import { MissingBlobsError } from "./errors.ts";
 import { sizeOf } from "./files.ts";
 import { blobPath, type StoreLayout } from "./layout.ts";
@@ -16,7 +16,7 @@ import { blobPath, type StoreLayout } from "./layout.ts";
  * (paths and digests), so a new manifest for the same files reuses the folder.
  */
 export function modelFolderName(manifest: ModelManifest): string {
-  const id = sha256Hex(canonicalJson(manifest.model.artifacts.map((a) => ({ path: a.path, sha256: a.sha256 })))).slice(0, 12);
+  const id = sha256Hex(canonicalManifestJson(manifest.model.artifacts.map((a) => ({ path: a.path, sha256: a.sha256 })))).slice(0, 12);
   return `${manifest.name}-${id}`;
 }
 

@@ -2,77 +2,64 @@
  * The native API: POST /embed and POST /generate (JSON, or SSE with `stream: true`). Bodies carry
  * their provenance (`model`, `manifest`, `auditSeq`) besides the x-ns-llm-* headers.
  */
-import type { FastifyInstance } from "fastify";
+import type { EmbedResponse, GenerateResponse, GenerateStreamEvent, GenerateSummary } from "@ns-llm/contracts";
+import type { FastifyPluginAsync } from "fastify";
+import type { EmbeddingService, GenerationOutcome, GenerationService } from "../../serving/index.ts";
 import { embedBody, generateBody } from "../body-schemas.ts";
-import { clientSignal, stopList, type RouteContext } from "../context.ts";
-import type { GenerationOutcome } from "../generation-service.ts";
-import { provenanceHeaders, recordAnswer, sha256, sha256OfVectors } from "../provenance.ts";
+import { clientSignal, stopList } from "../client-signal.ts";
+import { provenanceHeaders } from "../provenance-headers.ts";
 import { openSse } from "../sse.ts";
 import { parseBody } from "../validate.ts";
 import { vectorsJson } from "../vectors-json.ts";
-import { embedTexts } from "./embedding.ts";
 
-export function registerNativeRoutes(app: FastifyInstance, ctx: RouteContext): void {
+export type NativeRoutesOptions = { generation: GenerationService; embedding: EmbeddingService };
+
+export const nativeRoutes: FastifyPluginAsync<NativeRoutesOptions> = async (app, { generation, embedding }) => {
   app.post("/embed", async (request, reply) => {
-    const began = performance.now();
     const { input } = parseBody(embedBody, request.body);
-    const texts = typeof input === "string" ? [input] : input;
-    const r = await embedTexts(ctx, texts);
-    const manifest = r.manifest.cid ?? null;
-    const auditSeq = await recordAnswer({
-      audit: ctx.audit, log: request.log, metrics: ctx.metrics,
-      route: "/embed", model: r.model, manifest, source: "embedding",
-      parameters: { inputs: texts.length },
-      inputSha256: sha256(JSON.stringify(texts)), outputSha256: sha256OfVectors(r.vectors), ms: performance.now() - began,
-    });
-    reply.headers(provenanceHeaders({ model: r.model, manifest, auditSeq }));
-    // { model, dimensions, embeddings, manifest, auditSeq }, the vectors written directly (vectors-json.ts).
+    const r = await embedding.embed({ texts: typeof input === "string" ? [input] : input, route: "/embed" });
+    const { model, dimensions, manifest, auditSeq }: Omit<EmbedResponse, "embeddings"> = { ...r, manifest: r.manifest.cid ?? null };
+    reply.headers(provenanceHeaders({ model, manifest, auditSeq }));
+    // An EmbedResponse, its vectors written directly (vectors-json.ts).
     reply.type("application/json; charset=utf-8");
-    return `{"model":${JSON.stringify(r.model)},"dimensions":${r.dimensions},"embeddings":${vectorsJson(r.vectors)},"manifest":${JSON.stringify(manifest)},"auditSeq":${JSON.stringify(auditSeq)}}`;
+    return `{"model":${JSON.stringify(model)},"dimensions":${dimensions},"embeddings":${vectorsJson(r.vectors)},"manifest":${JSON.stringify(manifest)},"auditSeq":${JSON.stringify(auditSeq)}}`;
   });
 
   app.post("/generate", async (request, reply) => {
     const body = parseBody(generateBody, request.body);
     const base = {
       kind: "complete" as const,
+      route: "/generate",
+      stream: body.stream === true,
       prompt: body.prompt,
       maxTokens: body.maxTokens,
       sampling: { temperature: body.temperature, topP: body.topP, topK: body.topK, repeatPenalty: body.repeatPenalty, seed: body.seed, stop: stopList(body.stop) },
     };
-    const record = (o: GenerationOutcome) =>
-      recordAnswer({
-        audit: ctx.audit, log: request.log, metrics: ctx.metrics,
-        route: "/generate", model: o.model, manifest: o.manifest?.cid ?? null, source: o.source,
-        parameters: { ...o.parameters, finishReason: o.finishReason, tokens: o.tokens, stream: body.stream === true },
-        inputSha256: sha256(body.prompt), outputSha256: sha256(o.text), ms: o.ms,
-      });
-    const summary = (o: GenerationOutcome, auditSeq: number | null) => ({
+    const summary = (o: GenerationOutcome): GenerateSummary => ({
       model: o.model, source: o.source, tokens: o.tokens, promptTokens: o.promptTokens, finishReason: o.finishReason,
       ms: Math.round(o.ms), firstTokenMs: o.firstTokenMs === null ? null : Math.round(o.firstTokenMs),
-      manifest: o.manifest?.cid ?? null, auditSeq, ...(o.fallbackReason ? { reason: o.fallbackReason } : {}),
+      manifest: o.manifest?.cid ?? null, auditSeq: o.auditSeq, ...(o.fallbackReason ? { reason: o.fallbackReason } : {}),
     });
 
     if (!body.stream) {
-      const outcome = await ctx.generation.generate({ ...base, signal: clientSignal(reply) });
-      const auditSeq = await record(outcome);
-      reply.headers(provenanceHeaders({ model: outcome.model, manifest: outcome.manifest?.cid ?? null, auditSeq, source: outcome.source }));
-      return { text: outcome.text, ...summary(outcome, auditSeq) };
+      const o = await generation.generate({ ...base, signal: clientSignal(reply) });
+      reply.headers(provenanceHeaders({ model: o.model, manifest: o.manifest?.cid ?? null, auditSeq: o.auditSeq, source: o.source }));
+      return { text: o.text, ...summary(o) } satisfies GenerateResponse;
     }
 
     const signal = clientSignal(reply);
     const sse = openSse(reply);
     try {
-      const outcome = await ctx.generation.generate({
+      const o = await generation.generate({
         ...base,
         signal,
-        onStart: (o) => sse.setHeaders(provenanceHeaders({ model: o.model, manifest: o.manifest?.cid ?? null, source: o.source })),
-        onToken: (token) => sse.send({ token }),
+        onStart: (origin) => sse.setHeaders(provenanceHeaders({ model: origin.model, manifest: origin.manifest?.cid ?? null, source: origin.source })),
+        onToken: (token) => sse.send({ token } satisfies GenerateStreamEvent),
       });
-      const auditSeq = await record(outcome);
-      sse.send({ done: true, ...summary(outcome, auditSeq) });
+      sse.send({ done: true, ...summary(o) } satisfies GenerateStreamEvent);
       sse.end();
     } catch (error) {
       sse.fail(error);
     }
   });
-}
+};

@@ -5,17 +5,22 @@
  * (x-ns-llm-source: search marks a degraded answer) and in an extra `ns_llm` field.
  */
 import { randomUUID } from "node:crypto";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { ChatMessage } from "../../inference/types.ts";
+import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { ChatMessage } from "../../inference/index.ts";
+import type { EmbeddingService, GenerationInput, GenerationOutcome, GenerationService, ModelListing } from "../../serving/index.ts";
 import { openaiChatBody, openaiCompletionBody, openaiEmbeddingBody } from "../body-schemas.ts";
-import { clientSignal, stopList, type RouteContext } from "../context.ts";
-import { ApiError } from "../errors.ts";
-import type { GenerationInput, GenerationOutcome } from "../generation-service.ts";
-import { provenanceHeaders, recordAnswer, sha256, sha256OfVectors } from "../provenance.ts";
+import { clientSignal, stopList } from "../client-signal.ts";
+import { provenanceHeaders } from "../provenance-headers.ts";
 import { openSse } from "../sse.ts";
 import { parseBody } from "../validate.ts";
 import { vectorJson } from "../vectors-json.ts";
-import { embedTexts } from "./embedding.ts";
+
+export type OpenAiRoutesOptions = {
+  generation: GenerationService;
+  embedding: EmbeddingService;
+  /** The models loaded now, for GET /v1/models. */
+  models: () => ModelListing[];
+};
 
 type Sampling = {
   max_tokens?: number | null;
@@ -33,10 +38,9 @@ const finishReason = (o: GenerationOutcome): "stop" | "length" | "content_filter
 const usage = (o: GenerationOutcome) => ({ prompt_tokens: o.promptTokens, completion_tokens: o.tokens, total_tokens: o.promptTokens + o.tokens });
 const now = () => Math.floor(Date.now() / 1000);
 
-export function registerOpenAiRoutes(app: FastifyInstance, ctx: RouteContext): void {
+export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app, { generation, embedding, models }) => {
   /** Chat and completions differ only in their shapes; this runs either, JSON or streamed. */
   async function serveGeneration(
-    request: FastifyRequest,
     reply: FastifyReply,
     route: "/v1/chat/completions" | "/v1/completions",
     input: GenerationInput,
@@ -48,29 +52,22 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: RouteContext): v
     const object = chat ? "chat.completion" : "text_completion";
     const base = {
       ...input,
+      route,
+      stream: body.stream === true,
       maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
       sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined, seed: body.seed ?? undefined, stop: stopList(body.stop) },
     };
-    const record = (o: GenerationOutcome) =>
-      recordAnswer({
-        audit: ctx.audit, log: request.log, metrics: ctx.metrics,
-        route, model: o.model, manifest: o.manifest?.cid ?? null, source: o.source,
-        parameters: { ...o.parameters, finishReason: o.finishReason, tokens: o.tokens, stream: body.stream === true },
-        inputSha256: sha256(JSON.stringify(input.kind === "chat" ? input.messages : input.prompt)),
-        outputSha256: sha256(o.text), ms: o.ms,
-      });
-    const provenance = (o: GenerationOutcome, auditSeq: number | null) => ({
-      source: o.source, manifest: o.manifest?.cid ?? null, auditSeq, ...(o.fallbackReason ? { reason: o.fallbackReason } : {}),
+    const provenance = (o: GenerationOutcome) => ({
+      source: o.source, manifest: o.manifest?.cid ?? null, auditSeq: o.auditSeq, ...(o.fallbackReason ? { reason: o.fallbackReason } : {}),
     });
 
     if (!body.stream) {
-      const o = await ctx.generation.generate({ ...base, signal: clientSignal(reply) });
-      const auditSeq = await record(o);
-      reply.headers(provenanceHeaders({ model: o.model, manifest: o.manifest?.cid ?? null, auditSeq, source: o.source }));
+      const o = await generation.generate({ ...base, signal: clientSignal(reply) });
+      reply.headers(provenanceHeaders({ model: o.model, manifest: o.manifest?.cid ?? null, auditSeq: o.auditSeq, source: o.source }));
       const choice = chat
         ? { index: 0, message: { role: "assistant", content: o.text, refusal: null }, logprobs: null, finish_reason: finishReason(o) }
         : { index: 0, text: o.text, logprobs: null, finish_reason: finishReason(o) };
-      return { id, object, created, model: o.model, choices: [choice], usage: usage(o), ns_llm: provenance(o, auditSeq) };
+      return { id, object, created, model: o.model, choices: [choice], usage: usage(o), ns_llm: provenance(o) };
     }
 
     const chunkObject = chat ? "chat.completion.chunk" : "text_completion";
@@ -81,7 +78,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: RouteContext): v
       id, object: chunkObject, created, model, choices: [{ index: 0, logprobs: null, finish_reason: null, ...choice }], ...extra,
     });
     try {
-      const o = await ctx.generation.generate({
+      const o = await generation.generate({
         ...base,
         signal,
         onStart: (origin) => {
@@ -91,8 +88,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: RouteContext): v
         },
         onToken: (token) => sse.send(chunk(chat ? { delta: { content: token } } : { text: token })),
       });
-      const auditSeq = await record(o);
-      sse.send(chunk(chat ? { delta: {}, finish_reason: finishReason(o) } : { text: "", finish_reason: finishReason(o) }, { ns_llm: provenance(o, auditSeq) }));
+      sse.send(chunk(chat ? { delta: {}, finish_reason: finishReason(o) } : { text: "", finish_reason: finishReason(o) }, { ns_llm: provenance(o) }));
       if (body.stream_options?.include_usage) sse.send({ id, object: chunkObject, created, model, choices: [], usage: usage(o) });
       sse.send("[DONE]");
       sse.end();
@@ -107,31 +103,26 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: RouteContext): v
       role: m.role === "developer" ? "system" : m.role,
       content: m.content === null ? "" : typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join(""),
     }));
-    return serveGeneration(request, reply, "/v1/chat/completions", { kind: "chat", messages }, body);
+    return serveGeneration(reply, "/v1/chat/completions", { kind: "chat", messages }, body);
   });
 
   app.post("/v1/completions", async (request, reply) => {
     const body = parseBody(openaiCompletionBody, request.body);
     const prompt = typeof body.prompt === "string" ? body.prompt : body.prompt[0]!;
-    return serveGeneration(request, reply, "/v1/completions", { kind: "complete", prompt }, body);
+    return serveGeneration(reply, "/v1/completions", { kind: "complete", prompt }, body);
   });
 
   app.post("/v1/embeddings", async (request, reply) => {
-    const began = performance.now();
     const body = parseBody(openaiEmbeddingBody, request.body);
     const texts = typeof body.input === "string" ? [body.input] : body.input;
-    const r = await embedTexts(ctx, texts);
-    if (body.dimensions && body.dimensions !== r.dimensions) {
-      throw new ApiError(400, "invalid_request", `dimensions: the model gives ${r.dimensions}-dimensional vectors`);
-    }
-    const manifest = r.manifest.cid ?? null;
-    const auditSeq = await recordAnswer({
-      audit: ctx.audit, log: request.log, metrics: ctx.metrics,
-      route: "/v1/embeddings", model: r.model, manifest, source: "embedding",
-      parameters: { inputs: texts.length, encoding: body.encoding_format ?? "float" },
-      inputSha256: sha256(JSON.stringify(texts)), outputSha256: sha256OfVectors(r.vectors), ms: performance.now() - began,
+    const r = await embedding.embed({
+      texts,
+      route: "/v1/embeddings",
+      parameters: { encoding: body.encoding_format ?? "float" },
+      ...(body.dimensions ? { dimensions: body.dimensions } : {}),
     });
-    reply.headers(provenanceHeaders({ model: r.model, manifest, auditSeq }));
+    const manifest = r.manifest.cid ?? null;
+    reply.headers(provenanceHeaders({ model: r.model, manifest, auditSeq: r.auditSeq }));
     const base64 = body.encoding_format === "base64";
     // Token counts are not reported by the batcher; characters / 4 is OpenAI's own rule of thumb.
     const promptTokens = texts.reduce((n, t) => n + Math.ceil(t.length / 4), 0);
@@ -141,19 +132,13 @@ export function registerOpenAiRoutes(app: FastifyInstance, ctx: RouteContext): v
       const embedding = base64 ? JSON.stringify(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64")) : vectorJson(v);
       return `{"object":"embedding","index":${index},"embedding":${embedding}}`;
     });
-    const rest = JSON.stringify({ model: r.model, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens }, ns_llm: { manifest, auditSeq } });
+    const rest = JSON.stringify({ model: r.model, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens }, ns_llm: { manifest, auditSeq: r.auditSeq } });
     reply.type("application/json; charset=utf-8");
     return `{"object":"list","data":[${data.join(",")}],${rest.slice(1)}`;
   });
 
-  app.get("/v1/models", async () => {
-    const data = [];
-    for (const [slot, role] of [[ctx.generationSlot, "generation"], [ctx.embeddingSlot, "embedding"]] as const) {
-      const lease = slot.acquire();
-      if (!lease) continue;
-      lease.release();
-      data.push({ id: lease.engine.info.name, object: "model", created: 0, owned_by: "ns-llm", ns_llm: { role, manifest: lease.manifest.cid ?? null } });
-    }
-    return { object: "list", data };
-  });
-}
+  app.get("/v1/models", async () => ({
+    object: "list",
+    data: models().map((m) => ({ id: m.name, object: "model", created: 0, owned_by: "ns-llm", ns_llm: { role: m.role, manifest: m.manifest } })),
+  }));
+};

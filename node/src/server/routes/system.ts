@@ -1,16 +1,19 @@
-/** GET /health and GET /metrics. */
-import type { FastifyInstance } from "fastify";
-import type { RouteContext } from "../context.ts";
-import { healthReport } from "../health.ts";
+/** GET /health, GET /metrics and GET /api/governance: the node's status, read-only. */
+import type { FastifyPluginAsync } from "fastify";
+import type { GovernanceResponse, HealthReport } from "@ns-llm/contracts";
+import type { NodeMetrics } from "../../metrics.ts";
 
-export function registerSystemRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.get("/health", async () =>
-    healthReport({ generation: ctx.generationSlot, embedding: ctx.embeddingSlot, scheduler: ctx.scheduler, providers: ctx.health }),
-  );
+export type SystemRoutesOptions = {
+  health: () => HealthReport;
+  governance: () => GovernanceResponse;
+  metrics: NodeMetrics;
+};
 
+export const systemRoutes: FastifyPluginAsync<SystemRoutesOptions> = async (app, { health, governance, metrics }) => {
+  app.get("/health", async () => health());
+  app.get("/api/governance", async () => governance());
   app.get("/metrics", async (_request, reply) => {
-    ctx.metrics.queueDepth.set(ctx.scheduler.stats().queued);
-    reply.type(ctx.metrics.registry.contentType);
-    return ctx.metrics.registry.metrics();
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
   });
-}
+};

@@ -1,0 +1,62 @@
+/**
+ * Error codes, in one spelling (lower snake case), and the JSON body every error of the node's
+ * HTTP API has: `{"error": {"code", "message"}}` with a 4xx or 5xx status. The same codes name why
+ * an adoption was refused in /api/governance and /health, so a client needs one table.
+ */
+
+/** Codes the HTTP API answers with. */
+export const API_ERROR_CODES = [
+  "invalid_json",
+  "invalid_request",
+  "invalid_parameter",
+  "unsupported_media_type",
+  "body_too_large",
+  "prompt_too_long",
+  "unauthorized",
+  "not_found",
+  "method_not_allowed",
+  "queue_full",
+  "client_closed",
+  "timeout",
+  "shutting_down",
+  "generation_unavailable",
+  "embedding_unavailable",
+  "insufficient_memory",
+  "node_unavailable",
+  "not_batched",
+  "invalid_cid",
+  "not_a_manifest",
+  "ipfs_unavailable",
+  "ipfs_cid_mismatch",
+  "internal",
+] as const;
+
+/** Why an adoption is not applied (/api/governance `errors`, `history[].code`; /health reasons). */
+export const ADOPTION_ERROR_CODES = [
+  "manifest_not_json",
+  "manifest_too_large",
+  "manifest_invalid",
+  "digest_mismatch",
+  "manifest_unreachable",
+  "artifact_mismatch",
+  "no_source",
+  "unsupported_source",
+  "source_unreachable",
+  "not_in_store",
+  "smoke_test_failed",
+  "insufficient_memory",
+  "role_mismatch",
+  "superseded",
+  "apply_failed",
+  "chain_unreachable",
+  "no_deployment",
+] as const;
+
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+export type AdoptionErrorCode = (typeof ADOPTION_ERROR_CODES)[number];
+export type ErrorCode = ApiErrorCode | AdoptionErrorCode;
+
+/** The body of every error answer. `problems` lists each reason a manifest was refused. */
+export type ErrorBody = {
+  error: { code: string; message: string; problems?: Array<{ pointer: string; message: string }> };
+};

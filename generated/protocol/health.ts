@@ -1,0 +1,70 @@
+/**
+ * `GET /health`: whether the node answers ("ok") or answers in a degraded way ("degraded", with
+ * the reasons), and the state of each part.
+ */
+import type { Address } from "viem";
+import type { FollowError, GovernanceError } from "./governance.ts";
+
+export type RoleHealth = {
+  ready: boolean;
+  model: string | null;
+  /** The CID of the manifest the model was adopted with. */
+  manifest: string | null;
+  version?: number | null;
+  /** Why the role has no model (a load that failed). */
+  error?: string;
+};
+
+/** The generation scheduler: generations running and waiting, and its limits. */
+export type SchedulerStats = { active: number; queued: number; limit: number; maxQueue: number };
+
+/** The follower's view of the chain (SPEC: chainId, registry, syncedBlock, lag). */
+export type GovernanceHealth = {
+  enabled: true;
+  chainId: number;
+  registry: string;
+  syncedBlock: number | null;
+  lag: number | null;
+  /** Set when the last apply failed, or the chain cannot be followed; makes the node "degraded". */
+  lastError?: GovernanceError | FollowError | null;
+  /** Each role's current error (an adoption not applied); each one is a reason of "degraded". */
+  errors?: Partial<Record<string, GovernanceError>>;
+};
+
+/** The SPEC's governance fields stay present (null) when the node follows no chain. */
+export type GovernanceHealthOff = { enabled: false; reason: string; chainId: null; registry: null; syncedBlock: null; lag: null };
+
+/** The audit log and its anchoring. */
+export type AuditHealth = {
+  /** Entries in the log (the next seq); null when the node keeps no audit log. */
+  entries: number | null;
+  /** The last seq such that it and every entry before it are in anchored batches. */
+  anchoredThrough: number | null;
+  batches?: number;
+  batchedThrough?: number | null;
+  pendingBatches?: number;
+  unbatched?: number;
+  commits?: number;
+  gasSpent?: number;
+  anchoring?: "enabled" | "disabled";
+  disabledReason?: string | null;
+  anchorFailures?: number;
+  lastError?: string | null;
+  nextRetryAt?: string | null;
+  chainId?: number | null;
+  contract?: Address | null;
+  /** The operator's address: the key that anchors this node's batches. */
+  node?: Address | null;
+};
+
+export type HealthReport = {
+  status: "ok" | "degraded";
+  reasons: string[];
+  embedding: RoleHealth;
+  generation: RoleHealth & { capacity: number };
+  scheduler: SchedulerStats;
+  governance: GovernanceHealth | GovernanceHealthOff;
+  ipfs: { mode: string };
+  audit: AuditHealth;
+  search: { documents: number };
+};

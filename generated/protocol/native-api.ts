@@ -1,0 +1,51 @@
+/**
+ * The node's native API (`POST /embed`, `POST /generate`): request bodies and answers. The
+ * OpenAI-compatible routes follow OpenAI's own shapes (with an extra `ns_llm` provenance field).
+ */
+import type { AnswerSource } from "./answers.ts";
+
+export type EmbedRequest = { input: string | string[] };
+
+export type EmbedResponse = {
+  model: string;
+  dimensions: number;
+  /** One L2-normalised vector per input, in order. */
+  embeddings: number[][];
+  manifest: string | null;
+  auditSeq: number | null;
+};
+
+export type GenerateRequest = {
+  prompt: string;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  repeatPenalty?: number;
+  seed?: number;
+  stop?: string | string[];
+  stream?: boolean;
+};
+
+/** Why generation stopped: its end, the token limit, a cancellation, the deadline, or a governed rule. */
+export type FinishReason = "stop" | "length" | "abort" | "timeout" | "content_filter";
+
+/** Everything `/generate` says about an answer but its text. */
+export type GenerateSummary = {
+  model: string;
+  source: Exclude<AnswerSource, "embedding">;
+  tokens: number;
+  promptTokens: number;
+  finishReason: FinishReason;
+  ms: number;
+  firstTokenMs: number | null;
+  manifest: string | null;
+  auditSeq: number | null;
+  /** Why the answer comes from search, when it does. */
+  reason?: string;
+};
+
+export type GenerateResponse = GenerateSummary & { text: string };
+
+/** With `stream: true`: `data: {"token"}` events, then one `data: {"done": true, ...}`. */
+export type GenerateStreamEvent = { token: string } | ({ done: true } & GenerateSummary);

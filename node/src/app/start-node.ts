@@ -1,0 +1,298 @@
+/**
+ * The composition root: the only place that constructs the node's parts, in dependency order,
+ * and the only place that knows all of them. Everything else receives what it uses.
+ *
+ *   IPFS -> models, scheduler, metrics -> audit log -> governed state -> services, search
+ *        -> follower state, store, applier -> restore what was applied -> HTTP API, listen
+ *        -> follow the chain
+ *
+ * Start-up order matters for "a restart serves the last applied models without the network":
+ * what was applied before is restored from the database and the store before the node listens,
+ * then the node follows its chain (and retries until the chain answers).
+ */
+import path from "node:path";
+import type { HealthReport } from "@ns-llm/contracts";
+import { openAudit, registerAuditMetrics, type Audit } from "../audit/index.ts";
+import type { Config } from "../config.ts";
+import { demoGenesis, publishGenesis, type DemoGenesis } from "../demo/index.ts";
+import { createApplier, createChainFollowing, FollowerState, restoreApplied, type ChainFollowing, type FollowerEvent } from "../governance/index.ts";
+import { createModels, type EmbeddingModelSpec, type GenerationModelSpec, type Models } from "../inference/index.ts";
+import { openModelStore } from "../inference/store/index.ts";
+import { fetchManifest, ipfsSourceFetcher, openIpfs, type IpfsClient } from "../ipfs/index.ts";
+import { parseManifest, type Manifest, type ManifestParameters } from "../manifest/index.ts";
+import { createMetrics, type NodeMetrics } from "../metrics.ts";
+import { createSearchIndex, loadDocuments, type SearchIndex } from "../search/index.ts";
+import {
+  auditRoutes,
+  createServer,
+  ipfsAddRoute,
+  isLoopbackHost,
+  listen,
+  manifestRoutes,
+  nativeRoutes,
+  openAiRoutes,
+  systemRoutes,
+  type ServerPlugin,
+} from "../server/index.ts";
+import {
+  createAnswerRecorder,
+  createEmbeddingBatcher,
+  createEmbeddingService,
+  createGenerationService,
+  createNodeStatus,
+  createScheduler,
+  GovernedState,
+  type EmbeddingBatcher,
+  type Scheduler,
+  type SchedulerLimits,
+} from "../serving/index.ts";
+import { shutdown } from "./shutdown.ts";
+
+export type StartNodeOptions = {
+  /** Serve the generated demo models until the chain says otherwise (published to IPFS, named by CID). */
+  demo?: boolean;
+  /** false = `--no-chain`: no follower, no anchoring; /health says governance is disabled. */
+  chain?: boolean;
+  /** Models to load at start besides, or instead of, the demo ones (benchmarks, tests). */
+  generation?: GenerationModelSpec;
+  embedding?: EmbeddingModelSpec;
+  /** The governed parameters at start when none were applied before; default: the demo genesis's with `demo`, else none. */
+  parameters?: ManifestParameters;
+  /** Extra route groups (tests). */
+  routes?: ServerPlugin[];
+  scheduler?: Partial<SchedulerLimits>;
+  /** Micro-batching window of embedding requests (ms); default 0 = requests of the same event-loop turn, and those that arrive while a batch runs. */
+  embedBatchWindowMs?: number;
+  /** Sequences of the generation context (generations at once). Default 4. */
+  sequences?: number;
+  contextSize?: number;
+  /** Free memory needed = model files x this. Default 1.5. */
+  memoryFactor?: number;
+  /** Files and folders of the search corpus; default the README, docs and manifests. */
+  corpus?: string[];
+  /** How long close() lets running generations finish before cancelling them (ms). Default 5000. */
+  shutdownGraceMs?: number;
+  logger?: boolean | { level: string };
+  log?: (line: string) => void;
+  /** Benchmarks only: false leaves answers out of the audit log, to measure what recording costs. Default true. */
+  recordAnswers?: boolean;
+};
+
+export type RunningNode = {
+  url: string;
+  /** What GET /health answers. */
+  health(): HealthReport;
+  models: Models;
+  scheduler: Scheduler;
+  embedder: EmbeddingBatcher;
+  search: SearchIndex;
+  metrics: NodeMetrics;
+  governed: GovernedState;
+  audit: Audit;
+  ipfs: IpfsClient;
+  /** Absent with `chain: false`. */
+  following: ChainFollowing<Manifest> | undefined;
+  close(): Promise<void>;
+};
+
+export async function startNode(config: Config, options: StartNodeOptions = {}): Promise<RunningNode> {
+  const log = options.log ?? ((line: string) => console.error(`ns-llm: ${line}`));
+  const chain = options.chain !== false;
+  const closers: Array<() => Promise<void> | void> = [];
+  const closeAll = async (onError: (error: unknown) => void) => {
+    for (const close of closers.splice(0).reverse()) await Promise.resolve().then(close).catch(onError);
+  };
+  try {
+    const ipfs = await openIpfs(config);
+    closers.push(() => ipfs.stop());
+
+    // Inference and admission: the model slots, the generation queue, the metrics of both.
+    const models = createModels({
+      threads: config.threads,
+      ...(options.sequences !== undefined ? { sequences: options.sequences } : {}),
+      ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
+      ...(options.memoryFactor !== undefined ? { memoryFactor: options.memoryFactor } : {}),
+    });
+    closers.push(() => models.close());
+    const { generation, embedding } = models.slots;
+    const scheduler = createScheduler({
+      ...(options.scheduler ? { limits: options.scheduler } : {}),
+      capacity: () => {
+        const lease = generation.acquire();
+        lease?.release();
+        return lease?.engine.capacity ?? 1;
+      },
+    });
+    const metrics = createMetrics({ queueDepth: () => scheduler.stats().queued });
+    models.onSwap((role) => {
+      metrics.swaps.inc({ role });
+      if (role === "generation") scheduler.pump();
+    });
+
+    const audit = openAudit({ config, chain, onEvent: (event) => event.type === "anchored" && metrics.anchors.inc() });
+    closers.push(() => audit.close());
+    registerAuditMetrics(metrics.registry, () => audit.status());
+
+    // Governed state: what was applied before, else (demo) the genesis parameters, else none.
+    const state = new FollowerState(path.join(config.home, "node.db"));
+    closers.push(() => state.close());
+    const demo = options.demo ? await demoGenesis(path.join(config.home, "demo")) : undefined;
+    if (demo) await publishGenesis(ipfs, demo);
+    const governed = new GovernedState(initialParameters(state, options.parameters ?? demo?.parameters.manifest.parameters));
+    const applyAuditBatch = () => {
+      const settings = governed.auditBatch(config.auditBatchPinned);
+      if (!settings) return;
+      try {
+        audit.anchorer.configure(settings);
+      } catch (error) {
+        log(`audit batch settings not applied: ${(error as Error).message}`);
+      }
+    };
+    applyAuditBatch();
+    governed.onChange(applyAuditBatch);
+
+    // Serving: every answer recorded in the audit log before it is sent.
+    const recorder = createAnswerRecorder({
+      audit: options.recordAnswers === false ? undefined : audit.log,
+      onError: (error) => {
+        metrics.auditErrors.inc();
+        log(`audit append failed: ${(error as Error).message}`);
+      },
+    });
+    const embedder = createEmbeddingBatcher({
+      acquire: () => embedding.acquire(),
+      ...(options.embedBatchWindowMs !== undefined ? { windowMs: options.embedBatchWindowMs } : {}),
+      onBatch: (n) => metrics.embeddingBatchSize.observe(n),
+    });
+    const search = createSearchIndex(await loadDocuments(options.corpus), {
+      embed: async (texts) => (await embedder.embed(texts)).vectors,
+      embedModel: () => {
+        const m = embedding.manifest;
+        return m ? `${m.name}@${m.cid ?? ""}` : undefined;
+      },
+    });
+    const generationService = createGenerationService({ slot: generation, scheduler, search, metrics, governed, recorder });
+    const embeddingService = createEmbeddingService({ slot: embedding, embedder, metrics, recorder });
+
+    // Governance: one applier for restoring (offline, before the node listens) and following.
+    const store = openModelStore(config.home);
+    const parse = (bytes: Uint8Array) => parseManifest(bytes, { maxTotalBytes: config.maxModelBytes });
+    const applier = createApplier({
+      store,
+      fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) },
+      loadGeneration: models.loadGeneration,
+      loadEmbedding: models.loadEmbedding,
+      setParameters: (parameters, manifest) => governed.apply(parameters, manifest),
+      log: (line) => log(`governance: ${line}`),
+    });
+
+    // Models first, so the node answers with them as soon as it says it listens: the ones given,
+    // else the demo's (until an adoption is applied), then what was applied before, restored from
+    // the database and the store alone. A model that fails to load leaves its role empty: the node
+    // serves degraded (search) and /health says why.
+    await Promise.all([
+      loadAtStart(options.generation ?? demoSpec(demo, state, "generation"), models.loadGeneration),
+      loadAtStart(options.embedding ?? demoSpec(demo, state, "embedding"), models.loadEmbedding),
+    ]);
+    const restored = await restoreApplied({ state, parseManifest: parse, applier, log });
+
+    const following = chain
+      ? createChainFollowing<Manifest>({
+          rpcUrl: config.rpcUrl,
+          deploymentFile: config.deploymentFile,
+          state,
+          applier,
+          parseManifest: parse,
+          fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }),
+          restored,
+          parameters: () => governed.parameters,
+          onEvent: (event) => {
+            if (event.type === "governance.refused") metrics.governanceRefusals.inc({ role: event.role, code: event.code });
+            void audit.log.append(governanceEntry(event)).catch(() => {});
+          },
+          log,
+        })
+      : undefined;
+    if (following) closers.push(() => following.stop());
+
+    const status = createNodeStatus(models, scheduler, {
+      ...(following ? { governance: following } : {}),
+      governanceDisabledReason: "disabled (--no-chain)",
+      parameters: () => governed.parameters,
+      ipfs: () => ({ mode: ipfs.mode }),
+      audit: () => audit.status(),
+      searchDocuments: () => search.size,
+    });
+    const app = await createServer({
+      metrics,
+      auth: { token: config.apiToken, scope: isLoopbackHost(config.host) ? "admin" : "all" },
+      corsOrigins: config.corsOrigins,
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      routes: [
+        {
+          plugin: systemRoutes,
+          options: { health: status.health, governance: status.governance, metrics },
+        },
+        { plugin: nativeRoutes, options: { generation: generationService, embedding: embeddingService } },
+        { plugin: openAiRoutes, options: { generation: generationService, embedding: embeddingService, models: status.models } },
+        { plugin: auditRoutes, options: { log: audit.log, retryAfterSeconds: config.auditBatchSeconds } },
+        { plugin: manifestRoutes, options: { ipfs, validate: parse } },
+        { plugin: ipfsAddRoute, options: { ipfs, maxBytes: config.maxModelBytes } },
+        ...(options.routes ?? []),
+      ],
+    });
+    closers.push(() => shutdown({ app, scheduler, graceMs: options.shutdownGraceMs ?? 5000 }));
+    const url = await listen(app, { host: config.host, port: config.port, token: config.apiToken });
+
+    await following?.start();
+
+    return {
+      url,
+      health: status.health,
+      models,
+      scheduler,
+      embedder,
+      search,
+      metrics,
+      governed,
+      audit,
+      ipfs,
+      following,
+      close: () => closeAll((error) => log(`shutdown: ${(error as Error).message}`)),
+    };
+  } catch (error) {
+    await closeAll(() => {});
+    throw error;
+  }
+}
+
+/** The parameters in force at start: the applied `parameters` manifest, else `fallback`. */
+function initialParameters(state: FollowerState, fallback: ManifestParameters | undefined): ManifestParameters {
+  const applied = state.applied("parameters");
+  if (applied) return (JSON.parse(applied.manifest) as { parameters?: ManifestParameters }).parameters ?? {};
+  return fallback ?? {};
+}
+
+/** The demo model of `role`, named by its genesis manifest, unless an adoption was applied for it. */
+function demoSpec(demo: DemoGenesis | undefined, state: FollowerState, role: "generation"): GenerationModelSpec | undefined;
+function demoSpec(demo: DemoGenesis | undefined, state: FollowerState, role: "embedding"): EmbeddingModelSpec | undefined;
+function demoSpec(demo: DemoGenesis | undefined, state: FollowerState, role: "generation" | "embedding"): GenerationModelSpec | EmbeddingModelSpec | undefined {
+  if (!demo || state.applied(role)) return undefined;
+  const entry = demo[role];
+  const manifest = { cid: entry.cid, name: entry.name, version: undefined, digest: entry.digest };
+  const [first, second] = entry.artifacts;
+  return role === "generation"
+    ? { modelPath: first!.file, name: entry.name, manifest }
+    : { model: first!.file, tokenizer: second!.file, name: entry.name, manifest };
+}
+
+/** Loads a start-up model; a failure is reported by /health (the role's load error), not thrown. */
+async function loadAtStart<S>(spec: S | undefined, load: (spec: S) => Promise<void>): Promise<void> {
+  if (spec) await load(spec).catch(() => {});
+}
+
+/** A follower step as an audit entry: `governance` with the step's name and details. */
+function governanceEntry(event: FollowerEvent): { type: "governance"; step: string; [key: string]: unknown } {
+  const { type, ...rest } = event;
+  return { type: "governance", step: type.replace(/^governance\./, ""), ...rest };
+}

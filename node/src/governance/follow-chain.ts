@@ -1,0 +1,182 @@
+/**
+ * Following the chain from a running node: find the deployment for the chain at the RPC URL (and
+ * check the registry is really there), start the follower, and when the chain or its deployment is
+ * not there yet say why and try again (1 s, 2 s, 4 s... at most 30 s), so a node started before its
+ * chain follows it once it answers. Until the follower runs, the roles that could not be restored
+ * at start are its report.
+ */
+import type { GovernanceHealth, GovernanceState, Role } from "@ns-llm/contracts";
+import type { PublicClient } from "viem";
+import { loadDeployment, publicClientFor } from "../chain/index.ts";
+import { NsLlmError } from "../errors.ts";
+import type { Deployment } from "@ns-llm/contracts";
+import { Follower, type FollowerEvent, type GovernanceError, type GovernanceStatus } from "./follower.ts";
+import type { RestoreAppliedReturnType } from "./restore.ts";
+import type { FollowerState } from "./state.ts";
+import type { Applier } from "./types.ts";
+
+const FOLLOW_RETRY = { baseMs: 1_000, maxMs: 30_000 };
+
+/** Why the node does not follow its chain: the RPC does not answer, or there is no deployment for it. */
+export class FollowError extends NsLlmError<"chain_unreachable" | "no_deployment"> {
+  toJSON(): { code: FollowError["code"]; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export type ChainFollowingParameters<M> = {
+  rpcUrl: string;
+  deploymentFile: string | undefined;
+  state: FollowerState;
+  applier: Applier<M>;
+  parseManifest(bytes: Uint8Array): M & { role: Role; name: string };
+  fetchManifest(cid: string, options: { signal: AbortSignal }): Promise<Uint8Array>;
+  /** What was restored at start (before the node listened). */
+  restored: RestoreAppliedReturnType;
+  /** The governed parameters in force, for /api/governance. */
+  parameters: () => GovernanceState["parameters"];
+  onEvent?: (event: FollowerEvent) => void;
+  log: (line: string) => void;
+};
+
+export type ChainFollowing<M> = {
+  /** Undefined until the chain and its deployment answer. */
+  readonly follower: Follower<M> | undefined;
+  /** Starts following (returns once the first attempt settled; later attempts run on their own). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** For /health. */
+  health(): GovernanceHealth;
+  /** GET /api/governance. */
+  state(): GovernanceState;
+};
+
+export function createChainFollowing<M>(p: ChainFollowingParameters<M>): ChainFollowing<M> {
+  let follower: Follower<M> | undefined;
+  let followError: FollowError | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let tries = 0;
+  let stopped = false;
+  const restoredAt = new Date().toISOString();
+
+  // Until the follower runs (it takes them over), the roles that could not be restored.
+  const restoreErrors = (): GovernanceStatus["errors"] => {
+    const errors: GovernanceStatus["errors"] = {};
+    for (const { adoption, error } of p.restored.failed) {
+      errors[adoption.role] = { ...adoption, code: error.code, message: `could not restore ${adoption.role}: ${error.message}`, time: restoredAt, retrying: false };
+    }
+    return errors;
+  };
+  const notFollowing = () => {
+    const errors = restoreErrors();
+    const lastError: GovernanceState["lastError"] = followError?.toJSON() ?? Object.values(errors).at(-1) ?? null;
+    return { lastError, errors };
+  };
+
+  const follow = async (): Promise<void> => {
+    try {
+      const publicClient = publicClientFor(p.rpcUrl);
+      const deployment = await chainDeployment(publicClient, p.rpcUrl, p.deploymentFile);
+      if (stopped) return;
+      follower = new Follower<M>({
+        publicClient,
+        registry: deployment.contracts.ModelRegistry.address,
+        startBlock: deployment.startBlock,
+        state: p.state,
+        fetchManifest: p.fetchManifest,
+        parseManifest: p.parseManifest,
+        applier: p.applier,
+        ...(p.onEvent ? { onEvent: p.onEvent } : {}),
+        log: p.log,
+      });
+      followError = undefined;
+      await follower.start({ restored: p.restored });
+    } catch (error) {
+      // No chain or no deployment: serve what we have, say why, keep going.
+      const code = error instanceof NsLlmError && error.code === "no_deployment" ? "no_deployment" : "chain_unreachable";
+      followError = new FollowError(code, `not following the chain: ${firstLine(error)}`, { transient: true });
+      const delay = Math.min(FOLLOW_RETRY.maxMs, FOLLOW_RETRY.baseMs * 2 ** tries++);
+      p.log(`${followError.message} (trying again in ${delay / 1000} s)`);
+      if (!stopped) retry = setTimeout(() => void follow(), delay);
+    }
+  };
+
+  return {
+    get follower() {
+      return follower;
+    },
+    start: follow,
+    async stop() {
+      stopped = true;
+      clearTimeout(retry);
+      await follower?.stop();
+    },
+    health() {
+      const s = follower?.status();
+      return {
+        enabled: true,
+        chainId: s?.chainId ?? 0,
+        registry: s?.registry ?? "",
+        syncedBlock: s?.syncedBlock ?? null,
+        lag: s?.lag ?? null,
+        // The follower's own report once it runs (it took over any restore failure).
+        ...(s ? { lastError: s.chainError ?? s.lastError, errors: s.errors } : notFollowing()),
+      };
+    },
+    state() {
+      const s = follower?.status();
+      return {
+        enabled: true,
+        chainId: s?.chainId ?? null,
+        registry: s?.registry ?? null,
+        syncedBlock: s?.syncedBlock ?? null,
+        lag: s?.lag ?? null,
+        applied: p.state.appliedRoles(),
+        applying: s?.applying ?? {},
+        history: p.state.history(20),
+        ...(s ? { lastError: s.chainError ?? s.lastError, errors: s.errors } : notFollowing()),
+        parameters: p.parameters(),
+      };
+    },
+  };
+}
+
+/**
+ * The deployment for the chain at `rpcUrl`, checked against the chain: its file must exist for the
+ * chain's id and its ModelRegistry must have code there (a file from another chain, or from an
+ * earlier run of a dev chain, names an empty address).
+ */
+async function chainDeployment(publicClient: PublicClient, rpcUrl: string, deploymentFile: string | undefined): Promise<Deployment> {
+  const unreachable = (error: unknown) => new FollowError("chain_unreachable", `the chain at ${rpcUrl} does not answer: ${firstLine(error)}`, { transient: true });
+  let chainId: number;
+  try {
+    chainId = await publicClient.getChainId();
+  } catch (error) {
+    throw unreachable(error);
+  }
+  let deployment: Deployment;
+  try {
+    deployment = await loadDeployment(chainId, deploymentFile);
+  } catch (error) {
+    throw new FollowError("no_deployment", error instanceof NsLlmError ? error.describe() : firstLine(error), { transient: true });
+  }
+  const registry = deployment.contracts.ModelRegistry.address;
+  let code: string | undefined;
+  try {
+    code = await publicClient.getCode({ address: registry });
+  } catch (error) {
+    throw unreachable(error);
+  }
+  if (!code || code === "0x") {
+    throw new FollowError(
+      "no_deployment",
+      `chain ${chainId} has no ModelRegistry at ${registry}: the deployment is from another chain or an earlier run (deploy again, or set NS_LLM_DEPLOYMENT)`,
+      { transient: true },
+    );
+  }
+  return deployment;
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+}

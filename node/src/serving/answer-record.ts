@@ -1,0 +1,75 @@
+/**
+ * Every answer is recorded in the audit log before it is sent: the model and manifest (IPFS CID)
+ * that produced it, its parameters, and the hashes of its input and output (protocol's
+ * `textDigest`/`chatDigest`/`textsDigest`), not the text. The entry's seq is the answer's
+ * provenance.
+ */
+import { createHash } from "node:crypto";
+import type { AnswerSource } from "@ns-llm/contracts";
+import type { Hex } from "viem";
+
+/**
+ * What the serving layer writes to the audit log for each request it answers (the audit log's
+ * "request" entry: it adds seq, prev and the hash chain).
+ */
+export type AuditRequestEntry = {
+  type: "request";
+  /** ISO 8601. */
+  time: string;
+  route: string;
+  model: string;
+  /** The manifest's CID; absent for a model loaded without one. */
+  manifest?: string;
+  source: AnswerSource;
+  /** The request's parameters (sampling, counts), never its text; JSON values only. */
+  parameters: Record<string, unknown>;
+  /** sha256 of the input (see the protocol's digests). */
+  inputSha256: Hex;
+  /** sha256 of the output: the text as UTF-8, or the vectors as little-endian float32. */
+  outputSha256: Hex;
+  status: number;
+  ms: number;
+};
+
+/** Where answers are recorded (the audit log's `append`). */
+export type AuditSink = { append(entry: AuditRequestEntry): Promise<{ seq: number }> };
+
+/** sha256 of vectors as little-endian float32, concatenated. */
+export function sha256OfVectors(vectors: readonly Float32Array[]): Hex {
+  const hash = createHash("sha256");
+  for (const v of vectors) hash.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  return `0x${hash.digest("hex")}`;
+}
+
+export type AnswerRecorder = {
+  /** Appends the answer's entry and returns its seq; null when the node keeps no audit log. */
+  record(entry: Omit<AuditRequestEntry, "type" | "time" | "manifest" | "status"> & { manifest: string | null }): Promise<number | null>;
+};
+
+export type CreateAnswerRecorderParameters = {
+  audit: AuditSink | undefined;
+  /** Counts and logs an append that failed (the answer is still sent; see ns_llm_audit_errors_total). */
+  onError: (error: unknown) => void;
+};
+
+export function createAnswerRecorder({ audit, onError }: CreateAnswerRecorderParameters): AnswerRecorder {
+  return {
+    async record({ manifest, ...entry }) {
+      if (!audit) return null;
+      try {
+        const { seq } = await audit.append({
+          type: "request",
+          time: new Date().toISOString(),
+          ...entry,
+          ...(manifest ? { manifest } : {}),
+          status: 200,
+          ms: Math.round(entry.ms),
+        });
+        return seq;
+      } catch (error) {
+        onError(error);
+        return null;
+      }
+    },
+  };
+}

@@ -1,0 +1,224 @@
+/**
+ * One generation request, from the node's side: wait for a slot in the scheduler, lease the
+ * current engine, check and clamp the lengths against the governed caps, generate (streaming
+ * through `onToken`, held back by the governed deny patterns), fall back to the local search when
+ * no generation model is loaded or it fails before its first token, and record the answer in the
+ * audit log. Refusals are domain errors (errors.ts); the HTTP server maps them to statuses.
+ */
+import { chatDigest, textDigest, type AnswerSource } from "@ns-llm/contracts";
+import { GenerationRequestError, type ChatMessage, type GenerationEngine, type GenerationResult, type LoadedManifest, type ModelSlot, type SamplingOptions } from "../inference/index.ts";
+import type { NodeMetrics } from "../metrics.ts";
+import { answerFromSearch, type SearchIndex } from "../search/index.ts";
+import type { AnswerRecorder } from "./answer-record.ts";
+import { DenyFilter } from "./deny-filter.ts";
+import { InvalidRequestError, UnavailableError } from "./errors.ts";
+import type { GovernedState } from "./governed-state.ts";
+import { clampOutputTokens, RequestTimeoutError, type Scheduler } from "./scheduler.ts";
+
+export type GenerationInput = { kind: "complete"; prompt: string } | { kind: "chat"; messages: ChatMessage[] };
+
+export type GenerationRequest = GenerationInput & {
+  /** The route that asked, for the audit entry (`/generate`, `/v1/chat/completions`...). */
+  route: string;
+  /** Whether the answer is streamed to the client (recorded in the audit entry). */
+  stream: boolean;
+  sampling: Omit<SamplingOptions, "maxTokens">;
+  maxTokens: number | undefined;
+  /** Aborts waiting or generating (the client went away). */
+  signal: AbortSignal;
+  /** Called once, before the first token, with where the answer comes from. */
+  onStart?: (origin: AnswerOrigin) => void;
+  onToken?: (text: string) => void;
+};
+
+export type AnswerOrigin = { source: Exclude<AnswerSource, "embedding">; model: string; manifest: LoadedManifest | undefined };
+
+export type GenerationOutcome = AnswerOrigin & {
+  text: string;
+  tokens: number;
+  promptTokens: number;
+  /**
+   * "timeout": the request's deadline stopped it; "abort": the client or a shutdown did;
+   * "content_filter": a governed deny pattern stopped it (the text ends before the pattern).
+   */
+  finishReason: GenerationResult["finishReason"] | "timeout" | "content_filter";
+  ms: number;
+  /** Arrival to first token, queue wait included; null when none came. */
+  firstTokenMs: number | null;
+  /** Why the answer comes from search. */
+  fallbackReason?: string;
+  /** The sampling actually used (for the audit entry). */
+  parameters: Record<string, unknown>;
+  /** The answer's audit log entry; null when the node keeps no audit log. */
+  auditSeq: number | null;
+};
+
+export type GenerationServiceDependencies = {
+  slot: ModelSlot<GenerationEngine>;
+  scheduler: Scheduler;
+  search: SearchIndex | undefined;
+  metrics: NodeMetrics;
+  governed: GovernedState;
+  recorder: AnswerRecorder;
+};
+
+export type GenerationService = { generate(request: GenerationRequest): Promise<GenerationOutcome> };
+
+type Unrecorded = Omit<GenerationOutcome, "auditSeq">;
+
+export function createGenerationService(deps: GenerationServiceDependencies): GenerationService {
+  const { slot, scheduler, metrics } = deps;
+
+  async function fallback(request: GenerationRequest, reason: string, metricReason: string, began: number): Promise<Unrecorded> {
+    if (!deps.search) throw new UnavailableError("generation_unavailable", `${reason}, and the node has no search index to answer from`);
+    metrics.fallbacks.inc({ reason: metricReason });
+    const query = request.kind === "complete" ? request.prompt : lastUserText(request.messages);
+    const results = await deps.search.search(query, 3);
+    const origin: AnswerOrigin = { source: "search", model: "search", manifest: undefined };
+    request.onStart?.(origin);
+    const text = answerFromSearch(results);
+    const firstTokenMs = performance.now() - began;
+    request.onToken?.(text);
+    metrics.generations.inc({ source: "search", finish: "stop" });
+    return {
+      ...origin,
+      text,
+      tokens: 0,
+      promptTokens: 0,
+      finishReason: "stop",
+      ms: performance.now() - began,
+      firstTokenMs,
+      fallbackReason: reason,
+      parameters: { k: 3, results: results.map((r) => r.id) },
+    };
+  }
+
+  async function run(request: GenerationRequest, signal: AbortSignal, began: number): Promise<Unrecorded> {
+    const lease = slot.acquire();
+    if (!lease) return fallback(request, "no generation model is loaded", "no_model", began);
+    const { engine, manifest } = lease;
+    let emitted = 0;
+    let firstTokenMs: number | null = null;
+    metrics.activeGenerations.inc();
+    try {
+      const governed = deps.governed.generation();
+      const messages = request.kind === "chat" ? withSystemPrompt(request.messages, governed.systemPrompt) : undefined;
+      const promptText = request.kind === "complete" ? request.prompt : messages!.map((m) => m.content).join("\n");
+      const promptTokens = engine.countTokens(promptText);
+      const { maxPromptTokens, maxOutputTokens } = scheduler.limits;
+      if (promptTokens > maxPromptTokens) {
+        throw new InvalidRequestError("prompt_too_long", `the prompt has ${promptTokens} tokens; this node accepts at most ${maxPromptTokens}`);
+      }
+      // A chat template adds a few tokens around each message.
+      const templateSlack = messages ? 8 * messages.length : 0;
+      const maxTokens = clampOutputTokens({
+        requested: request.maxTokens,
+        governedMaxTokens: governed.maxTokens,
+        nodeMaxTokens: maxOutputTokens,
+        contextLeft: engine.info.contextLength - promptTokens - templateSlack,
+      });
+      if (maxTokens <= 0) throw new InvalidRequestError("prompt_too_long", `the prompt fills the model's context of ${engine.info.contextLength} tokens`);
+      const sampling: SamplingOptions = {
+        ...definedOnly({ temperature: governed.temperature, topP: governed.topP }),
+        ...definedOnly(request.sampling),
+        maxTokens,
+      };
+      request.onStart?.({ source: "llm", model: engine.info.name, manifest });
+      const deny = new DenyFilter(governed.denyPatterns);
+      // A deny pattern stops the engine as a client going away would.
+      const denied = new AbortController();
+      const send = (text: string) => {
+        if (text === "") return;
+        if (emitted++ === 0) firstTokenMs = performance.now() - began;
+        request.onToken?.(text);
+      };
+      const common = {
+        ...sampling,
+        signal: deny.active ? AbortSignal.any([signal, denied.signal]) : signal,
+        onToken: deny.active
+          ? (text: string) => {
+              send(deny.push(text));
+              if (deny.matched !== undefined) denied.abort();
+            }
+          : send,
+      };
+      let result: GenerationResult;
+      try {
+        result = request.kind === "complete" ? await engine.complete({ ...common, prompt: request.prompt }) : await engine.chat({ ...common, messages: messages! });
+      } catch (error) {
+        // Bad sampling values or a prompt over the context: the caller's fault, never a reason to fall back.
+        if (error instanceof GenerationRequestError) throw error;
+        if (signal.aborted) {
+          result = { text: "", tokens: emitted, promptTokens, finishReason: "abort", ms: performance.now() - began, firstTokenMs };
+        } else if (emitted === 0) {
+          return await fallback(request, `the generation model failed: ${(error as Error).message}`, "engine_error", began);
+        } else throw error;
+      }
+      if (deny.active && deny.matched === undefined) send(deny.flush());
+      const finishReason: GenerationOutcome["finishReason"] =
+        deny.matched !== undefined ? "content_filter" : result.finishReason === "abort" && signal.reason instanceof RequestTimeoutError ? "timeout" : result.finishReason;
+      if (deny.matched !== undefined) metrics.validationRefusals.inc({ rule: "deny_pattern" });
+      metrics.tokens.inc(result.tokens);
+      metrics.promptTokens.inc(result.promptTokens);
+      metrics.generations.inc({ source: "llm", finish: finishReason });
+      if (firstTokenMs !== null) {
+        metrics.timeToFirstToken.observe(firstTokenMs / 1000);
+        const decodeMs = performance.now() - began - firstTokenMs;
+        if (result.tokens > 1 && decodeMs > 0) metrics.tokensPerSecond.observe((result.tokens - 1) / (decodeMs / 1000));
+      }
+      return {
+        source: "llm",
+        model: engine.info.name,
+        manifest,
+        text: deny.active ? deny.emitted : result.text,
+        tokens: result.tokens,
+        promptTokens: result.promptTokens,
+        finishReason,
+        ms: performance.now() - began,
+        firstTokenMs,
+        parameters: { ...sampling, ...(deny.matched !== undefined ? { validation: { refused: "deny_pattern", pattern: deny.matched } } : {}) },
+      };
+    } finally {
+      metrics.activeGenerations.dec();
+      lease.release();
+    }
+  }
+
+  async function record(request: GenerationRequest, outcome: Unrecorded): Promise<GenerationOutcome> {
+    const auditSeq = await deps.recorder.record({
+      route: request.route,
+      model: outcome.model,
+      manifest: outcome.manifest?.cid ?? null,
+      source: outcome.source,
+      parameters: { ...outcome.parameters, finishReason: outcome.finishReason, tokens: outcome.tokens, stream: request.stream },
+      inputSha256: request.kind === "complete" ? textDigest(request.prompt) : chatDigest(request.messages),
+      outputSha256: textDigest(outcome.text),
+      ms: outcome.ms,
+    });
+    return { ...outcome, auditSeq };
+  }
+
+  return {
+    async generate(request) {
+      const began = performance.now();
+      const outcome = slot.ready
+        ? await scheduler.run((signal) => run(request, signal, began), { signal: request.signal })
+        : await fallback(request, "no generation model is loaded", "no_model", began);
+      return record(request, outcome);
+    },
+  };
+}
+
+function lastUserText(messages: readonly ChatMessage[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.role === "user") return messages[i]!.content;
+  return messages.at(-1)?.content ?? "";
+}
+
+function withSystemPrompt(messages: ChatMessage[], systemPrompt: string | undefined): ChatMessage[] {
+  if (!systemPrompt || messages.some((m) => m.role === "system")) return messages;
+  return [{ role: "system", content: systemPrompt }, ...messages];
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
