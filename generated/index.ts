@@ -21,7 +21,7 @@ export function roleFromId(id: Hex): Role | undefined {
   return ROLES.find((role) => roleId(role) === id.toLowerCase());
 }
 
-export const CONTRACT_NAMES = ["NSToken", "NSTimelock", "NSGovernor", "ModelRegistry", "AuditAnchor"] as const;
+export const CONTRACT_NAMES = ["NSToken", "NSTimelock", "NSGovernor", "ModelRegistry", "AuditAnchor", "NodeReports"] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 
 /** Governance durations are seconds (the token's clock is a timestamp). */
@@ -34,11 +34,14 @@ export type GovernanceSettings = {
   timelockDelay: number;
 };
 
-/** `deployments/<chainId>.json`. */
+/**
+ * `deployments/<chainId>.json`. A record written before NodeReports existed has no address for it
+ * (`npm run deploy` adds one beside the recorded contracts).
+ */
 export type Deployment = {
   chainId: number;
   startBlock: number;
-  contracts: Record<ContractName, { address: Address }>;
+  contracts: Record<Exclude<ContractName, "NodeReports">, { address: Address }> & { NodeReports?: { address: Address } };
   settings?: GovernanceSettings;
   deployedAt?: string;
 };
