@@ -18,8 +18,9 @@ import { DeploymentSettingsError } from "./errors.ts";
 import { genesisFromEnv } from "./genesis.ts";
 import { DEV_CHAIN_ID, settingsFor } from "./settings.ts";
 
-const connection = await network.create();
+let connection: Awaited<ReturnType<typeof network.create>> | undefined;
 try {
+  connection = await network.create();
   const publicClient = await connection.viem.getPublicClient();
   const wallets = await connection.viem.getWalletClients();
   const [deployer] = wallets;
@@ -43,11 +44,12 @@ try {
   console.log(`${what} on chain ${chainId} (${connection.networkName}): ${file}`);
   for (const [name, { address }] of Object.entries(deployment.contracts)) console.log(`  ${name.padEnd(14)}${address}`);
 } catch (error) {
-  const message = error instanceof DeploymentSettingsError ? error.message : `deployment failed: ${((error as { shortMessage?: string }).shortMessage ?? (error as Error).message).split("\n")[0]}`;
+  const cause = ((error as { shortMessage?: string }).shortMessage ?? (error as Error).message).split("\n")[0];
+  const message = error instanceof DeploymentSettingsError ? error.message : `deployment failed: ${cause} (check NS_LLM_RPC_URL, that the chain answers, and the deployer's funds)`;
   console.error(`error: ${message}`);
   process.exitCode = 1;
 } finally {
-  await connection.close();
+  await connection?.close();
 }
 
 /** `{ guardian }` from NS_LLM_GUARDIAN, or nothing when it is unset. */
