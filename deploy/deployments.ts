@@ -1,8 +1,8 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { PublicClient } from "viem";
-import type { Deployment } from "@ns-llm/contracts";
-import { deployContracts, isDeployed, type DeployContractsParameters } from "./deployContracts.ts";
+import { CONTRACT_NAMES, type ContractName, type Deployment } from "@ns-llm/contracts";
+import { addNodeReports, contractsOnChain, deployContracts, type DeployContractsParameters, type DeployContractsReturnType } from "./deployContracts.ts";
 
 export const DEPLOYMENTS_DIR = path.resolve(import.meta.dirname, "../deployments");
 
@@ -35,20 +35,37 @@ export type EnsureDeployedParameters = DeployContractsParameters & {
   dir?: string;
 };
 
-export type EnsureDeployedReturnType = { deployment: Deployment; file: string; reused: boolean };
+export type EnsureDeployedReturnType = {
+  deployment: DeployContractsReturnType;
+  file: string;
+  /** True when the recorded contracts were on the chain and kept. */
+  reused: boolean;
+  /** Contracts deployed beside a reused record that predates them. */
+  added: ContractName[];
+};
 
 /**
  * Reuses the contracts recorded in `deployments/<chainId>.json` when their code is on the chain;
  * deploys afresh when it is not (a new dev chain has the same chain id and none of the code), or
- * when `fresh` is set, and records the result.
+ * when `fresh` is set, and records the result. A record from before NodeReports existed keeps its
+ * contracts and gains a NodeReports, so a live network's governance is never replaced.
  */
 export async function ensureDeployed(parameters: EnsureDeployedParameters): Promise<EnsureDeployedReturnType> {
   const { publicClient, fresh = false, dir = DEPLOYMENTS_DIR } = parameters;
   const chainId = await publicClient.getChainId();
   const recorded = await readDeployment(chainId, dir);
-  if (!fresh && recorded && (await isDeployed(publicClient as PublicClient, recorded))) {
-    return { deployment: recorded, file: deploymentPath(chainId, dir), reused: true };
+  if (!fresh && recorded) {
+    const present = await contractsOnChain(publicClient as PublicClient, recorded);
+    if (present.length === CONTRACT_NAMES.length) {
+      // Every contract has code, so every address is recorded.
+      return { deployment: recorded as DeployContractsReturnType, file: deploymentPath(chainId, dir), reused: true, added: [] };
+    }
+    const missing = CONTRACT_NAMES.filter((name) => !present.includes(name));
+    if (missing.length === 1 && missing[0] === "NodeReports" && !recorded.contracts.NodeReports) {
+      const deployment = await addNodeReports({ ...parameters, deployment: recorded });
+      return { deployment, file: await writeDeployment(deployment, dir), reused: true, added: ["NodeReports"] };
+    }
   }
   const deployment = await deployContracts(parameters);
-  return { deployment, file: await writeDeployment(deployment, dir), reused: false };
+  return { deployment, file: await writeDeployment(deployment, dir), reused: false, added: [] };
 }

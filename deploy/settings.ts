@@ -1,4 +1,5 @@
 import type { GovernanceSettings } from "@ns-llm/contracts";
+import { DeploymentSettingsError } from "./errors.ts";
 
 /** The Hardhat network's chain id: dev accounts, dev tokens and a fast clock. */
 export const DEV_CHAIN_ID = 31337;
@@ -23,7 +24,8 @@ export const PUBLIC_SETTINGS: GovernanceSettings = {
   timelockDelay: 172_800,
 };
 
-const ENV_KEYS = {
+/** The variable that overrides each setting at deployment. */
+export const SETTINGS_ENV = {
   votingDelay: "NS_LLM_VOTING_DELAY",
   votingPeriod: "NS_LLM_VOTING_PERIOD",
   proposalThreshold: "NS_LLM_PROPOSAL_THRESHOLD",
@@ -35,10 +37,13 @@ const ENV_KEYS = {
 /** The preset for `chainId`, with any NS_LLM_* override from `env` applied. */
 export function settingsFor(chainId: number, env: NodeJS.ProcessEnv = process.env): GovernanceSettings {
   const settings = { ...(chainId === DEV_CHAIN_ID ? DEV_SETTINGS : PUBLIC_SETTINGS) };
-  for (const [key, variable] of Object.entries(ENV_KEYS) as [keyof GovernanceSettings, string][]) {
+  for (const [key, variable] of Object.entries(SETTINGS_ENV) as [keyof GovernanceSettings, string][]) {
     const value = env[variable];
     if (value === undefined || value === "") continue;
-    if (!/^\d+$/.test(value)) throw new Error(`${variable} must be a whole number, got "${value}"`);
+    if (!/^\d+$/.test(value)) {
+      const unit = key === "proposalThreshold" ? "NSG in wei" : key === "quorumNumerator" ? "a percentage of the supply" : "seconds";
+      throw new DeploymentSettingsError(`${variable} must be a whole number, got "${value}"`, `it counts ${unit}`);
+    }
     if (key === "proposalThreshold") settings[key] = value;
     else settings[key] = Number(value);
   }

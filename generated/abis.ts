@@ -4380,3 +4380,705 @@ export const auditAnchorAbi = [
 ] as const;
 
 export const auditAnchorBytecode = "0x6080604052348015600e575f5ffd5b5061056d8061001c5f395ff3fe608060405234801561000f575f5ffd5b506004361061004a575f3560e01c806334553bfc1461004e5780634236e4ce14610089578063755c698a146100cb578063c1594ac2146100e0575b5f5ffd5b61007661005c366004610447565b6001600160a01b03165f9081526020819052604090205490565b6040519081526020015b60405180910390f35b61009c610097366004610460565b61010b565b604080519485526001600160401b03938416602086015291831691840191909152166060820152608001610080565b6100de6100d936600461049e565b6101cc565b005b6100f36100ee366004610447565b61039f565b6040516001600160401b039091168152602001610080565b6001600160a01b0382165f90815260208190526040812054819081908190851061015e5760405162cf320560e81b81526001600160a01b0387166004820152602481018690526044015b60405180910390fd5b6001600160a01b0386165f908152602081905260408120805487908110610187576101876104d7565b5f9182526020909120600290910201805460019091015490986001600160401b038083169950600160401b830481169850600160801b90920490911695509350505050565b826101ea5760405163db3e997160e01b815260040160405180910390fd5b816001600160401b0316816001600160401b0316108061021257506001600160401b03818116145b156102435760405163976fba7560e01b81526001600160401b03808416600483015282166024820152604401610155565b5f61024d3361039f565b9050806001600160401b0316836001600160401b03161461029457604051632a5ba1c160e21b81526001600160401b03808316600483015284166024820152604401610155565b335f9081526020818152604080832081516080810183528881526001600160401b0380891682860190815288821694830194855242821660608401908152845460018181018755868a529790982093516002909802909301968755519585018054945192518216600160801b0267ffffffffffffffff60801b19938316600160401b026fffffffffffffffffffffffffffffffff199096169790921696909617939093171691909117909255815461034c91906104ff565b604080518781526001600160401b038781166020830152861681830152905133917f996ae62d405608fd7a95069d3464e81fb20f59d960f80610ea05918cf232665a919081900360600190a35050505050565b6001600160a01b0381165f908152602081905260408120548015610423576001600160a01b0383165f9081526020819052604090206103df6001836104ff565b815481106103ef576103ef6104d7565b905f5260205f20906002020160010160089054906101000a90046001600160401b0316600161041e9190610518565b610425565b5f5b9392505050565b80356001600160a01b0381168114610442575f5ffd5b919050565b5f60208284031215610457575f5ffd5b6104258261042c565b5f5f60408385031215610471575f5ffd5b61047a8361042c565b946020939093013593505050565b80356001600160401b0381168114610442575f5ffd5b5f5f5f606084860312156104b0575f5ffd5b833592506104c060208501610488565b91506104ce60408501610488565b90509250925092565b634e487b7160e01b5f52603260045260245ffd5b634e487b7160e01b5f52601160045260245ffd5b81810381811115610512576105126104eb565b92915050565b6001600160401b038181168382160190811115610512576105126104eb56fea264697066735822122034f5cb72a1b3a3d95c501400903f21c9d9c88fe8b7f8825e1085670143fe5cf164736f6c63430008220033" as const;
+
+export const nodeReportsAbi = [
+  {
+    "inputs": [
+      {
+        "internalType": "contract IGovernor",
+        "name": "governor_",
+        "type": "address"
+      },
+      {
+        "internalType": "contract ModelRegistry",
+        "name": "registry_",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "constructor"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "length",
+        "type": "uint256"
+      }
+    ],
+    "name": "NodeReportsCidTooLong",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "NodeReportsEmptyCid",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "NodeReportsEmptyDigest",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "count",
+        "type": "uint256"
+      }
+    ],
+    "name": "NodeReportsIndexOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "NodeReportsMissingVerdict",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "version",
+        "type": "uint64"
+      }
+    ],
+    "name": "NodeReportsUnknownAdoption",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "proposalId",
+        "type": "uint256"
+      }
+    ],
+    "name": "NodeReportsUnknownProposal",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint8",
+        "name": "bits",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint256",
+        "name": "value",
+        "type": "uint256"
+      }
+    ],
+    "name": "SafeCastOverflowedUintDowncast",
+    "type": "error"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "uint64",
+        "name": "version",
+        "type": "uint64"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "revision",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "enum NodeReports.Verdict",
+        "name": "verdict",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "string",
+        "name": "cid",
+        "type": "string"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "digest",
+        "type": "bytes32"
+      }
+    ],
+    "name": "AdoptionReported",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint256",
+        "name": "proposalId",
+        "type": "uint256"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint32",
+        "name": "revision",
+        "type": "uint32"
+      },
+      {
+        "indexed": false,
+        "internalType": "enum NodeReports.Verdict",
+        "name": "verdict",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "string",
+        "name": "cid",
+        "type": "string"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes32",
+        "name": "digest",
+        "type": "bytes32"
+      }
+    ],
+    "name": "ProposalReported",
+    "type": "event"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_CID_LENGTH",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "version",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      }
+    ],
+    "name": "adoptionReportAt",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "enum NodeReports.Verdict",
+            "name": "verdict",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32",
+            "name": "revision",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint48",
+            "name": "reportedAt",
+            "type": "uint48"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "digest",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "string",
+            "name": "cid",
+            "type": "string"
+          }
+        ],
+        "internalType": "struct NodeReports.Report",
+        "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "version",
+        "type": "uint64"
+      }
+    ],
+    "name": "adoptionReportCount",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "version",
+        "type": "uint64"
+      },
+      {
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
+      }
+    ],
+    "name": "adoptionReportOf",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "enum NodeReports.Verdict",
+            "name": "verdict",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32",
+            "name": "revision",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint48",
+            "name": "reportedAt",
+            "type": "uint48"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "digest",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "string",
+            "name": "cid",
+            "type": "string"
+          }
+        ],
+        "internalType": "struct NodeReports.Report",
+        "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "version",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint256",
+        "name": "offset",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "limit",
+        "type": "uint256"
+      }
+    ],
+    "name": "adoptionReports",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "enum NodeReports.Verdict",
+            "name": "verdict",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32",
+            "name": "revision",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint48",
+            "name": "reportedAt",
+            "type": "uint48"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "digest",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "string",
+            "name": "cid",
+            "type": "string"
+          }
+        ],
+        "internalType": "struct NodeReports.Report[]",
+        "name": "",
+        "type": "tuple[]"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "governor",
+    "outputs": [
+      {
+        "internalType": "contract IGovernor",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "proposalId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      }
+    ],
+    "name": "proposalReportAt",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "enum NodeReports.Verdict",
+            "name": "verdict",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32",
+            "name": "revision",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint48",
+            "name": "reportedAt",
+            "type": "uint48"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "digest",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "string",
+            "name": "cid",
+            "type": "string"
+          }
+        ],
+        "internalType": "struct NodeReports.Report",
+        "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "proposalId",
+        "type": "uint256"
+      }
+    ],
+    "name": "proposalReportCount",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "proposalId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "node",
+        "type": "address"
+      }
+    ],
+    "name": "proposalReportOf",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "enum NodeReports.Verdict",
+            "name": "verdict",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32",
+            "name": "revision",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint48",
+            "name": "reportedAt",
+            "type": "uint48"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "digest",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "string",
+            "name": "cid",
+            "type": "string"
+          }
+        ],
+        "internalType": "struct NodeReports.Report",
+        "name": "",
+        "type": "tuple"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "proposalId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "offset",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "limit",
+        "type": "uint256"
+      }
+    ],
+    "name": "proposalReports",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "node",
+            "type": "address"
+          },
+          {
+            "internalType": "enum NodeReports.Verdict",
+            "name": "verdict",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint32",
+            "name": "revision",
+            "type": "uint32"
+          },
+          {
+            "internalType": "uint48",
+            "name": "reportedAt",
+            "type": "uint48"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "digest",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "string",
+            "name": "cid",
+            "type": "string"
+          }
+        ],
+        "internalType": "struct NodeReports.Report[]",
+        "name": "",
+        "type": "tuple[]"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "registry",
+    "outputs": [
+      {
+        "internalType": "contract ModelRegistry",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "role",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint64",
+        "name": "version",
+        "type": "uint64"
+      },
+      {
+        "internalType": "enum NodeReports.Verdict",
+        "name": "verdict",
+        "type": "uint8"
+      },
+      {
+        "internalType": "string",
+        "name": "cid",
+        "type": "string"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "digest",
+        "type": "bytes32"
+      }
+    ],
+    "name": "reportAdoption",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "proposalId",
+        "type": "uint256"
+      },
+      {
+        "internalType": "enum NodeReports.Verdict",
+        "name": "verdict",
+        "type": "uint8"
+      },
+      {
+        "internalType": "string",
+        "name": "cid",
+        "type": "string"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "digest",
+        "type": "bytes32"
+      }
+    ],
+    "name": "reportProposal",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  }
+] as const;
+
+export const nodeReportsBytecode = "0x60c060405234801561000f575f5ffd5b506040516115e63803806115e683398101604081905261002e9161005c565b6001600160a01b039182166080521660a052610094565b6001600160a01b0381168114610059575f5ffd5b50565b5f5f6040838503121561006d575f5ffd5b825161007881610045565b602084015190925061008981610045565b809150509250929050565b60805160a0516115246100c25f395f818161018501526106e401525f818160d401526105b701526115245ff3fe608060405234801561000f575f5ffd5b50600436106100cb575f3560e01c8063916fcbb211610088578063d630698c11610063578063d630698c1461020a578063e26430291461021d578063e7a8f1f214610230578063f9bb014e14610245575f5ffd5b8063916fcbb2146101ba578063a6524bb0146101ef578063a82da60d14610202575f5ffd5b80630c340a24146100cf5780633e5fdadb146101135780633f013180146101405780637493911a146101605780637b1039991461018057806386cd11b8146101a7575b5f5ffd5b6100f67f000000000000000000000000000000000000000000000000000000000000000081565b6040516001600160a01b0390911681526020015b60405180910390f35b610132610121366004610eaf565b5f9081526020819052604090205490565b60405190815260200161010a565b61015361014e366004610edd565b610258565b60405161010a9190610fd6565b61017361016e366004611039565b610290565b60405161010a9190611059565b6100f67f000000000000000000000000000000000000000000000000000000000000000081565b6101536101b536600461106b565b6102b8565b6101326101c8366004611094565b5f9182526001602090815260408084206001600160401b0393909316845291905290205490565b6101736101fd3660046110dd565b6102db565b610132608081565b610173610218366004611118565b61042c565b61017361022b366004611142565b61056e565b61024361023e3660046111c9565b6105a1565b005b610243610253366004611225565b6106bd565b5f8481526001602090815260408083206001600160401b03871684529091529020606090610287908484610827565b95945050505050565b610298610e6e565b5f8381526020819052604090206102af9083610a40565b90505b92915050565b5f8381526020819052604090206060906102d3908484610827565b949350505050565b6102e3610e6e565b5f8481526001602081815260408084206001600160401b038816855282528084206001600160a01b0387811686529301825292839020835160c08101909452805492831684529190830190600160a01b900460ff16600381111561034957610349610f17565b600381111561035a5761035a610f17565b81528154600160a81b810463ffffffff166020830152600160c81b900465ffffffffffff166040820152600182015460608201526002820180546080909201916103a390611298565b80601f01602080910402602001604051908101604052809291908181526020018280546103cf90611298565b801561041a5780601f106103f15761010080835404028352916020019161041a565b820191905f5260205f20905b8154815290600101906020018083116103fd57829003601f168201915b50505050508152505090509392505050565b610434610e6e565b5f838152602081815260408083206001600160a01b0386811685526001909101835292819020815160c081019092528054938416825290929091830190600160a01b900460ff16600381111561048c5761048c610f17565b600381111561049d5761049d610f17565b81528154600160a81b810463ffffffff166020830152600160c81b900465ffffffffffff166040820152600182015460608201526002820180546080909201916104e690611298565b80601f016020809104026020016040519081016040528092919081815260200182805461051290611298565b801561055d5780601f106105345761010080835404028352916020019161055d565b820191905f5260205f20905b81548152906001019060200180831161054057829003601f168201915b505050505081525050905092915050565b610576610e6e565b5f8481526001602090815260408083206001600160401b038716845290915290206102d39083610a40565b604051632d63f69360e01b8152600481018690527f00000000000000000000000000000000000000000000000000000000000000006001600160a01b031690632d63f69390602401602060405180830381865afa158015610604573d5f5f3e3d5ffd5b505050506040513d601f19601f8201168201806040525081019061062891906112d0565b5f0361064f576040516301c3838d60e51b8152600481018690526024015b60405180910390fd5b5f8581526020819052604081206106699086868686610bcb565b9050336001600160a01b0316867f4e95115ad89a69008620a0905d29761417de149968ffc03a6e3b6f050eaad64783888888886040516106ad9594939291906112e7565b60405180910390a3505050505050565b6001600160401b038516158061076a57506040516361cf269160e11b8152600481018790527f00000000000000000000000000000000000000000000000000000000000000006001600160a01b03169063c39e4d2290602401602060405180830381865afa158015610731573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906107559190611339565b6001600160401b0316856001600160401b0316115b1561079a57604051632db2b98760e21b8152600481018790526001600160401b0386166024820152604401610646565b5f8681526001602090815260408083206001600160401b038916845290915281206107c89086868686610bcb565b9050336001600160a01b0316866001600160401b0316887ff470ea5389a90d7ee7515cdf1d2861fe90b7a565d36cbaa0a8754d3d4cd4fbaa84898989896040516108169594939291906112e7565b60405180910390a450505050505050565b82546060905f8185101561085a5761083f858361136f565b84106108545761084f858361136f565b61085c565b8361085c565b5f5b9050806001600160401b0381111561087657610876611382565b6040519080825280602002602001820160405280156108af57816020015b61089c610e6e565b8152602001906001900390816108945790505b5092505f5b81811015610a3657600187015f886108cc848a611396565b815481106108dc576108dc6113a9565b5f9182526020808320909101546001600160a01b039081168452838201949094526040928301909120825160c081019093528054938416835291929083019060ff600160a01b90910416600381111561093757610937610f17565b600381111561094857610948610f17565b81528154600160a81b810463ffffffff166020830152600160c81b900465ffffffffffff1660408201526001820154606082015260028201805460809092019161099190611298565b80601f01602080910402602001604051908101604052809291908181526020018280546109bd90611298565b8015610a085780601f106109df57610100808354040283529160200191610a08565b820191905f5260205f20905b8154815290600101906020018083116109eb57829003601f168201915b505050505081525050848281518110610a2357610a236113a9565b60209081029190910101526001016108b4565b5050509392505050565b610a48610e6e565b8254808310610a7457604051634017382160e01b81526004810184905260248101829052604401610646565b836001015f855f018581548110610a8d57610a8d6113a9565b5f9182526020808320909101546001600160a01b039081168452838201949094526040928301909120825160c081019093528054938416835291929083019060ff600160a01b909104166003811115610ae857610ae8610f17565b6003811115610af957610af9610f17565b81528154600160a81b810463ffffffff166020830152600160c81b900465ffffffffffff16604082015260018201546060820152600282018054608090920191610b4290611298565b80601f0160208091040260200160405190810160405280929190818152602001828054610b6e90611298565b8015610bb95780601f10610b9057610100808354040283529160200191610bb9565b820191905f5260205f20905b815481529060010190602001808311610b9c57829003601f168201915b50505050508152505091505092915050565b5f80856003811115610bdf57610bdf610f17565b03610bfd5760405163cbb6ab4f60e01b815260040160405180910390fd5b825f819003610c1f576040516346e1d7b960e11b815260040160405180910390fd5b6080811115610c445760405163a1d9a32360e01b815260048101829052602401610646565b82610c625760405163395579c960e21b815260040160405180910390fd5b335f9081526001888101602052604090912054610c8d91600160a81b90910463ffffffff16906113bd565b91508163ffffffff16600103610cbf5786546001810188555f888152602090200180546001600160a01b031916331790555b6040518060c00160405280336001600160a01b03168152602001876003811115610ceb57610ceb610f17565b81526020018363ffffffff168152602001610d04610e29565b65ffffffffffff16815260200184815260200186868080601f0160208091040260200160405190810160405280939291908181526020018383808284375f92018290525093909452505033815260018a0160209081526040909120835181546001600160a01b03919091166001600160a01b031982168117835592850151919350909183916001600160a81b03191617600160a01b836003811115610dab57610dab610f17565b021790555060408201518154606084015165ffffffffffff16600160c81b0265ffffffffffff60c81b1963ffffffff909316600160a81b029290921669ffffffffffffffffffff60a81b19909116171781556080820151600182015560a08201516002820190610e1b9082611430565b509050505095945050505050565b5f610e3342610e38565b905090565b5f65ffffffffffff821115610e6a576040516306dfcc6560e41b81526030600482015260248101839052604401610646565b5090565b6040805160c081019091525f808252602082019081526020015f63ffffffff1681526020015f65ffffffffffff1681526020015f8152602001606081525090565b5f60208284031215610ebf575f5ffd5b5035919050565b6001600160401b0381168114610eda575f5ffd5b50565b5f5f5f5f60808587031215610ef0575f5ffd5b843593506020850135610f0281610ec6565b93969395505050506040820135916060013590565b634e487b7160e01b5f52602160045260245ffd5b60048110610f4757634e487b7160e01b5f52602160045260245ffd5b9052565b80516001600160a01b031682526020808201515f91610f6c90850182610f2b565b5063ffffffff604083015116604084015265ffffffffffff60608301511660608401526080820151608084015260a082015160c060a085015280518060c0860152806020830160e087015e5f60e0828701015260e0601f19601f8301168601019250505092915050565b5f602082016020835280845180835260408501915060408160051b8601019250602086015f5b8281101561102d57603f19878603018452611018858351610f4b565b94506020938401939190910190600101610ffc565b50929695505050505050565b5f5f6040838503121561104a575f5ffd5b50508035926020909101359150565b602081525f6102af6020830184610f4b565b5f5f5f6060848603121561107d575f5ffd5b505081359360208301359350604090920135919050565b5f5f604083850312156110a5575f5ffd5b8235915060208301356110b781610ec6565b809150509250929050565b80356001600160a01b03811681146110d8575f5ffd5b919050565b5f5f5f606084860312156110ef575f5ffd5b83359250602084013561110181610ec6565b915061110f604085016110c2565b90509250925092565b5f5f60408385031215611129575f5ffd5b82359150611139602084016110c2565b90509250929050565b5f5f5f60608486031215611154575f5ffd5b83359250602084013561116681610ec6565b929592945050506040919091013590565b8035600481106110d8575f5ffd5b5f5f83601f840112611195575f5ffd5b5081356001600160401b038111156111ab575f5ffd5b6020830191508360208285010111156111c2575f5ffd5b9250929050565b5f5f5f5f5f608086880312156111dd575f5ffd5b853594506111ed60208701611177565b935060408601356001600160401b03811115611207575f5ffd5b61121388828901611185565b96999598509660600135949350505050565b5f5f5f5f5f5f60a0878903121561123a575f5ffd5b86359550602087013561124c81610ec6565b945061125a60408801611177565b935060608701356001600160401b03811115611274575f5ffd5b61128089828a01611185565b979a9699509497949695608090950135949350505050565b600181811c908216806112ac57607f821691505b6020821081036112ca57634e487b7160e01b5f52602260045260245ffd5b50919050565b5f602082840312156112e0575f5ffd5b5051919050565b63ffffffff861681526112fd6020820186610f2b565b60806040820152826080820152828460a08301375f60a084830101525f60a0601f19601f86011683010190508260608301529695505050505050565b5f60208284031215611349575f5ffd5b815161135481610ec6565b9392505050565b634e487b7160e01b5f52601160045260245ffd5b818103818111156102b2576102b261135b565b634e487b7160e01b5f52604160045260245ffd5b808201808211156102b2576102b261135b565b634e487b7160e01b5f52603260045260245ffd5b63ffffffff81811683821601908111156102b2576102b261135b565b601f82111561142b578282111561142b57805f5260205f20601f840160051c602085101561140457505f5b90810190601f840160051c035f5b81811015611427575f83820155600101611412565b5050505b505050565b81516001600160401b0381111561144957611449611382565b61145d816114578454611298565b846113d9565b6020601f82116001811461148f575f83156114785750848201515b5f19600385901b1c1916600184901b1784556114e7565b5f84815260208120601f198516915b828110156114be578785015182556020948501946001909201910161149e565b50848210156114db57868401515f19600387901b60f8161c191681555b505060018360011b0184555b505050505056fea26469706673582212209cbd0a172fc5d2b97e5a779475369be1c47bf82750f856aeb404d176e9f3510864736f6c63430008220033" as const;

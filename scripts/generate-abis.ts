@@ -13,6 +13,7 @@ const CONTRACTS = {
   NSGovernor: "contracts/governance/NSGovernor.sol",
   ModelRegistry: "contracts/ModelRegistry.sol",
   AuditAnchor: "contracts/AuditAnchor.sol",
+  NodeReports: "contracts/NodeReports.sol",
 } as const;
 
 export async function generateAbis(outFile = path.join(root, "generated/abis.ts")): Promise<string> {

@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { network } from "hardhat";
-import { encodeFunctionData, getAddress, pad, parseEther, toHex, zeroAddress, zeroHash, type Hex } from "viem";
+import { encodeFunctionData, getAddress, parseEther, zeroAddress, zeroHash, type Hex } from "viem";
 import { nsTokenAbi, roleId } from "@ns-llm/contracts";
 import { addressOf, deployNsLlm } from "../helpers/contracts/fixture.ts";
-import { adoptProposal, closeVoting, fakeManifest, openVoting, pass, propose, proposal, ProposalState, vote } from "../helpers/contracts/governance.ts";
+import { adoptProposal, closeVoting, fakeManifest, openVoting, pass, propose, proposal, ProposalState, timelockSalt, vote } from "../helpers/contracts/governance.ts";
 
 const connection = await network.create();
 const { viem, networkHelpers } = connection;
@@ -146,8 +146,7 @@ describe("access control", () => {
     await f.mined(f.as(stranger).governor.write.queue([p.targets, p.values, p.calldatas, p.descriptionHash]));
     await networkHelpers.time.increase(f.settings.timelockDelay);
 
-    // GovernorTimelockControl salts the operation with the governor's address (bytes20, left-aligned).
-    const salt = toHex(BigInt(pad(f.governor.address, { dir: "right", size: 32 })) ^ BigInt(p.descriptionHash), { size: 32 });
+    const salt = timelockSalt(f.governor.address, p.descriptionHash);
     await viem.assertions.emitWithArgs(
       f.as(stranger).timelock.write.executeBatch([p.targets, p.values, p.calldatas, zeroHash, salt]),
       f.registry,

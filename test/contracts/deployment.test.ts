@@ -11,9 +11,9 @@ import { after, before, describe, it } from "node:test";
 import { network } from "hardhat";
 import { getAddress, parseEther, zeroAddress, type PublicClient } from "viem";
 import * as generated from "@ns-llm/contracts";
-import { CONTRACT_NAMES, type GovernanceSettings } from "@ns-llm/contracts";
+import { CONTRACT_NAMES, nodeReportsAbi, type GovernanceSettings } from "@ns-llm/contracts";
 import { DEV_TOKENS, isDeployed, type DeployWallet } from "../../deploy/deployContracts.ts";
-import { deploymentPath, ensureDeployed, readDeployment } from "../../deploy/deployments.ts";
+import { deploymentPath, ensureDeployed, readDeployment, writeDeployment } from "../../deploy/deployments.ts";
 import { DEV_CHAIN_ID, DEV_SETTINGS, PUBLIC_SETTINGS, settingsFor } from "../../deploy/settings.ts";
 import { addressOf, deployNsLlm, type Connection } from "../helpers/contracts/fixture.ts";
 
@@ -175,6 +175,31 @@ describe("ensureDeployed", () => {
     }
   });
 
+  it("adds NodeReports beside a record written before it existed, keeping the governance it records", async () => {
+    const chain = await network.create();
+    try {
+      const parameters = await parametersFor(chain);
+      const { deployment } = await ensureDeployed({ ...parameters, fresh: true });
+      const { NodeReports: _, ...older } = deployment.contracts;
+      await writeDeployment({ ...deployment, contracts: older as typeof deployment.contracts }, dir);
+      assert.equal(await isDeployed(parameters.publicClient, (await readDeployment(DEV_CHAIN_ID, dir))!), false);
+
+      const upgraded = await ensureDeployed(parameters);
+      assert.equal(upgraded.reused, true);
+      assert.deepEqual(upgraded.added, ["NodeReports"]);
+      const { NodeReports, ...kept } = upgraded.deployment.contracts;
+      assert.deepEqual(kept, older, "every recorded contract kept");
+      assert.notEqual(NodeReports.address, deployment.contracts.NodeReports.address);
+      assert.deepEqual(await readDeployment(DEV_CHAIN_ID, dir), upgraded.deployment);
+      const read = (functionName: "governor" | "registry") => parameters.publicClient.readContract({ address: NodeReports.address, abi: nodeReportsAbi, functionName });
+      assert.equal(await read("governor"), deployment.contracts.NSGovernor.address);
+      assert.equal(await read("registry"), deployment.contracts.ModelRegistry.address);
+      assert.equal((await ensureDeployed(parameters)).added.length, 0, "then reused as it is");
+    } finally {
+      await chain.close();
+    }
+  });
+
   it("reads no record where there is none", async () => {
     assert.equal(await readDeployment(4_242, dir), undefined);
   });
@@ -204,6 +229,7 @@ describe("generated package", () => {
       NSGovernor: "contracts/governance/NSGovernor.sol",
       ModelRegistry: "contracts/ModelRegistry.sol",
       AuditAnchor: "contracts/AuditAnchor.sol",
+      NodeReports: "contracts/NodeReports.sol",
     } as const;
     const exports = generated as unknown as Record<string, unknown>;
     for (const name of CONTRACT_NAMES) {

@@ -1,6 +1,7 @@
 /**
- * Gas report: what each governance step, an adoption and an audit anchor cost (the receipts'
- * gasUsed, intrinsic 21,000 included), and each contract's deployed code size and deployment gas.
+ * Gas report: what each governance step, an adoption, an audit anchor and a node's report cost
+ * (the receipts' gasUsed, intrinsic 21,000 included), and each contract's deployed code size and
+ * deployment gas.
  * Printed as tables by the last test; the tests only check that each figure was measured and that
  * every contract fits under the EIP-170 limit.
  */
@@ -11,6 +12,7 @@ import { size, type Hex } from "viem";
 import { CONTRACT_NAMES, roleId, type ContractName } from "@ns-llm/contracts";
 import { addressOf, deployNsLlm, type Wallet } from "../helpers/contracts/fixture.ts";
 import { adoptProposal, closeVoting, fakeManifest, openVoting, pass, propose, Vote } from "../helpers/contracts/governance.ts";
+import { fakeReport, Verdict } from "../helpers/contracts/reports.ts";
 
 const connection = await network.create();
 const { networkHelpers } = connection;
@@ -120,6 +122,26 @@ describe("gas report", () => {
     const other = await f.mined(f.as(f.wallets[4]!).anchor.write.anchor([root(9), 0n, 9n]));
     record("anchor", other.gasUsed, "batch 0 of a second node");
     assert.equal(await f.anchor.read.batchCount([addressOf(f.wallets[3]!)]), 3n);
+  });
+
+  it("measures NodeReports writes", async () => {
+    const f = await networkHelpers.loadFixture(deployed);
+    const [alpha, beta] = [f.wallets[7]!, f.wallets[8]!];
+    const m = fakeManifest("gas-reports");
+    const { id } = await propose(f, f.wallets[0]!, adoptProposal(f.registry.address, "generation", m.cid, m.digest));
+    const report = async (wallet: Wallet, label: string, verdict: number = Verdict.Passed) => {
+      const r = fakeReport(label);
+      return (await f.mined(f.as(wallet).reports.write.reportProposal([id, verdict, r.cid, r.digest]))).gasUsed;
+    };
+    record("reportProposal", await report(alpha, "alpha-1"), "the proposal's first report (59-char CIDv1)");
+    record("reportProposal", await report(beta, "beta-1", Verdict.Failed), "a second node on the same proposal");
+    record("reportProposal", await report(alpha, "alpha-2", Verdict.Refused), "a node replaces its report (revision 2)");
+
+    await pass(connection, f, adoptProposal(f.registry.address, "embedding", m.cid, m.digest), { proposer: f.wallets[0]!, voters: [f.wallets[0]!, f.wallets[1]!, f.wallets[2]!] });
+    const rollback = fakeReport("rollback");
+    const adoption = await f.mined(f.as(alpha).reports.write.reportAdoption([roleId("embedding"), 1n, Verdict.Failed, rollback.cid, rollback.digest]));
+    record("reportAdoption", adoption.gasUsed, "a canary rollback, the adoption's first report");
+    assert.equal(await f.reports.read.proposalReportCount([id]), 2n);
   });
 
   it("measures each contract's deployed size and deployment gas", async () => {

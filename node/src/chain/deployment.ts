@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { CONTRACT_NAMES, type Deployment } from "@ns-llm/contracts";
+import { REQUIRED_CONTRACTS, type Deployment } from "@ns-llm/contracts";
 import { NsLlmError } from "../errors.ts";
 
 /** The repository's deployments/ folder (the node package sits in <repo>/node). */
@@ -25,7 +25,7 @@ export async function loadDeployment(chainId: number, file?: string): Promise<De
       throw error;
     }
     const deployment = JSON.parse(text) as Deployment;
-    for (const name of CONTRACT_NAMES) {
+    for (const name of REQUIRED_CONTRACTS) {
       if (!deployment.contracts?.[name]?.address) throw new NsLlmError("no_deployment", `${candidate} has no address for ${name}`, { hint: REDEPLOY });
     }
     if (deployment.chainId !== chainId) {

@@ -1,5 +1,5 @@
 /**
- * The contract tests' fixture: deploys the five contracts through the real deployment code
+ * The contract tests' fixture: deploys the contracts through the real deployment code
  * (deploy/deployContracts.ts) on a fresh Hardhat network and binds them, with the generated ABIs
  * the node and the dApp use, to any of the dev wallets.
  *
@@ -10,13 +10,14 @@ import { getAddress, getContract, type Address, type Hash, type PublicClient, ty
 import {
   auditAnchorAbi,
   modelRegistryAbi,
+  nodeReportsAbi,
   nsGovernorAbi,
   nsTimelockAbi,
   nsTokenAbi,
-  type Deployment,
   type GovernanceSettings,
 } from "@ns-llm/contracts";
-import { deployContracts, DEV_TOKENS, type DeployWallet } from "../../../deploy/deployContracts.ts";
+import { deployContracts, DEV_TOKENS, type DeployContractsReturnType, type DeployWallet } from "../../../deploy/deployContracts.ts";
+import type { Genesis } from "../../../deploy/genesis.ts";
 import { DEV_SETTINGS } from "../../../deploy/settings.ts";
 
 export type Connection = Awaited<ReturnType<typeof network.create>>;
@@ -29,10 +30,13 @@ export type DeployNsLlmParameters = {
   contributors?: number;
   devTokens?: bigint;
   initialSupply?: bigint;
+  genesis?: Genesis;
+  guardian?: Address;
+  guard?: boolean;
 };
 
-/** The five contracts, bound to `wallet` for writes. */
-export function contractsOf(publicClient: Client, deployment: Deployment, wallet: Wallet) {
+/** The contracts, bound to `wallet` for writes. */
+export function contractsOf(publicClient: Client, deployment: DeployContractsReturnType, wallet: Wallet) {
   const client = { public: publicClient, wallet };
   const { contracts } = deployment;
   return {
@@ -41,13 +45,14 @@ export function contractsOf(publicClient: Client, deployment: Deployment, wallet
     governor: getContract({ address: contracts.NSGovernor.address, abi: nsGovernorAbi, client }),
     registry: getContract({ address: contracts.ModelRegistry.address, abi: modelRegistryAbi, client }),
     anchor: getContract({ address: contracts.AuditAnchor.address, abi: auditAnchorAbi, client }),
+    reports: getContract({ address: contracts.NodeReports.address, abi: nodeReportsAbi, client }),
   };
 }
 
 export type Contracts = ReturnType<typeof contractsOf>;
 
 export type DeployNsLlmReturnType = Contracts & {
-  deployment: Deployment;
+  deployment: DeployContractsReturnType;
   settings: GovernanceSettings;
   publicClient: Client;
   wallets: Wallet[];
@@ -60,7 +65,7 @@ export type DeployNsLlmReturnType = Contracts & {
 
 /** Deploys NS-LLM with `deployContracts` on `connection`'s chain, the deployer being wallet 0. */
 export async function deployNsLlm(connection: Connection, parameters: DeployNsLlmParameters = {}): Promise<DeployNsLlmReturnType> {
-  const { settings = DEV_SETTINGS, contributors = 5, devTokens = DEV_TOKENS, initialSupply = 0n } = parameters;
+  const { settings = DEV_SETTINGS, contributors = 5, devTokens = DEV_TOKENS, initialSupply = 0n, genesis, guardian, guard } = parameters;
   const publicClient = await connection.viem.getPublicClient();
   const wallets = await connection.viem.getWalletClients();
   const deployer = wallets[0]!;
@@ -72,6 +77,9 @@ export async function deployNsLlm(connection: Connection, parameters: DeployNsLl
     contributors: wallets.slice(0, contributors) as unknown as DeployWallet[],
     devTokens,
     initialSupply,
+    ...(genesis ? { genesis } : {}),
+    ...(guardian ? { guardian } : {}),
+    ...(guard !== undefined ? { guard } : {}),
   });
   const mined = async (hash: Hash | Promise<Hash>): Promise<TransactionReceipt> => {
     const receipt = await publicClient.waitForTransactionReceipt({ hash: await hash });

@@ -4,7 +4,7 @@
  *
  * It lives outside test/contracts so that the test runner does not load it as a test file.
  */
-import { encodeFunctionData, keccak256, toHex, type Address, type Hex, type TransactionReceipt } from "viem";
+import { encodeFunctionData, keccak256, pad, toHex, zeroHash, type Address, type Hex, type TransactionReceipt } from "viem";
 import { modelRegistryAbi, roleId, type Role } from "@ns-llm/contracts";
 import type { Connection, DeployNsLlmReturnType, Wallet } from "./fixture.ts";
 
@@ -57,6 +57,16 @@ export function fakeManifest(label: string): { cid: string; digest: Hex } {
   // A CIDv1 (raw, sha2-256) is 59 characters in base32; the registry only needs it non-empty.
   const cid = `bafkrei${keccak256(toHex(`cid:${label}`)).slice(2, 54)}`;
   return { cid, digest: keccak256(toHex(`manifest:${label}`)) };
+}
+
+/** The salt GovernorTimelockControl gives a proposal's timelock operation: the governor's address (bytes20, left-aligned) XOR the description hash. */
+export function timelockSalt(governor: Address, descriptionHash: Hex): Hex {
+  return toHex(BigInt(pad(governor, { dir: "right", size: 32 })) ^ BigInt(descriptionHash), { size: 32 });
+}
+
+/** The id of `p`'s operation in the timelock once queued: what a guardian passes to `cancel`. */
+export async function timelockOperationId(g: Pick<DeployNsLlmReturnType, "governor" | "timelock">, p: Proposal): Promise<Hex> {
+  return g.timelock.read.hashOperationBatch([p.targets, p.values, p.calldatas, zeroHash, timelockSalt(g.governor.address, p.descriptionHash)]);
 }
 
 /** Everything the steps below need from a test. */
