@@ -5,9 +5,10 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 /**
  * @title ModelRegistry
- * @dev What the network runs: for each role (`keccak256("generation")`, `keccak256("embedding")`,
- * `keccak256("parameters")`) the IPFS CID of the adopted manifest and the sha256 digest of its
- * bytes, so a node can verify what any IPFS gateway hands it. Owned by the timelock: only a passed
+ * @dev What the network runs: for each governed role (`keccak256("generation")`,
+ * `keccak256("embedding")`, `keccak256("parameters")`, `keccak256("moderation")`,
+ * `keccak256("vision")`, `keccak256("evaluation")`, `keccak256("release")`) the IPFS CID of the
+ * adopted manifest and the sha256 digest of its bytes, so a node can verify what any IPFS gateway hands it. Owned by the timelock: only a passed
  * proposal adopts. Every adoption is kept, version by version (1, 2, ...), never overwritten.
  */
 contract ModelRegistry is Ownable {
@@ -21,13 +22,21 @@ contract ModelRegistry is Ownable {
     bytes32 public constant GENERATION = keccak256("generation");
     bytes32 public constant EMBEDDING = keccak256("embedding");
     bytes32 public constant PARAMETERS = keccak256("parameters");
+    /// @dev The answer classifier (toxicity) the validation layers use.
+    bytes32 public constant MODERATION = keccak256("moderation");
+    /// @dev The image encoder that shares the embedding model's vector space.
+    bytes32 public constant VISION = keccak256("vision");
+    /// @dev The suite proposals are dry-run against.
+    bytes32 public constant EVALUATION = keccak256("evaluation");
+    /// @dev The node software itself (signed release manifests).
+    bytes32 public constant RELEASE = keccak256("release");
 
     mapping(bytes32 role => Adoption[]) private _history;
 
     /// @dev Emitted when `role` adopts the manifest `cid` whose bytes hash to `digest`.
     event ManifestAdopted(bytes32 indexed role, uint64 indexed version, string cid, bytes32 digest);
 
-    /// @dev The role is not one of generation, embedding, parameters.
+    /// @dev The role is not one of the governed roles.
     error ModelRegistryUnknownRole(bytes32 role);
 
     /// @dev An adoption needs a CID and a non-zero digest.
@@ -45,7 +54,7 @@ contract ModelRegistry is Ownable {
      *
      * Requirements:
      * - the caller is the owner (the timelock);
-     * - `role` is generation, embedding or parameters;
+     * - `role` is one of the governed roles (see {isRole});
      * - `cid` is not empty and `digest` is not zero.
      */
     function adopt(bytes32 role, string calldata cid, bytes32 digest) external onlyOwner {
@@ -88,9 +97,16 @@ contract ModelRegistry is Ownable {
         return (a.cid, a.digest, a.adoptedAt);
     }
 
-    /// @dev Returns true for the three roles a node knows how to apply.
+    /// @dev Returns true for the governed roles: generation, embedding, parameters, moderation, vision, evaluation, release.
     function isRole(bytes32 role) public pure returns (bool) {
-        return role == GENERATION || role == EMBEDDING || role == PARAMETERS;
+        return
+            role == GENERATION ||
+            role == EMBEDDING ||
+            role == PARAMETERS ||
+            role == MODERATION ||
+            role == VISION ||
+            role == EVALUATION ||
+            role == RELEASE;
     }
 
     function _adopt(bytes32 role, string calldata cid, bytes32 digest) internal {

@@ -4,8 +4,11 @@
  */
 import { keccak256, toHex, type Hex } from "viem";
 
-/** The roles a manifest can be adopted for. */
-export const ROLES = ["generation", "embedding", "parameters"] as const;
+/**
+ * The roles `ModelRegistry` accepts an adoption for. A node applies the ones it knows (the
+ * manifest schema's `role`); an adoption of another is seen and reported, never applied.
+ */
+export const ROLES = ["generation", "embedding", "parameters", "moderation", "vision", "evaluation", "release"] as const;
 export type Role = (typeof ROLES)[number];
 
 /** `keccak256(role)`, as `ModelRegistry` keys its history. */

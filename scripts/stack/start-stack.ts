@@ -9,7 +9,7 @@ import { modelRegistryAbi, roleId, type Deployment, type Role } from "@ns-llm/co
 import { ensureDeployed } from "../../deploy/deployments.ts";
 import { DEV_CHAIN_ID, settingsFor } from "../../deploy/settings.ts";
 import { devAccounts, publicClientFor, unlockedWallet } from "../../node/src/chain/index.ts";
-import { demoGenesis, type DemoGenesis } from "../../node/src/demo/index.ts";
+import { demoGenesis, type DemoGenesis, type GenesisRole } from "../../node/src/demo/index.ts";
 import { devPass, proposeAdoption } from "../../node/src/governance/index.ts";
 import { devAccountsWithKeys, type DevAccount } from "./dev-accounts.ts";
 import { assertPortFree, StackError } from "./ports.ts";
@@ -43,7 +43,7 @@ export type Stack = {
   stop(): Promise<void>;
 };
 
-const GENESIS_ORDER: Role[] = ["parameters", "embedding", "generation"];
+const GENESIS_ORDER: GenesisRole[] = ["parameters", "embedding", "generation"];
 
 export async function startStack(p: StartStackParameters): Promise<Stack> {
   const progress = p.progress ?? (() => {});

@@ -24,11 +24,13 @@ async function deployed() {
 }
 
 describe("ModelRegistry", () => {
-  it("knows the three roles by the ids the node and the dApp compute", async () => {
+  it("knows the governed roles by the ids the node and the dApp compute", async () => {
     const f = await networkHelpers.loadFixture(deployed);
     assert.equal(await f.registry.read.GENERATION(), roleId("generation"));
     assert.equal(await f.registry.read.EMBEDDING(), roleId("embedding"));
     assert.equal(await f.registry.read.PARAMETERS(), roleId("parameters"));
+    assert.equal(await f.registry.read.MODERATION(), roleId("moderation"));
+    assert.equal(await f.registry.read.RELEASE(), roleId("release"));
     for (const role of ROLES) {
       assert.equal(await f.registry.read.isRole([roleId(role)]), true);
       assert.equal(roleFromId(roleId(role)), role);

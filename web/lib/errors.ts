@@ -26,7 +26,7 @@ const HINTS: Record<string, string> = {
   TimelockInsufficientDelay: "the timelock delay is too short",
   ERC20InsufficientBalance: "the balance is too low",
   ERC5805FutureLookup: "that moment is not in the past yet",
-  ModelRegistryUnknownRole: "the role is not generation, embedding or parameters",
+  ModelRegistryUnknownRole: "the role is not one of the governed roles",
   ModelRegistryEmptyManifest: "the manifest CID is empty or the digest is zero",
   OwnableUnauthorizedAccount: "only the owner (the timelock) may do this",
 };

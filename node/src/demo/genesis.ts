@@ -23,7 +23,9 @@ export type GenesisManifest = {
   artifacts: Array<{ file: string; cid: string }>;
 };
 
-export type DemoGenesis = Record<Role, GenesisManifest>;
+/** The roles the dev genesis adopts. */
+export type GenesisRole = "generation" | "embedding" | "parameters";
+export type DemoGenesis = Record<GenesisRole, GenesisManifest>;
 
 /** Writes the demo models into `dir` and returns the genesis manifests that name them by CID. */
 export async function demoGenesis(dir: string): Promise<DemoGenesis> {

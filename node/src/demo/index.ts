@@ -8,4 +8,4 @@ export { DEMO_BERT_HIDDEN, DEMO_BERT_MAX_LENGTH, writeDemoBert } from "./demo-be
 export { encodeGguf, gguf, type EncodeGgufParameters, type GgufTensor, type GgufValue } from "./gguf-writer.ts";
 export { demoBertName, makeDemoModels } from "./make-demo.ts";
 export { ensureDemoModels, type DemoModels } from "./ensure-demo-models.ts";
-export { demoGenesis, publishGenesis, type DemoGenesis, type GenesisManifest } from "./genesis.ts";
+export { demoGenesis, publishGenesis, type DemoGenesis, type GenesisManifest, type GenesisRole } from "./genesis.ts";
