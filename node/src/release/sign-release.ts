@@ -4,7 +4,8 @@
  * printed, published to IPFS and adopted by CID while its signature still checks.
  */
 import { sign, type KeyObject } from "node:crypto";
-import { canonicalJson } from "../audit/index.ts";
+// The audit log's RFC 8785 writer, imported alone: the audit index would load node:sqlite.
+import { canonicalJson } from "../audit/canonical.ts";
 import { releaseKeyId } from "./keys.ts";
 import { releaseManifestSchema, SIGNED_RELEASE_SCHEMA, type ReleaseManifest, type SignedRelease } from "./manifest.ts";
 

@@ -3,7 +3,8 @@
  * covers the manifest it carries. Returns the manifest only when all of that holds.
  */
 import { verify, type KeyObject } from "node:crypto";
-import { canonicalJson } from "../audit/index.ts";
+// The audit log's RFC 8785 writer, imported alone: the audit index would load node:sqlite.
+import { canonicalJson } from "../audit/canonical.ts";
 import { ReleaseError } from "./errors.ts";
 import { releaseKeyId } from "./keys.ts";
 import { releaseManifestSchema, signedReleaseSchema, type ReleaseManifest } from "./manifest.ts";
