@@ -29,6 +29,8 @@ export type BuildPackagesParameters = {
   out?: string;
   version?: string;
   check?: boolean;
+  /** The release signing key (PEM file); default NS_LLM_RELEASE_KEY, else the out folder's dev key. */
+  releaseKeyFile?: string;
   /** "fast" compresses quickly (tests); the default "best" makes the smallest packages. */
   compression?: Compression;
   log?: (line: string) => void;
@@ -60,7 +62,7 @@ export async function buildPackages(p: BuildPackagesParameters = {}): Promise<Bu
   const mtime = sourceDate();
   await mkdir(work, { recursive: true });
 
-  const key = await releaseSigningKey(devKeys);
+  const key = await releaseSigningKey(devKeys, p.releaseKeyFile ? { ...process.env, NS_LLM_RELEASE_KEY: p.releaseKeyFile } : process.env);
   log(`release key ${key.keyId}${key.dev ? ` (DEVELOPMENT key ${path.relative(process.cwd(), key.source)}: set NS_LLM_RELEASE_KEY for a real release)` : ""}`);
   const codeSigning = targets.some((t) => t.os === "win32") ? await codeSigningIdentity(devKeys) : undefined;
 
