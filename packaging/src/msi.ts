@@ -64,7 +64,8 @@ export async function makeMsi(root: string, out: string, version: string): Promi
 </Wix>
 `,
     );
-    await run("wixl", ["-a", "x64", "-D", `SourceDir=${root}`, "-o", out, main, fragment], { maxBuffer: 64 * 1024 * 1024 });
+    // wixl wants sources relative to where it runs.
+    await run("wixl", ["-a", "x64", "-D", `SourceDir=${path.basename(root)}`, "-D", "Win64=yes", "-o", out, main, fragment], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === "ENOENT") throw new Error("wixl is not installed (apt-get install wixl)");
