@@ -181,7 +181,7 @@ describe("the Linux x64 package", { timeout: 900_000 }, () => {
     assert.match(foreign.stderr, /^error: the release is signed by key sha256:[0-9a-f]{64}, which this node does not trust/);
   });
 
-  test("an update stages 0.1.1 beside 0.1.0, runs it after a switch, and rollback returns to 0.1.0", async () => {
+  test("an update stages 0.1.1 beside 0.1.0, runs it after a switch, rollback returns to 0.1.0, a broken current falls back", async () => {
     const v2 = await buildPackages({ platforms: ["linux-x64"], out: path.join(work, "out-v2"), version: "0.1.1", compression: "fast", check: false, releaseKeyFile: path.join(v1.out, "dev-keys", "ns-llm-DEV-release-key.pem"), log: () => {} });
     const trustedKeys = [releasePublicKey(await readFile(path.join(root(), "versions", "0.1.0", "release-key.pem")))];
     const staged = await stagePackage({ root: root(), file: v2.packages.find((p) => p.format === "tar.gz")!.path, release: await readFile(v2.release), trustedKeys, platform: "linux-x64" });
@@ -189,9 +189,10 @@ describe("the Linux x64 package", { timeout: 900_000 }, () => {
     assert.equal((await readInstallState(root())).current, "0.1.0", "staging alone switches nothing");
 
     await switchVersion({ root: root(), version: "0.1.1" });
-    const runs = async (expected: string) => {
+    const runs = async (expected: string, said?: RegExp) => {
       const node = await start(path.join(root(), "ns-llm"), envPath, path.join(work, "home-update"));
       try {
+        if (said) assert.match(node.output(), said);
         // The launcher execs the version's runtime: its pid is the runtime's.
         const command = execFileSync("ps", ["-o", "args=", "-p", String(node.child.pid!)], { encoding: "utf8" });
         assert.match(command, new RegExp(`versions/${expected.replaceAll(".", "\\.")}/node `));
@@ -204,6 +205,14 @@ describe("the Linux x64 package", { timeout: 900_000 }, () => {
     const back = await rollbackVersion({ root: root() });
     assert.deepEqual({ current: back.current, previous: back.previous }, { current: "0.1.0", previous: "0.1.1" });
     await runs("0.1.0");
+    // A current version that cannot run (its runtime is gone) is passed over for the previous one.
+    await switchVersion({ root: root(), version: "0.1.1" });
+    await rm(path.join(root(), "versions", "0.1.1", "node"));
+    await runs("0.1.0", /version 0\.1\.1 is not complete; starting the previous version 0\.1\.0/);
+    // The operator's fix: roll back, so the pointer names the version that runs; a switch to the
+    // broken one is refused.
+    assert.equal((await rollbackVersion({ root: root() })).current, "0.1.0");
+    await assert.rejects(switchVersion({ root: root(), version: "0.1.1" }), /version 0\.1\.1 is not complete/);
     // The packaged CLI reads the same state.
     const status = cli(path.join(root(), "ns-llm"), envPath, path.join(work, "home-update"), ["release", "status", "--json"]);
     assert.equal(status.code, 0, status.stderr);
