@@ -19,6 +19,10 @@ export const COMMANDS: ReadonlyArray<Pick<Command, "name" | "usage" | "summary">
   { name: "audit verify", usage: "audit verify [--seq N] [--no-chain]", summary: "check the hash chain, the Merkle batches and the anchors on chain", load: async () => (await import("./audit-verify.ts")).default },
   { name: "audit anchor", usage: "audit anchor", summary: "close the pending audit batch and anchor it now", load: async () => (await import("./audit-anchor.ts")).default },
   { name: "dev pass", usage: "dev pass <proposalId>", summary: "dev chain only: vote with the dev accounts, advance time, queue, execute", load: async () => (await import("./dev-pass.ts")).default },
+  { name: "release verify", usage: "release verify <package> --manifest <release.json> [--key <pem>]", summary: "check a downloaded package against a signed release manifest", load: async () => (await import("./release-verify.ts")).default },
+  { name: "release status", usage: "release status [--root DIR]", summary: "the versions of this install: current, previous, pinned", load: async () => (await import("./release-versions.ts")).releaseStatus },
+  { name: "release rollback", usage: "release rollback [--root DIR]", summary: "run the previous version from the next start", load: async () => (await import("./release-versions.ts")).releaseRollback },
+  { name: "release pin", usage: "release pin <version> | --unpin [--root DIR]", summary: "keep this install on a version (no update switches away)", load: async () => (await import("./release-versions.ts")).releasePin },
   { name: "gateway", usage: "gateway [--port P] [--node URL ...]", summary: "run the NS Node gateway (semantic cache, hybrid search, failover)", load: async () => (await import("./gateway.ts")).default },
   { name: "gateway add", usage: "gateway add <file|folder> ...", summary: "add documents to the gateway's search collection", load: async () => (await import("./gateway-add.ts")).default },
 ];
