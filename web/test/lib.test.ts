@@ -118,3 +118,34 @@ test("descriptions and figures read well", () => {
   assert.equal(formatDuration(0), "0 s");
   assert.equal(formatBytes(668_788_096), "637.8 MiB");
 });
+
+test("the browser's manifest digest and CID are the node's: canonical bytes, sha256 by Web Crypto, CIDv1 raw", async () => {
+  const { manifestIdentity, encodeAndIdentify, checkManifestBytes, manifestMismatch } = await import("../lib/manifest-hash.ts");
+  const { computeCid } = await import("../../node/src/ipfs/import-options.ts");
+  const { encodeManifest, manifestDigest } = await import("@ns-llm/contracts");
+  const manifest = await readManifest("examples/parameters-change.json");
+  const { bytes, digest, cid } = await encodeAndIdentify(manifest);
+  assert.deepEqual(bytes, encodeManifest(manifest));
+  assert.equal(digest, manifestDigest(bytes));
+  assert.equal(cid, await computeCid(bytes));
+  assert.match(cid, /^bafkrei/);
+
+  // The bytes the chain names pass; one byte changed fails on both; right bytes under another CID fail on the CID.
+  assert.equal(manifestMismatch(await checkManifestBytes(bytes, { cid, digest })), undefined);
+  const altered = new TextEncoder().encode(new TextDecoder().decode(bytes).replace(/"temperature": [\d.]+/, '"temperature": 1.9'));
+  assert.notDeepEqual(altered, bytes);
+  const lie = await checkManifestBytes(altered, { cid, digest });
+  assert.deepEqual([lie.digestOk, lie.cidOk], [false, false]);
+  assert.match(manifestMismatch(lie)!, /not the ones the chain committed to: they hash to 0x[0-9a-f]{64}, but the chain names digest/);
+  const other = await manifestIdentity(altered);
+  const swapped = await checkManifestBytes(bytes, { cid: other.cid!, digest });
+  assert.deepEqual([swapped.digestOk, swapped.cidOk], [true, false]);
+  assert.deepEqual((await checkManifestBytes(bytes, { cid: "not-a-cid", digest })).cidOk, false);
+
+  // Above one IPFS block the CID is a UnixFS DAG: the browser checks the digest only.
+  const big = new Uint8Array(300_000).fill(0x20);
+  assert.equal((await manifestIdentity(big)).cid, undefined);
+  const dag = await computeCid(big);
+  const checked = await checkManifestBytes(big, { cid: dag, digest: manifestDigest(big) });
+  assert.deepEqual([checked.digestOk, checked.cidOk], [true, undefined]);
+});

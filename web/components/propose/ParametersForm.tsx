@@ -13,7 +13,7 @@ export function ParametersForm({ onChange }: { onChange: (manifest: ManifestDraf
   const [touched, setTouched] = useState(false);
   const registry = useRegistry();
   const current = registry.data?.find((entry) => entry.role === "parameters");
-  const currentManifest = useManifest(current && current.version > 0n ? current.cid : undefined);
+  const currentManifest = useManifest(current && current.version > 0n ? current.cid : undefined, current?.digest);
 
   useEffect(() => {
     const p = currentManifest.data?.parameters;

@@ -81,9 +81,12 @@ export function ProposePage() {
             ) : flow.state.step === "done" ? (
               <Button onClick={() => switchKind(kind)}>Make another</Button>
             ) : (
-              <Button type="submit" variant="primary" disabled={!address || !manifest || flow.busy || lowPower} data-testid="publish-and-propose">
-                Check, publish and propose
-              </Button>
+              <>
+                <Button type="submit" variant="primary" disabled={!address || !manifest || flow.busy || lowPower || flow.state.step === "mismatch"} data-testid="publish-and-propose">
+                  Check, publish and propose
+                </Button>
+                {flow.state.step === "mismatch" && <Button onClick={flow.reset}>Start over (after changing the node in Settings)</Button>}
+              </>
             )}
             <Button size="small" onClick={() => setShowJson(!showJson)}>
               {showJson ? "Hide" : "Show"} manifest JSON
