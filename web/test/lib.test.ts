@@ -149,3 +149,20 @@ test("the browser's manifest digest and CID are the node's: canonical bytes, sha
   const checked = await checkManifestBytes(big, { cid: dag, digest: manifestDigest(big) });
   assert.deepEqual([checked.digestOk, checked.cidOk], [true, undefined]);
 });
+
+test("an audit entry is the record of the answer on screen only when its input and output hashes are the prompt's and the answer's", async () => {
+  const { checkAnswerEntry } = await import("../lib/answer-check.ts");
+  const { chatDigest, textDigest } = await import("@ns-llm/contracts");
+  const messages = [{ role: "user" as const, content: "Hello node, who are you?" }];
+  const shown = { messages, text: "I am a demo model." };
+  const entry = { seq: 7, type: "request", inputSha256: chatDigest(messages), outputSha256: textDigest("I am a demo model.") };
+  assert.equal(checkAnswerEntry(entry, 7, shown).ok, true);
+  const unrelated = { ...entry, inputSha256: textDigest("another prompt"), outputSha256: textDigest("another answer") };
+  const result = checkAnswerEntry(unrelated, 7, shown);
+  assert.equal(result.ok, false);
+  assert.match((result as { reason: string }).reason, /records another exchange.*not its own/);
+  assert.match((checkAnswerEntry({ ...entry, outputSha256: textDigest("edited") }, 7, shown) as { reason: string }).reason, /records another answer/);
+  assert.match((checkAnswerEntry({ ...entry, inputSha256: textDigest("x") }, 7, shown) as { reason: string }).reason, /records another prompt/);
+  assert.match((checkAnswerEntry({ ...entry, type: "adoption" }, 7, shown) as { reason: string }).reason, /not the record of an answer/);
+  assert.equal(checkAnswerEntry(entry, 8, shown).ok, false);
+});
