@@ -10,7 +10,8 @@ import { describeError } from "../lib/errors.ts";
 import { formatBytes, formatDuration, formatTokens } from "../lib/format.ts";
 import { adoptionDescription, adoptionOf, decodeActions, descriptionTitle } from "../lib/governance.ts";
 import { diffManifests } from "../lib/manifest.ts";
-import { EMPTY_MODEL_DRAFT, EMPTY_PARAMETERS_DRAFT, modelManifest, parametersManifest } from "../lib/manifest-forms.ts";
+import { EMPTY_MODEL_DRAFT, EMPTY_PARAMETERS_DRAFT, modelManifest, parametersDraftValues, parametersManifest } from "../lib/manifest-forms.ts";
+import { parameterFields, rangeHint } from "../lib/parameters-schema.ts";
 import { validateManifest } from "../lib/validate-manifest.ts";
 import { REPO_ROOT } from "./harness/paths.ts";
 
@@ -23,23 +24,31 @@ test("the manifests in the repository pass the browser's schema check", async ()
   }
 });
 
-test("the parameters form makes a valid manifest, keeps settings it does not show, and leaves out empty fields", () => {
-  const base = { temperature: 0.7, topK: 40, limits: { maxQueue: 32 }, validation: { minCoherence: 0.2 } };
-  const manifest = parametersManifest({ ...EMPTY_PARAMETERS_DRAFT, name: "parameters-cool", temperature: "0.4", denyPatterns: "a\n\n b " }, base);
+test("the parameters form offers exactly the schema's fields, with the schema's titles, units and ranges", async () => {
+  const schema = JSON.parse(await readFile(path.join(REPO_ROOT, "manifests/schema.json"), "utf8")) as { $defs: { parameters: { properties: Record<string, { type?: string; properties?: Record<string, unknown> }> } } };
+  const leaves = Object.entries(schema.$defs.parameters.properties).flatMap(([key, node]) => (node.type === "object" ? Object.keys(node.properties ?? {}).map((k) => `${key}.${k}`) : [key]));
+  assert.deepEqual(parameterFields().map((f) => f.path).sort(), leaves.sort());
+  const deny = parameterFields().find((f) => f.path === "validation.denyPatterns");
+  if (deny) {
+    assert.equal(deny.kind, "lines");
+    assert.match(deny.description ?? "", /substring/);
+    assert.doesNotMatch(deny.description ?? "", /is a regular expression/);
+  }
+  const timeout = parameterFields().find((f) => f.path === "limits.requestTimeoutMs");
+  if (timeout) assert.equal(rangeHint(timeout), `whole number, ${100} – ${3_600_000}`);
+});
+
+test("the parameters form makes a valid manifest from every field, starts from the current one, and leaves out empty fields", () => {
+  const current = { temperature: 0.7, topK: 40, limits: { maxQueue: 32 }, validation: { denyPatterns: ["x"] } };
+  const values = parametersDraftValues(current);
+  assert.deepEqual(values, { temperature: "0.7", topK: "40", "limits.maxQueue": "32", "validation.denyPatterns": "x" });
+  const manifest = parametersManifest({ name: "parameters-cool", description: "", values: { ...values, temperature: "0.4", "validation.denyPatterns": "a\n\n b ", "limits.requestTimeoutMs": "5000", topP: "" } });
   assert.deepEqual(validateManifest(manifest), { ok: true, manifest: manifest });
-  assert.deepEqual(manifest.parameters, {
-    topK: 40,
-    limits: { maxQueue: 32 },
-    temperature: 0.4,
-    topP: 0.9,
-    maxTokens: 256,
-    cacheSimilarity: 0.92,
-    validation: { denyPatterns: ["a", "b"] },
-  });
+  assert.deepEqual(manifest.parameters, { temperature: 0.4, topK: 40, limits: { maxQueue: 32, requestTimeoutMs: 5000 }, validation: { denyPatterns: ["a", "b"] } });
 });
 
 test("a bad form is refused before anything is sent, naming each field", () => {
-  const manifest = parametersManifest({ ...EMPTY_PARAMETERS_DRAFT, name: "Not Lower", temperature: "3", maxTokens: "many" });
+  const manifest = parametersManifest({ ...EMPTY_PARAMETERS_DRAFT, name: "Not Lower", values: { temperature: "3", maxTokens: "many" } });
   const result = validateManifest(manifest);
   assert.equal(result.ok, false);
   const errors = result.ok ? [] : result.errors;
