@@ -1,5 +1,6 @@
 "use client";
 import { useCallback, useState } from "react";
+import { canonicalManifestJson } from "@ns-llm/contracts";
 import { formatTokens } from "@/lib/format.ts";
 import type { ManifestDraft } from "@/lib/manifest.ts";
 import { useAccountState } from "@/lib/queries.ts";
@@ -92,7 +93,7 @@ export function ProposePage() {
               {showJson ? "Hide" : "Show"} manifest JSON
             </Button>
           </div>
-          {showJson && manifest && <pre className="mono small card" style={{ whiteSpace: "pre-wrap", margin: 0 }}>{JSON.stringify(manifest, null, 2)}</pre>}
+          {showJson && manifest && <pre className="mono small card" style={{ whiteSpace: "pre-wrap", margin: 0 }}>{canonicalManifestJson(manifest)}</pre>}
         </form>
       </Card>
       {flow.state.step !== "idle" && (
