@@ -1,5 +1,5 @@
 "use client";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { PublicClient } from "viem";
 import { usePublicClient } from "wagmi";
 import type { ShownAnswer } from "@/lib/answer-check.ts";
@@ -33,6 +33,12 @@ export function AnswerVerify({ seq, answer }: { seq: number; answer: ShownAnswer
     }
   }
 
+  const shown = useRef<HTMLDivElement>(null);
+  // The verdict appears below the answer: bring it into the chat log's view. Braces: no cleanup returned.
+  useEffect(() => {
+    shown.current?.scrollIntoView({ block: "nearest" });
+  }, [state.result, state.error]);
+
   const v = state.result;
   const tone = v?.verdict === "verified" ? "good" : v?.verdict === "pending" ? "warn" : "bad";
   return (
@@ -41,7 +47,7 @@ export function AnswerVerify({ seq, answer }: { seq: number; answer: ShownAnswer
         {state.running ? "verifying…" : v ? "verify again" : "verify"}
       </Button>
       {(v || state.error) && (
-        <div className="chat-verify-result" data-testid="chat-check-result" data-verdict={v?.verdict ?? "error"} style={{ flexBasis: "100%" }}>
+        <div ref={shown} className="chat-verify-result" data-testid="chat-check-result" data-verdict={v?.verdict ?? "error"} style={{ flexBasis: "100%", color: "var(--text)" }}>
           <Notice tone={state.error ? "bad" : tone} testId="chat-check-verdict">
             {state.error ?? (
               <>
@@ -50,10 +56,11 @@ export function AnswerVerify({ seq, answer }: { seq: number; answer: ShownAnswer
             )}
           </Notice>
           {v && (
-            <ul className="checks small">
+            <ul className="checks" style={{ marginTop: "0.4rem", fontSize: "0.8rem" }}>
               {v.checks.filter((c) => c.status !== "skip").map((c) => (
-                <li key={c.id} data-status={c.status} data-testid={`chat-check-${c.id}`}>
-                  {c.status === "pass" ? "✓" : "✗"} {c.label}
+                <li key={c.id} data-status={c.status} data-testid={`chat-check-${c.id}`} title={c.detail}>
+                  <span className="check-mark" aria-label={c.status}>{c.status === "pass" ? "✓" : "✗"}</span>
+                  <span>{c.label}</span>
                 </li>
               ))}
             </ul>
