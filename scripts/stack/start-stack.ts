@@ -175,6 +175,9 @@ export async function startStack(p: StartStackParameters): Promise<Stack> {
               NEXT_PUBLIC_NS_LLM_RPC_URL: urls.chain,
               NS_LLM_NODE_URL: urls.node,
               NEXT_PUBLIC_NS_LLM_NODE_URL: urls.node,
+              // The dashboard charts the semantic cache from the gateway's /metrics.
+              NS_LLM_GATEWAY_URL: urls.gateway,
+              NEXT_PUBLIC_NS_LLM_GATEWAY_URL: urls.gateway,
               NS_LLM_DEPLOYMENT: deploymentFile,
             },
             logDir,

@@ -14,7 +14,7 @@ function show(value: unknown): string {
 /** How a proposed manifest differs from the one the registry holds now for the same role. */
 export function ManifestDiff({ proposed, proposedCid, current }: { proposed: Manifest; proposedCid: string; current: RegistryEntry }) {
   const adopted = current.version > 0n;
-  const currentManifest = useManifest(adopted && current.cid !== proposedCid ? current.cid : undefined);
+  const currentManifest = useManifest(adopted && current.cid !== proposedCid ? current.cid : undefined, current.digest);
   if (!adopted) return <Notice testId="diff-first">Nothing is adopted for {current.role} yet: this would be its first manifest.</Notice>;
   if (current.cid === proposedCid) {
     return (

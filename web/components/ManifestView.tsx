@@ -1,27 +1,23 @@
 "use client";
 import { formatBytes } from "@/lib/format.ts";
 import type { Manifest, ManifestParameters } from "@/lib/manifest.ts";
+import { parameterFields } from "@/lib/parameters-schema.ts";
 import { Hex } from "./ui/Hex.tsx";
 
-const PARAMETER_LABELS: [string, string][] = [
-  ["temperature", "Temperature"],
-  ["topP", "Top-p"],
-  ["topK", "Top-k"],
-  ["repeatPenalty", "Repeat penalty"],
-  ["maxTokens", "Max tokens"],
-  ["cacheSimilarity", "Cache similarity"],
-  ["systemPrompt", "System prompt"],
-];
-const LABELLED = new Set([...PARAMETER_LABELS.map(([key]) => key), "validation"]);
-
-/** Every other parameter (limits, audit, …) as dotted paths. */
-function otherParameters(parameters: ManifestParameters): [string, string][] {
+/** Each governed setting the manifest sets, titled as the schema titles it, then anything else as a dotted path. */
+function parameterEntries(parameters: ManifestParameters): [string, string][] {
   const out: [string, string][] = [];
+  const known = new Set<string>();
+  for (const f of parameterFields()) {
+    known.add(f.path);
+    const value = f.path.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), parameters);
+    if (value !== undefined) out.push([f.title, Array.isArray(value) ? value.join(", ") : String(value)]);
+  }
   const walk = (value: unknown, path: string) => {
-    if (value && typeof value === "object" && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`);
-    else out.push([path, Array.isArray(value) ? value.join(", ") : String(value)]);
+    if (value && typeof value === "object" && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
+    else if (!known.has(path)) out.push([path, Array.isArray(value) ? value.join(", ") : String(value)]);
   };
-  for (const [key, value] of Object.entries(parameters)) if (!LABELLED.has(key)) walk(value, key);
+  walk(parameters, "");
   return out;
 }
 
@@ -78,14 +74,8 @@ export function ManifestView({ manifest }: { manifest: Manifest }) {
         <div>
           <h3>Parameters</h3>
           <dl className="kv" data-testid="manifest-parameters">
-            {PARAMETER_LABELS.filter(([key]) => (parameters as Record<string, unknown>)[key] !== undefined).map(([key, label]) => (
-              <Entry key={key} label={label} value={String((parameters as Record<string, unknown>)[key])} />
-            ))}
-            {parameters.validation?.maxToxicity !== undefined && <Entry label="Max toxicity" value={String(parameters.validation.maxToxicity)} />}
-            {parameters.validation?.minCoherence !== undefined && <Entry label="Min coherence" value={String(parameters.validation.minCoherence)} />}
-            {parameters.validation?.denyPatterns && <Entry label="Deny patterns" value={parameters.validation.denyPatterns.join(", ")} />}
-            {otherParameters(parameters).map(([key, value]) => (
-              <Entry key={key} label={key} value={value} />
+            {parameterEntries(parameters).map(([label, value]) => (
+              <Entry key={label} label={label} value={value} />
             ))}
           </dl>
         </div>

@@ -6,6 +6,7 @@ import { describeError } from "@/lib/errors.ts";
 import { formatTokens } from "@/lib/format.ts";
 import { PROPOSAL_STATES, type ProposalState } from "@ns-llm/contracts";
 import { adoptionOf, descriptionTitle } from "@/lib/governance.ts";
+import { manifestProblem } from "@/lib/manifest-problem.ts";
 import { useChainTime, useDescriptions, useManifest, useProposals } from "@/lib/queries.ts";
 import { QuorumBadge, StateBadge, timeNote } from "./proposal-bits.tsx";
 import { Badge } from "./ui/Badge.tsx";
@@ -55,7 +56,7 @@ export function ProposalList() {
 
 function ProposalRow({ proposal, description, now }: { proposal: Proposal; description: string | undefined; now: bigint | undefined }) {
   const adoption = adoptionOf(proposal.actions);
-  const manifest = useManifest(adoption?.cid);
+  const manifest = useManifest(adoption?.cid, adoption?.digest);
   const title = description ? descriptionTitle(description) : adoption ? `Adopt ${manifest.data?.name ?? adoption.cid} for ${adoption.role ?? "an unknown role"}` : `Proposal #${proposal.index + 1}`;
   return (
     <div className="proposal-row" data-testid="proposal-row" data-state={proposal.state}>
@@ -65,7 +66,7 @@ function ProposalRow({ proposal, description, now }: { proposal: Proposal; descr
         </Link>
         <div className="meta">
           {adoption && <span>role <strong>{adoption.role ?? "unknown"}</strong></span>}
-          {adoption && <span>manifest <strong>{manifest.data?.name ?? (manifest.isError ? "unavailable" : "…")}</strong></span>}
+          {adoption && <span>manifest <strong>{manifest.data?.name ?? manifestProblem(manifest.error)}</strong></span>}
           <span>
             For {formatTokens(proposal.votes.for, "")}· Against {formatTokens(proposal.votes.against, "")}· Abstain {formatTokens(proposal.votes.abstain)}
           </span>

@@ -3,9 +3,10 @@ import Link from "next/link";
 import { describeError } from "@/lib/errors.ts";
 import { formatTimestamp, shortAddress } from "@/lib/format.ts";
 import { adoptionOf, descriptionTitle } from "@/lib/governance.ts";
-import { useChainTime, useDescriptions, useManifest, useProposal, useRegistry } from "@/lib/queries.ts";
+import { useChainTime, useDescriptions, useProposal, useRegistry, useVerifiedManifest } from "@/lib/queries.ts";
 import { ActionsList } from "./ActionsList.tsx";
 import { LifecyclePanel } from "./LifecyclePanel.tsx";
+import { ManifestCheck, manifestCheckStatus } from "./ManifestCheck.tsx";
 import { ManifestDiff } from "./ManifestDiff.tsx";
 import { ManifestView } from "./ManifestView.tsx";
 import { QuorumBadge, StateBadge, timeNote, VotesBar } from "./proposal-bits.tsx";
@@ -26,7 +27,10 @@ function ProposalBody({ id }: { id: bigint }) {
   const registry = useRegistry();
   const { data: time } = useChainTime();
   const adoption = proposal ? adoptionOf(proposal.actions) : undefined;
-  const manifest = useManifest(adoption?.cid);
+  // Hashed in this browser and compared with the calldata's CID and digest (never the node's word).
+  const verified = useVerifiedManifest(adoption?.cid, adoption?.digest);
+  const manifest = { ...verified, data: verified.data?.manifest };
+  const mismatch = adoption !== undefined && manifestCheckStatus(verified) === "mismatch";
 
   if (error && !proposal) {
     const message = describeError(error);
@@ -70,12 +74,13 @@ function ProposalBody({ id }: { id: bigint }) {
         </div>
       </Card>
       <LifecyclePanel proposal={proposal} now={time?.timestamp} />
-      <VotePanel proposal={proposal} />
+      <VotePanel proposal={proposal} blocked={mismatch ? "The manifest the node returned does not match the proposal's digest (see the proposed manifest below): voting is disabled on this page." : undefined} />
       {adoption && (
         <Card title="Proposed manifest" testId="proposed-manifest">
-          {manifest.data && <ManifestView manifest={manifest.data} />}
-          {manifest.error && <Notice tone="warn">The manifest {adoption.cid} could not be fetched through the node: {describeError(manifest.error)}</Notice>}
-          {manifest.isPending && <p className="muted">Fetching the manifest through the node…</p>}
+          <div className="stack">
+            <ManifestCheck query={verified} cid={adoption.cid} digest={adoption.digest} />
+            {manifest.data && <ManifestView manifest={manifest.data} />}
+          </div>
         </Card>
       )}
       {adoption && manifest.data && current && (

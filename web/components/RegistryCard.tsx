@@ -2,6 +2,8 @@
 import type { RegistryEntry } from "@/lib/chain-reads.ts";
 import { describeError } from "@/lib/errors.ts";
 import { formatTimestamp } from "@/lib/format.ts";
+import { ManifestIntegrityError } from "@/lib/node-api.ts";
+import { manifestProblem } from "@/lib/manifest-problem.ts";
 import { useManifest, useRegistry } from "@/lib/queries.ts";
 import { Card } from "./ui/Card.tsx";
 import { Hex } from "./ui/Hex.tsx";
@@ -37,12 +39,12 @@ export function RegistryCard() {
 
 function RegistryRow({ entry }: { entry: RegistryEntry }) {
   const adopted = entry.version > 0n;
-  const manifest = useManifest(adopted ? entry.cid : undefined);
+  const manifest = useManifest(adopted ? entry.cid : undefined, entry.digest);
   return (
     <tr data-testid={`registry-${entry.role}`}>
       <td>{entry.role}</td>
       <td className="num">{adopted ? `v${entry.version}` : "—"}</td>
-      <td>{!adopted ? <span className="muted">nothing adopted yet</span> : manifest.data ? manifest.data.name : <span className="muted">{manifest.isError ? "unavailable" : "…"}</span>}</td>
+      <td>{!adopted ? <span className="muted">nothing adopted yet</span> : manifest.data ? manifest.data.name : <span className="muted" style={manifest.error instanceof ManifestIntegrityError ? { color: "var(--bad)" } : undefined}>{manifestProblem(manifest.error)}</span>}</td>
       <td>{adopted ? <Hex value={entry.cid} testId={`registry-cid-${entry.role}`} /> : "—"}</td>
       <td className="small">{adopted ? formatTimestamp(entry.adoptedAt) : ""}</td>
     </tr>

@@ -13,7 +13,8 @@ import { Notice } from "./ui/Notice.tsx";
 import { TxStatus } from "./ui/TxStatus.tsx";
 
 /** For, Against or Abstain with a reason; voting power now and at the proposal's snapshot. */
-export function VotePanel({ proposal }: { proposal: Proposal }) {
+/** `blocked`: why voting is disabled on this page (the manifest shown is not the proposal's). */
+export function VotePanel({ proposal, blocked }: { proposal: Proposal; blocked?: string | undefined }) {
   const deployment = useDeployment();
   const wallet = useWallet();
   const address = wallet.status === "ready" ? wallet.address : undefined;
@@ -24,7 +25,7 @@ export function VotePanel({ proposal }: { proposal: Proposal }) {
   const [reason, setReason] = useState("");
 
   const weight = voter.data?.weight;
-  const canVote = proposal.state === "Active" && address && voter.data && !voter.data.hasVoted && (weight ?? 0n) > 0n;
+  const canVote = !blocked && proposal.state === "Active" && address && voter.data && !voter.data.hasVoted && (weight ?? 0n) > 0n;
 
   return (
     <Card title="Vote" testId="vote-panel">
@@ -46,6 +47,7 @@ export function VotePanel({ proposal }: { proposal: Proposal }) {
         {address && proposal.state === "Active" && weight === 0n && !voter.data?.hasVoted && (
           <Notice tone="warn">You had no voting power at the snapshot: tokens must be delegated before a proposal starts to count on it.</Notice>
         )}
+        {blocked && proposal.state === "Active" && <Notice tone="bad" testId="vote-blocked">{blocked}</Notice>}
         {proposal.state === "Active" && address && !voter.data?.hasVoted && (
           <>
             <div className="row" role="radiogroup" aria-label="Your vote">

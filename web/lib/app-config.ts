@@ -11,6 +11,8 @@ export type AppConfig = {
   rpcUrl: string;
   /** Default NS-LLM node URL; a person may change it in the settings. */
   nodeUrl: string;
+  /** The gateway (semantic cache, search) whose /metrics the dashboard charts; null when none is configured. */
+  gatewayUrl: string | null;
   deployment: Deployment | null;
   /** Why there is no usable deployment, for a person. */
   problem: string | null;

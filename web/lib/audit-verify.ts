@@ -6,12 +6,13 @@
  */
 import type { Address, Hex, PublicClient } from "viem";
 import type { Deployment } from "@ns-llm/contracts";
-import { getAuditProof, type AuditProof } from "./audit-api.ts";
+import { checkAnswerEntry, type ShownAnswer } from "./answer-check.ts";
+import { getAuditEntries, getAuditProof, type AuditProof } from "./audit-api.ts";
 import { getChainBatch, type ChainBatch } from "./audit-chain.ts";
 import { fromHex, leafHash, rootFromPath, sameBytes, toHex } from "./merkle-webcrypto.ts";
 import { NodeRequestError } from "./node-http.ts";
 
-export type CheckId = "proof" | "entry" | "leaf" | "anchored" | "range" | "path" | "chain-root";
+export type CheckId = "proof" | "entry" | "answer" | "leaf" | "anchored" | "range" | "path" | "chain-root";
 export type Check = { id: CheckId; label: string; status: "pass" | "fail" | "skip"; detail: string };
 
 export type Verdict = "verified" | "failed" | "pending";
@@ -36,11 +37,14 @@ export type VerifyEntryParameters = {
   deployment: Deployment;
   /** The node operator's address (whose batches AuditAnchor holds); else the one the proof names. */
   operator: Address | undefined;
+  /** The answer on screen (under a chat answer): the entry must record its prompt and text. */
+  answer?: ShownAnswer;
 };
 
 const LABELS: Record<CheckId, string> = {
   proof: "The node gives a proof",
   entry: "The entry is the one asked for",
+  answer: "The entry's input and output hashes are the prompt and answer on screen",
   leaf: "Leaf = SHA-256(0x00 ‖ entry)",
   anchored: "The batch is anchored on chain",
   range: "The batch's range matches the chain",
@@ -55,7 +59,7 @@ export async function verifyAuditEntry(parameters: VerifyEntryParameters): Promi
   const check = (id: CheckId, status: Check["status"], detail: string) => checks.push({ id, label: LABELS[id], status, detail });
   const finish = (verdict: Verdict, reason: string): Verification => {
     const order = Object.keys(LABELS) as CheckId[];
-    for (const id of order) if (!checks.some((c) => c.id === id)) check(id, "skip", "not reached");
+    for (const id of order) if (!checks.some((c) => c.id === id)) check(id, "skip", id === "answer" && !parameters.answer ? "no answer to compare (open from under a chat answer)" : "not reached");
     checks.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
     result.verdict = verdict;
     result.reason = reason;
@@ -70,6 +74,19 @@ export async function verifyAuditEntry(parameters: VerifyEntryParameters): Promi
     const e = error as Error;
     check("proof", "fail", e.message);
     if (e instanceof NodeRequestError && e.code === "not_batched") {
+      // Not in a tree yet, but whether it records this answer can be told now.
+      if (parameters.answer) {
+        const listed = await getAuditEntries(nodeUrl, seq, 1).catch(() => undefined);
+        const entry = listed?.entries.find((x) => x.seq === seq);
+        if (entry) {
+          const content = checkAnswerEntry(entry, seq, parameters.answer);
+          if (!content.ok) {
+            check("answer", "fail", content.reason);
+            return finish("failed", content.reason);
+          }
+          check("answer", "pass", `input ${content.input}, output ${content.output}`);
+        }
+      }
       return finish("pending", `Entry ${seq} is not in a closed batch yet, so it has no proof and is not anchored yet; try again after the node closes its next batch.`);
     }
     if (e instanceof NodeRequestError && e.status === 404) return finish("failed", `The node has no audit entry ${seq}.`);
@@ -95,6 +112,16 @@ export async function verifyAuditEntry(parameters: VerifyEntryParameters): Promi
     return finish("failed", `The node sent another entry (seq ${String(entrySeq)}) instead of entry ${seq}.`);
   }
   check("entry", "pass", `${entryBytes.length} bytes of canonical JSON, seq ${seq}`);
+
+  // 2b. Under a chat answer: the entry (the bytes the proof covers) records this prompt and answer.
+  if (parameters.answer) {
+    const content = checkAnswerEntry(JSON.parse(proof.entry) as Record<string, unknown>, seq, parameters.answer);
+    if (!content.ok) {
+      check("answer", "fail", content.reason);
+      return finish("failed", content.reason);
+    }
+    check("answer", "pass", `input ${content.input}, output ${content.output}`);
+  }
 
   // 3. Leaf hash, recomputed with Web Crypto.
   let path: Uint8Array[];
@@ -171,5 +198,5 @@ export async function verifyAuditEntry(parameters: VerifyEntryParameters): Promi
   if (!operator) return finish("pending", "The entry's leaf and path are consistent, but without the node operator's address the root cannot be checked on chain: enter the address.");
   if (!chainBatch) return finish("pending", `Batch ${proof.batch.index} is not anchored yet: the path is consistent with the node's root, but the chain does not hold it yet. Try again after the next anchoring.`);
   if (failed("chain-root")) return finish("failed", "The root differs from the chain: the root anchored by the operator for this batch is not the one the path leads to.");
-  return finish("verified", `Entry ${seq} is leaf ${index} of batch ${proof.batch.index}; the batch root it leads to is the one the operator ${operator} anchored on chain.`);
+  return finish("verified", `${parameters.answer ? "The entry records the prompt and answer on screen. " : ""}Entry ${seq} is leaf ${index} of batch ${proof.batch.index}; the batch root it leads to is the one the operator ${operator} anchored on chain.`);
 }

@@ -56,8 +56,9 @@ async function readJson<T>(file: string): Promise<T | undefined> {
 export async function loadAppConfig(): Promise<AppConfig> {
   const rpcUrl = runtimeEnv("NEXT_PUBLIC_NS_LLM_RPC_URL", "NS_LLM_RPC_URL") ?? DEFAULT_RPC_URL;
   const nodeUrl = runtimeEnv("NEXT_PUBLIC_NS_LLM_NODE_URL", "NS_LLM_NODE_URL") ?? DEFAULT_NODE_URL;
+  const gatewayUrl = runtimeEnv("NEXT_PUBLIC_NS_LLM_GATEWAY_URL", "NS_LLM_GATEWAY_URL") ?? null;
   const root = repoRoot();
-  const base = { rpcUrl, nodeUrl };
+  const base = { rpcUrl, nodeUrl, gatewayUrl };
 
   let chainId: number;
   try {

@@ -3,57 +3,40 @@
  * fields are left out; a field that is not a number stays text so the schema check names it.
  */
 import { lines, numberField, prune, type ManifestDraft, type ManifestParameters } from "./manifest.ts";
+import { parameterFields } from "./parameters-schema.ts";
 
-export type ParametersDraft = {
-  name: string;
-  description: string;
-  temperature: string;
-  topP: string;
-  maxTokens: string;
-  systemPrompt: string;
-  cacheSimilarity: string;
-  maxToxicity: string;
-  minCoherence: string;
-  denyPatterns: string;
-};
+/** The parameters form: name, description, and the text of each schema field by its dotted path (lib/parameters-schema.ts). */
+export type ParametersDraft = { name: string; description: string; values: Record<string, string> };
 
-export const EMPTY_PARAMETERS_DRAFT: ParametersDraft = {
-  name: "",
-  description: "",
-  temperature: "0.7",
-  topP: "0.9",
-  maxTokens: "256",
-  systemPrompt: "",
-  cacheSimilarity: "0.92",
-  maxToxicity: "",
-  minCoherence: "",
-  denyPatterns: "",
-};
+export const EMPTY_PARAMETERS_DRAFT: ParametersDraft = { name: "", description: "", values: {} };
 
-/** Keys this form edits; every other key of the current parameters (limits, audit, topK…) is kept. */
-const FORM_KEYS = ["temperature", "topP", "maxTokens", "systemPrompt", "cacheSimilarity", "validation"] as const;
+/** The form's text for each field of `parameters` (what the network runs now, as a starting point). */
+export function parametersDraftValues(parameters: ManifestParameters | undefined): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const f of parameterFields()) {
+    const value = f.path.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), parameters);
+    if (value === undefined) continue;
+    values[f.path] = Array.isArray(value) ? value.join("\n") : String(value);
+  }
+  return values;
+}
 
-export function parametersManifest(draft: ParametersDraft, base: ManifestParameters = {}): ManifestDraft {
-  const kept = Object.fromEntries(Object.entries(base).filter(([key]) => !(FORM_KEYS as readonly string[]).includes(key)));
-  return prune({
-    schema: "ns-llm.manifest/v1",
-    role: "parameters",
-    name: draft.name.trim(),
-    description: draft.description.trim(),
-    parameters: {
-      ...kept,
-      temperature: numberField(draft.temperature),
-      topP: numberField(draft.topP),
-      maxTokens: numberField(draft.maxTokens),
-      systemPrompt: draft.systemPrompt,
-      cacheSimilarity: numberField(draft.cacheSimilarity),
-      validation: {
-        maxToxicity: numberField(draft.maxToxicity),
-        minCoherence: numberField(draft.minCoherence),
-        denyPatterns: lines(draft.denyPatterns),
-      },
-    },
-  });
+/**
+ * The manifest a parameters draft makes: each schema field from its text (a number field that is
+ * not a number stays text, so the schema check names it); an empty field is left out, so the node
+ * applies its own default for it.
+ */
+export function parametersManifest(draft: ParametersDraft): ManifestDraft {
+  const parameters: Record<string, unknown> = {};
+  for (const f of parameterFields()) {
+    const text = draft.values[f.path] ?? "";
+    const value = f.kind === "number" || f.kind === "integer" ? numberField(text) : f.kind === "lines" ? lines(text) : text;
+    const keys = f.path.split(".");
+    let at = parameters;
+    for (const k of keys.slice(0, -1)) at = (at[k] ??= {}) as Record<string, unknown>;
+    at[keys.at(-1)!] = value;
+  }
+  return prune({ schema: "ns-llm.manifest/v1", role: "parameters", name: draft.name.trim(), description: draft.description.trim(), parameters });
 }
 
 export type ArtifactDraft = { path: string; sha256: string; size: string; sources: string };

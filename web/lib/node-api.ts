@@ -1,6 +1,11 @@
-/** The NS-LLM node's manifest routes (SPEC.md "HTTP API of the node"), called from the browser. */
+/**
+ * The NS-LLM node's manifest routes (SPEC.md "HTTP API of the node"), called from the browser. The
+ * node only carries bytes: every manifest is hashed here (lib/manifest-hash.ts) and checked against
+ * what the chain names, never taken on the node's word.
+ */
 import type { Hex } from "viem";
 import type { Manifest } from "./manifest.ts";
+import { checkManifestBytes, encodeAndIdentify, manifestMismatch, type ManifestCheck } from "./manifest-hash.ts";
 
 export type PublishedManifest = { cid: string; digest: Hex };
 
@@ -14,24 +19,61 @@ function unreachable(nodeUrl: string, error: unknown): Error {
   return new Error(`the node at ${nodeUrl} is not reachable (${(error as Error).message}); start it with "ns-llm serve" or change the node URL in the settings`);
 }
 
-/** Publishes a manifest to IPFS through the node; the node validates it first. */
+/**
+ * Bytes a node returned that are not the ones the chain names (or a publication the node stored
+ * under another identity than the bytes sent): the node, or something on the way, is not honest.
+ */
+export class ManifestIntegrityError extends Error {
+  readonly check: ManifestCheck | undefined;
+  constructor(message: string, check?: ManifestCheck) {
+    super(message);
+    this.name = "ManifestIntegrityError";
+    this.check = check;
+  }
+}
+
+/**
+ * Publishes a manifest to IPFS through the node: its canonical bytes (the protocol's
+ * `encodeManifest`), with the CID and digest computed in the browser. The node's answer must name
+ * the same CID and digest; the proposal is made from the browser's, never from the node's.
+ */
 export async function publishManifest(nodeUrl: string, manifest: Manifest): Promise<PublishedManifest> {
+  const { bytes, cid, digest } = await encodeAndIdentify(manifest);
   let response: Response;
   try {
     response = await fetch(new URL("/api/manifests", nodeUrl), {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(manifest),
+      body: new Uint8Array(bytes),
     });
   } catch (error) {
     throw unreachable(nodeUrl, error);
   }
   if (!response.ok) throw await nodeError(response);
-  return (await response.json()) as PublishedManifest;
+  const answered = (await response.json()) as Partial<PublishedManifest>;
+  if (answered.cid !== cid || String(answered.digest).toLowerCase() !== digest) {
+    throw new ManifestIntegrityError(
+      `the node says it stored the manifest as CID ${String(answered.cid)} with digest ${String(answered.digest)}, but its bytes, hashed in this browser, are CID ${cid} and digest ${digest}. Nothing was proposed: use a node you trust (Settings).`,
+    );
+  }
+  return { cid, digest };
 }
 
-/** The manifest stored under `cid`, fetched through the node. */
-export async function fetchManifest(nodeUrl: string, cid: string): Promise<Manifest> {
+export type VerifiedManifest = {
+  manifest: Manifest;
+  /** Computed in the browser from the bytes fetched; equal to the chain's. */
+  digest: Hex;
+  cid: string;
+  /** False when the CID names a UnixFS DAG the browser does not rebuild (the digest is still checked). */
+  cidChecked: boolean;
+};
+
+/**
+ * The manifest stored under `cid`, fetched through the node as bytes, hashed in the browser and
+ * compared with `digest` (the registry's or the proposal's calldata); a mismatch throws a
+ * ManifestIntegrityError and nothing of those bytes is shown.
+ */
+export async function fetchManifest(nodeUrl: string, cid: string, digest: Hex): Promise<VerifiedManifest> {
   let response: Response;
   try {
     response = await fetch(new URL(`/api/manifests/${encodeURIComponent(cid)}`, nodeUrl), { signal: AbortSignal.timeout(15_000) });
@@ -39,5 +81,15 @@ export async function fetchManifest(nodeUrl: string, cid: string): Promise<Manif
     throw unreachable(nodeUrl, error);
   }
   if (!response.ok) throw await nodeError(response);
-  return (await response.json()) as Manifest;
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const check = await checkManifestBytes(bytes, { cid, digest });
+  const mismatch = manifestMismatch(check);
+  if (mismatch) throw new ManifestIntegrityError(mismatch, check);
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) as Manifest;
+  } catch {
+    throw new Error(`${cid} matches its digest but is not a JSON document`);
+  }
+  return { manifest, digest: check.computed.digest, cid, cidChecked: check.cidOk === true };
 }

@@ -70,8 +70,16 @@ export function governanceOff(g: HealthReport["governance"] | GovernanceResponse
 export const getHealth = (nodeUrl: string) => nodeJson<HealthReport>(nodeUrl, "/health");
 export const getGovernance = (nodeUrl: string) => nodeJson<GovernanceResponse>(nodeUrl, "/api/governance");
 
-export async function getMetricsText(nodeUrl: string): Promise<string> {
-  return (await nodeFetch(nodeUrl, "/metrics")).text();
+/** A /metrics text: the node's, or (`what` = "gateway") the gateway's, whose errors then name it. */
+export async function getMetricsText(url: string, what: "node" | "gateway" = "node"): Promise<string> {
+  try {
+    return await (await nodeFetch(url, "/metrics")).text();
+  } catch (error) {
+    if (what === "gateway" && error instanceof NodeRequestError && error.kind === "unreachable") {
+      throw new NodeRequestError("unreachable", `the gateway at ${url} is not reachable (start it with "ns-llm gateway"; it must allow this page's origin in NS_LLM_CORS_ORIGINS)`);
+    }
+    throw error;
+  }
 }
 
 /** The operator address /health gives: the account that anchors this node's audit batches. */

@@ -30,10 +30,6 @@ export type MetricsPoint = {
   ttftP95: number | null;
   queueDepth: number | null;
   activeGenerations: number | null;
-  cacheHits: number | null;
-  cacheMisses: number | null;
-  /** Hits / (hits + misses) over the interval, 0..100; null without lookups. */
-  cacheHitRate: number | null;
   /** Answers from search (fallbacks) over the interval. */
   fallbacks: number | null;
   /** Batches anchored, since the node started. */
@@ -44,7 +40,8 @@ export type MetricsPoint = {
   fallbacksTotal: number | null;
 };
 
-function delta(now: number | undefined, before: number | undefined): number | undefined {
+/** How much a counter grew between two scrapes (a counter reset gives its new value). */
+export function delta(now: number | undefined, before: number | undefined): number | undefined {
   if (now === undefined) return undefined;
   if (before === undefined || now < before) return now; // first scrape, or a counter reset
   return now - before;
@@ -76,9 +73,6 @@ export function metricsPoint(now: Scrape, before: Scrape | undefined, windowStar
   };
   const [latencyP50 = null, latencyP95 = null, latencyP99 = null] = quantiles(`${P}http_request_duration_seconds`, modelRoutes, 0.5, 0.95, 0.99);
   const [ttftP50 = null, ttftP95 = null] = quantiles(`${P}time_to_first_token_seconds`, undefined, 0.5, 0.95);
-  const cacheHits = increase(`${P}cache_hits_total`);
-  const cacheMisses = increase(`${P}cache_misses_total`);
-  const lookups = (cacheHits ?? 0) + (cacheMisses ?? 0);
   return {
     time: now.time,
     requestsPerSecond: rate(`${P}http_requests_total`, notScrape),
@@ -90,9 +84,6 @@ export function metricsPoint(now: Scrape, before: Scrape | undefined, windowStar
     ttftP95,
     queueDepth: sumOf(now, `${P}generation_queue_depth`) ?? null,
     activeGenerations: sumOf(now, `${P}active_generations`) ?? null,
-    cacheHits,
-    cacheMisses,
-    cacheHitRate: lookups > 0 ? ((cacheHits ?? 0) / lookups) * 100 : null,
     fallbacks: increase(`${P}fallbacks_total`),
     anchorsTotal: sumOf(now, `${P}audit_anchors_total`) ?? null,
     requestsTotal: value(now, `${P}http_requests_total`, notScrape) ?? null,

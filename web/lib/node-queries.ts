@@ -9,6 +9,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useRef } from "react";
 import { useApp } from "./app-context.tsx";
 import { getGovernance, getHealth, getMetricsText, NodeRequestError } from "./node-http.ts";
+import { cachePoint, type CachePoint } from "./gateway-metrics.ts";
 import { metricsPoint, type MetricsPoint } from "./node-metrics.ts";
 import { parsePrometheusText, type Scrape } from "./prometheus.ts";
 
@@ -78,5 +79,34 @@ export function useMetricsSeries(intervalMs = 3000, windowMs = 5 * 60_000) {
     refetchInterval: intervalMs,
     refetchIntervalInBackground: false,
     ...nodeQueryOptions(nodeUrl),
+  });
+}
+
+export type CacheSeries = { points: CachePoint[] };
+
+/**
+ * The gateway's semantic-cache counters, scraped from its /metrics every `intervalMs` (the cache is
+ * the gateway's, not the node's); disabled when no gateway URL is configured.
+ */
+export function useGatewayCacheSeries(intervalMs = 3000, windowMs = 5 * 60_000) {
+  const { config } = useApp();
+  const gatewayUrl = config.gatewayUrl;
+  const series = useRef<{ gatewayUrl: string | null; points: CachePoint[]; last: Scrape | undefined }>({ gatewayUrl, points: [], last: undefined });
+  return useQuery({
+    queryKey: ["gateway", gatewayUrl, "metrics"],
+    queryFn: async (): Promise<CacheSeries> => {
+      const scrape = parsePrometheusText(await getMetricsText(gatewayUrl!, "gateway"));
+      if (series.current.gatewayUrl !== gatewayUrl) series.current = { gatewayUrl, points: [], last: undefined };
+      const s = series.current;
+      const before = s.last && scrape.time - s.last.time < intervalMs * 4 ? s.last : undefined;
+      s.points = [...s.points, cachePoint(scrape, before)].filter((p) => p.time >= scrape.time - windowMs);
+      s.last = scrape;
+      return { points: s.points };
+    },
+    enabled: Boolean(gatewayUrl),
+    refetchInterval: intervalMs,
+    refetchIntervalInBackground: false,
+    retry: shouldRetry,
+    retryDelay,
   });
 }

@@ -84,10 +84,12 @@ function parseSample(line: string, lineNumber: number): Sample {
   return { name, labels, value };
 }
 
+/** A sample value: a float, or `NaN`, `+Inf`, `-Inf` (any case, as Go's ParseFloat reads them). */
 function parseValue(text: string): number | undefined {
-  if (text === "+Inf" || text === "Inf") return Infinity;
-  if (text === "-Inf") return -Infinity;
-  if (text === "NaN") return NaN;
+  const lower = text.toLowerCase();
+  if (lower === "+inf" || lower === "inf") return Infinity;
+  if (lower === "-inf") return -Infinity;
+  if (lower === "nan") return NaN;
   const value = Number(text);
   return text !== "" && !Number.isNaN(value) ? value : undefined;
 }
@@ -104,11 +106,15 @@ function matches(labels: Labels, filter: LabelFilter | undefined): boolean {
   return true;
 }
 
-/** The sum of every sample named `name` whose labels pass `filter`; undefined when there is none. */
+/**
+ * The sum of every sample named `name` whose labels pass `filter`; undefined when there is none.
+ * A NaN sample (a gauge or summary with nothing to report yet) has no value: it is left out rather
+ * than turning the whole sum into NaN.
+ */
 export function sumOf(scrape: Scrape, name: string, filter?: LabelFilter): number | undefined {
   let total: number | undefined;
   for (const s of scrape.samples) {
-    if (s.name === name && matches(s.labels, filter)) total = (total ?? 0) + s.value;
+    if (s.name === name && !Number.isNaN(s.value) && matches(s.labels, filter)) total = (total ?? 0) + s.value;
   }
   return total;
 }

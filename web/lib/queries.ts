@@ -4,11 +4,11 @@
  * invalidates them all on each new block, so the page follows the chain without reloads.
  */
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import type { Address, PublicClient } from "viem";
+import type { Address, Hex, PublicClient } from "viem";
 import { usePublicClient } from "wagmi";
 import { useApp, useDeployment } from "./app-context.tsx";
 import { getAccountState, getDescriptions, getProposal, getProposals, getRegistry, getVoterState, type Proposal } from "./chain-reads.ts";
-import { fetchManifest } from "./node-api.ts";
+import { fetchManifest, ManifestIntegrityError } from "./node-api.ts";
 
 function useClient(): PublicClient {
   const client = usePublicClient();
@@ -75,14 +75,25 @@ export function useVoterState(proposal: Proposal | undefined, address: Address |
   });
 }
 
-/** A manifest by CID through the node; content-addressed, so it never goes stale. */
-export function useManifest(cid: string | undefined) {
+/**
+ * A manifest by CID through the node, hashed in the browser and checked against `digest` (what the
+ * chain names: the registry entry's or the proposal's calldata). The data is the manifest only when
+ * its bytes match; otherwise the error is a ManifestIntegrityError. Content-addressed, so it never
+ * goes stale; a mismatch is not retried (the bytes will not change).
+ */
+export function useVerifiedManifest(cid: string | undefined, digest: Hex | undefined) {
   const { nodeUrl } = useApp();
   return useQuery({
-    queryKey: ["manifest", nodeUrl, cid],
-    queryFn: () => fetchManifest(nodeUrl, cid!),
-    enabled: Boolean(cid),
+    queryKey: ["manifest", nodeUrl, cid, digest],
+    queryFn: () => fetchManifest(nodeUrl, cid!, digest!),
+    enabled: Boolean(cid && digest),
     staleTime: Infinity,
-    retry: 1,
+    retry: (count, error) => !(error instanceof ManifestIntegrityError) && count < 1,
   });
+}
+
+/** The manifest alone (undefined until verified), for the places that only show its name or fields. */
+export function useManifest(cid: string | undefined, digest: Hex | undefined) {
+  const query = useVerifiedManifest(cid, digest);
+  return { ...query, data: query.data?.manifest };
 }

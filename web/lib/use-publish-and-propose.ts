@@ -1,7 +1,9 @@
 "use client";
 /**
- * The propose flow: check the manifest against the schema in the browser, publish it through the
- * node (IPFS), then submit `propose([registry], [0], [adopt(role, cid, digest)], description)`.
+ * The propose flow: check the manifest against the schema in the browser, publish its canonical
+ * bytes through the node (IPFS), then submit `propose([registry], [0], [adopt(role, cid, digest)],
+ * description)` with the CID and digest computed in this browser (lib/manifest-hash.ts). A node
+ * that answers with another CID or digest stops the flow (`mismatch`): nothing is proposed.
  */
 import { useCallback, useState } from "react";
 import { encodeFunctionData, parseEventLogs, type Address, type Hex } from "viem";
@@ -9,7 +11,7 @@ import { modelRegistryAbi, nsGovernorAbi, roleId } from "@ns-llm/contracts";
 import { useApp, useDeployment } from "./app-context.tsx";
 import { adoptionDescription } from "./governance.ts";
 import type { Manifest, ManifestDraft } from "./manifest.ts";
-import { publishManifest, type PublishedManifest } from "./node-api.ts";
+import { ManifestIntegrityError, publishManifest, type PublishedManifest } from "./node-api.ts";
 import { contractCall, useTransaction } from "./use-transaction.ts";
 import { validateManifest } from "./validate-manifest.ts";
 
@@ -18,6 +20,8 @@ export type ProposeFlowState =
   | { step: "invalid"; errors: string[] }
   | { step: "publishing" }
   | { step: "publish-failed"; message: string }
+  /** The node claimed another CID or digest than the bytes sent have: it cannot be trusted to publish. */
+  | { step: "mismatch"; message: string }
   | { step: "proposing"; published: PublishedManifest }
   | { step: "propose-failed"; published: PublishedManifest }
   | { step: "done"; published: PublishedManifest; proposalId: bigint };
@@ -60,6 +64,7 @@ export function usePublishAndPropose() {
       try {
         published = await publishManifest(nodeUrl, manifest);
       } catch (error) {
+        if (error instanceof ManifestIntegrityError) return setState({ step: "mismatch", message: error.message });
         return setState({ step: "publish-failed", message: (error as Error).message });
       }
       await propose(manifest, proposer, published);

@@ -83,7 +83,7 @@ test("a parameters change goes from the form to the registry: connect, delegate,
   await form.getByLabel("Temperature").fill("0.4");
   await form.getByLabel("Max tokens").fill("200");
   await form.getByLabel("System prompt").fill("Answer briefly.");
-  await form.getByLabel("Max toxicity").fill("0.4");
+  await form.getByLabel("Top-k").fill("40");
   await form.getByLabel("Deny patterns").fill("private key\nseed phrase");
   await page.getByTestId("publish-and-propose").click();
   await page.getByTestId("proposal-created").waitFor({ timeout: 60_000 });

@@ -10,7 +10,8 @@ import { describeError } from "../lib/errors.ts";
 import { formatBytes, formatDuration, formatTokens } from "../lib/format.ts";
 import { adoptionDescription, adoptionOf, decodeActions, descriptionTitle } from "../lib/governance.ts";
 import { diffManifests } from "../lib/manifest.ts";
-import { EMPTY_MODEL_DRAFT, EMPTY_PARAMETERS_DRAFT, modelManifest, parametersManifest } from "../lib/manifest-forms.ts";
+import { EMPTY_MODEL_DRAFT, EMPTY_PARAMETERS_DRAFT, modelManifest, parametersDraftValues, parametersManifest } from "../lib/manifest-forms.ts";
+import { parameterFields, rangeHint } from "../lib/parameters-schema.ts";
 import { validateManifest } from "../lib/validate-manifest.ts";
 import { REPO_ROOT } from "./harness/paths.ts";
 
@@ -23,23 +24,31 @@ test("the manifests in the repository pass the browser's schema check", async ()
   }
 });
 
-test("the parameters form makes a valid manifest, keeps settings it does not show, and leaves out empty fields", () => {
-  const base = { temperature: 0.7, topK: 40, limits: { maxQueue: 32 }, validation: { minCoherence: 0.2 } };
-  const manifest = parametersManifest({ ...EMPTY_PARAMETERS_DRAFT, name: "parameters-cool", temperature: "0.4", denyPatterns: "a\n\n b " }, base);
+test("the parameters form offers exactly the schema's fields, with the schema's titles, units and ranges", async () => {
+  const schema = JSON.parse(await readFile(path.join(REPO_ROOT, "manifests/schema.json"), "utf8")) as { $defs: { parameters: { properties: Record<string, { type?: string; properties?: Record<string, unknown> }> } } };
+  const leaves = Object.entries(schema.$defs.parameters.properties).flatMap(([key, node]) => (node.type === "object" ? Object.keys(node.properties ?? {}).map((k) => `${key}.${k}`) : [key]));
+  assert.deepEqual(parameterFields().map((f) => f.path).sort(), leaves.sort());
+  const deny = parameterFields().find((f) => f.path === "validation.denyPatterns");
+  if (deny) {
+    assert.equal(deny.kind, "lines");
+    assert.match(deny.description ?? "", /substring/);
+    assert.doesNotMatch(deny.description ?? "", /is a regular expression/);
+  }
+  const timeout = parameterFields().find((f) => f.path === "limits.requestTimeoutMs");
+  if (timeout) assert.equal(rangeHint(timeout), `whole number, ${100} – ${3_600_000}`);
+});
+
+test("the parameters form makes a valid manifest from every field, starts from the current one, and leaves out empty fields", () => {
+  const current = { temperature: 0.7, topK: 40, limits: { maxQueue: 32 }, validation: { denyPatterns: ["x"] } };
+  const values = parametersDraftValues(current);
+  assert.deepEqual(values, { temperature: "0.7", topK: "40", "limits.maxQueue": "32", "validation.denyPatterns": "x" });
+  const manifest = parametersManifest({ name: "parameters-cool", description: "", values: { ...values, temperature: "0.4", "validation.denyPatterns": "a\n\n b ", "limits.requestTimeoutMs": "5000", topP: "" } });
   assert.deepEqual(validateManifest(manifest), { ok: true, manifest: manifest });
-  assert.deepEqual(manifest.parameters, {
-    topK: 40,
-    limits: { maxQueue: 32 },
-    temperature: 0.4,
-    topP: 0.9,
-    maxTokens: 256,
-    cacheSimilarity: 0.92,
-    validation: { denyPatterns: ["a", "b"] },
-  });
+  assert.deepEqual(manifest.parameters, { temperature: 0.4, topK: 40, limits: { maxQueue: 32, requestTimeoutMs: 5000 }, validation: { denyPatterns: ["a", "b"] } });
 });
 
 test("a bad form is refused before anything is sent, naming each field", () => {
-  const manifest = parametersManifest({ ...EMPTY_PARAMETERS_DRAFT, name: "Not Lower", temperature: "3", maxTokens: "many" });
+  const manifest = parametersManifest({ ...EMPTY_PARAMETERS_DRAFT, name: "Not Lower", values: { temperature: "3", maxTokens: "many" } });
   const result = validateManifest(manifest);
   assert.equal(result.ok, false);
   const errors = result.ok ? [] : result.errors;
@@ -117,4 +126,52 @@ test("descriptions and figures read well", () => {
   assert.equal(formatDuration(3725), "1 h 2 min");
   assert.equal(formatDuration(0), "0 s");
   assert.equal(formatBytes(668_788_096), "637.8 MiB");
+});
+
+test("the browser's manifest digest and CID are the node's: canonical bytes, sha256 by Web Crypto, CIDv1 raw", async () => {
+  const { manifestIdentity, encodeAndIdentify, checkManifestBytes, manifestMismatch } = await import("../lib/manifest-hash.ts");
+  const { computeCid } = await import("../../node/src/ipfs/import-options.ts");
+  const { encodeManifest, manifestDigest } = await import("@ns-llm/contracts");
+  const manifest = await readManifest("examples/parameters-change.json");
+  const { bytes, digest, cid } = await encodeAndIdentify(manifest);
+  assert.deepEqual(bytes, encodeManifest(manifest));
+  assert.equal(digest, manifestDigest(bytes));
+  assert.equal(cid, await computeCid(bytes));
+  assert.match(cid, /^bafkrei/);
+
+  // The bytes the chain names pass; one byte changed fails on both; right bytes under another CID fail on the CID.
+  assert.equal(manifestMismatch(await checkManifestBytes(bytes, { cid, digest })), undefined);
+  const altered = new TextEncoder().encode(new TextDecoder().decode(bytes).replace(/"temperature": [\d.]+/, '"temperature": 1.9'));
+  assert.notDeepEqual(altered, bytes);
+  const lie = await checkManifestBytes(altered, { cid, digest });
+  assert.deepEqual([lie.digestOk, lie.cidOk], [false, false]);
+  assert.match(manifestMismatch(lie)!, /not the ones the chain committed to: they hash to 0x[0-9a-f]{64}, but the chain names digest/);
+  const other = await manifestIdentity(altered);
+  const swapped = await checkManifestBytes(bytes, { cid: other.cid!, digest });
+  assert.deepEqual([swapped.digestOk, swapped.cidOk], [true, false]);
+  assert.deepEqual((await checkManifestBytes(bytes, { cid: "not-a-cid", digest })).cidOk, false);
+
+  // Above one IPFS block the CID is a UnixFS DAG: the browser checks the digest only.
+  const big = new Uint8Array(300_000).fill(0x20);
+  assert.equal((await manifestIdentity(big)).cid, undefined);
+  const dag = await computeCid(big);
+  const checked = await checkManifestBytes(big, { cid: dag, digest: manifestDigest(big) });
+  assert.deepEqual([checked.digestOk, checked.cidOk], [true, undefined]);
+});
+
+test("an audit entry is the record of the answer on screen only when its input and output hashes are the prompt's and the answer's", async () => {
+  const { checkAnswerEntry } = await import("../lib/answer-check.ts");
+  const { chatDigest, textDigest } = await import("@ns-llm/contracts");
+  const messages = [{ role: "user" as const, content: "Hello node, who are you?" }];
+  const shown = { messages, text: "I am a demo model." };
+  const entry = { seq: 7, type: "request", inputSha256: chatDigest(messages), outputSha256: textDigest("I am a demo model.") };
+  assert.equal(checkAnswerEntry(entry, 7, shown).ok, true);
+  const unrelated = { ...entry, inputSha256: textDigest("another prompt"), outputSha256: textDigest("another answer") };
+  const result = checkAnswerEntry(unrelated, 7, shown);
+  assert.equal(result.ok, false);
+  assert.match((result as { reason: string }).reason, /records another exchange.*not its own/);
+  assert.match((checkAnswerEntry({ ...entry, outputSha256: textDigest("edited") }, 7, shown) as { reason: string }).reason, /records another answer/);
+  assert.match((checkAnswerEntry({ ...entry, inputSha256: textDigest("x") }, 7, shown) as { reason: string }).reason, /records another prompt/);
+  assert.match((checkAnswerEntry({ ...entry, type: "adoption" }, 7, shown) as { reason: string }).reason, /not the record of an answer/);
+  assert.equal(checkAnswerEntry(entry, 8, shown).ok, false);
 });

@@ -17,6 +17,7 @@ import { chatLimits, DEFAULT_LIMITS } from "../lib/chat-limits.ts";
 import { streamChat, type Provenance } from "../lib/chat-stream.ts";
 import { leafHash, nodeHash, rootFromPath, sameBytes, toHex } from "../lib/merkle-webcrypto.ts";
 import { NodeRequestError } from "../lib/node-http.ts";
+import { cachePoint } from "../lib/gateway-metrics.ts";
 import { metricsPoint } from "../lib/node-metrics.ts";
 import { bucketsOf, histogramQuantile, parsePrometheusText, sumOf } from "../lib/prometheus.ts";
 
@@ -61,8 +62,6 @@ test("a point between two scrapes: rates, interval percentiles, and the dashboar
   m.tokens.inc(60);
   m.fallbacks.inc({ reason: "no_model" }, 2);
   m.timeToFirstToken.observe(0.2);
-  m.cacheHits.inc(3);
-  m.cacheMisses.inc(1);
   m.anchors.inc();
   const now = parsePrometheusText(await m.registry.metrics(), 13_000);
 
@@ -73,7 +72,6 @@ test("a point between two scrapes: rates, interval percentiles, and the dashboar
   assert.ok(point.latencyP99! <= 100, "the old 50 s request is outside the interval");
   assert.ok(point.ttftP50! > 100 && point.ttftP50! <= 250);
   assert.equal(point.fallbacks, 2);
-  assert.equal(point.cacheHitRate, 75);
   assert.equal(point.anchorsTotal, 1);
   assert.equal(point.requestsTotal, 16);
   // Over a longer window the old slow request counts in the percentiles; the rates stay per interval.
@@ -87,6 +85,33 @@ test("a point between two scrapes: rates, interval percentiles, and the dashboar
   assert.equal(first.requestsPerSecond, null);
   assert.equal(first.latencyP50, null);
   assert.equal(first.queueDepth, 0);
+});
+
+test("the semantic-cache chart reads the gateway's counters; a NaN sample neither breaks the parse nor poisons a sum", () => {
+  const text = (hits: number, misses: number) =>
+    [
+      "# HELP ns_llm_gateway_cache_hits_total Answers served from the semantic cache",
+      "# TYPE ns_llm_gateway_cache_hits_total counter",
+      `ns_llm_gateway_cache_hits_total ${hits}`,
+      "# TYPE ns_llm_gateway_cache_misses_total counter",
+      `ns_llm_gateway_cache_misses_total ${misses}`,
+      "# TYPE ns_llm_gateway_lag_seconds gauge",
+      'ns_llm_gateway_lag_seconds{q="0.5"} NaN',
+      'ns_llm_gateway_lag_seconds{q="0.9"} 0.25',
+      'ns_llm_gateway_lag_seconds{q="0.99"} nan',
+      "",
+    ].join("\n");
+  const before = parsePrometheusText(text(2, 5), 0);
+  const now = parsePrometheusText(text(5, 6), 3000);
+  assert.equal(sumOf(now, "ns_llm_gateway_lag_seconds"), 0.25);
+  assert.ok(Number.isNaN(now.samples.find((s) => s.labels.q === "0.5")!.value));
+  const point = cachePoint(now, before);
+  assert.deepEqual({ hits: point.hits, misses: point.misses, hitRate: point.hitRate, hitsTotal: point.hitsTotal }, { hits: 3, misses: 1, hitRate: 75, hitsTotal: 5 });
+  // The first scrape has no interval; a gateway restart (counters back to 0) counts from 0.
+  assert.equal(cachePoint(now, undefined).hits, null);
+  assert.equal(cachePoint(parsePrometheusText(text(1, 0), 6000), now).hits, 1);
+  // The node's own counters are not the cache's: a scrape without the gateway's names has no figures.
+  assert.equal(cachePoint(parsePrometheusText("ns_llm_cache_hits_total 9\n", 9000), now).hits, null);
 });
 
 test("Web Crypto RFC 6962: the browser's leaf and path checks agree with the node's Merkle trees", async () => {

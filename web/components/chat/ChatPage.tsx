@@ -39,7 +39,8 @@ export function ChatPage() {
     if (!text || streaming) return;
     const history: ChatMessage[] = turns.filter((t) => t.status !== "failed" && t.content).map((t) => ({ role: t.role, content: t.content }));
     const user: Turn = { id: nextId.current++, role: "user", content: text, status: "done" };
-    const answer: Turn = { id: nextId.current++, role: "assistant", content: "", status: "streaming", tokens: 0 };
+    const messages: ChatMessage[] = [...history, { role: "user", content: text }];
+    const answer: Turn = { id: nextId.current++, role: "assistant", content: "", status: "streaming", tokens: 0, messages };
     setTurns((all) => [...all, user, answer]);
     setDraft("");
     const abort = new AbortController();
@@ -48,7 +49,7 @@ export function ChatPage() {
     try {
       const result = await streamChat({
         nodeUrl,
-        messages: [...history, { role: "user", content: text }],
+        messages,
         temperature: clamp(value.temperature, limits.temperature.min, limits.temperature.max),
         maxTokens: Math.round(clamp(value.maxTokens, limits.maxTokens.min, limits.maxTokens.max)),
         signal: abort.signal,

@@ -1,8 +1,9 @@
 "use client";
 import Link from "next/link";
-import type { Provenance } from "@/lib/chat-stream.ts";
+import type { ChatMessage, Provenance } from "@/lib/chat-stream.ts";
 import { Badge } from "../ui/Badge.tsx";
 import { Hex } from "../ui/Hex.tsx";
+import { AnswerVerify } from "./AnswerVerify.tsx";
 
 export type Turn = {
   id: number;
@@ -10,6 +11,8 @@ export type Turn = {
   content: string;
   status: "streaming" | "done" | "stopped" | "failed";
   provenance?: Provenance;
+  /** For an answer: the messages sent for it (what its audit entry's input hash covers). */
+  messages?: ChatMessage[];
   error?: string;
   /** ms from sending to the first token, and to the end. */
   firstTokenMs?: number;
@@ -54,7 +57,7 @@ export function ChatTurn({ turn }: { turn: Turn }) {
         )}
         {p?.auditSeq !== null && p?.auditSeq !== undefined ? (
           <span data-testid="chat-audit">
-            audit #{p.auditSeq} · <Link href={`/audit?seq=${p.auditSeq}`} data-testid="chat-verify">verify</Link>
+            audit #{p.auditSeq} · <Link href={`/audit?seq=${p.auditSeq}`} data-testid="chat-verify">audit page</Link>
           </span>
         ) : (
           turn.status === "done" && <span className="muted">not in an audit log</span>
@@ -65,6 +68,11 @@ export function ChatTurn({ turn }: { turn: Turn }) {
           </span>
         )}
       </div>
+      {turn.status === "done" && turn.messages && p?.auditSeq !== null && p?.auditSeq !== undefined && (
+        <div className="chat-meta">
+          <AnswerVerify seq={p.auditSeq} answer={{ messages: turn.messages, text: turn.content }} />
+        </div>
+      )}
       {p?.reason && <div className="small muted">fallback because {p.reason}</div>}
       {turn.error && <div className="notice bad small" role="alert">{turn.error}</div>}
     </div>

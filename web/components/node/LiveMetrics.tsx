@@ -1,5 +1,7 @@
 "use client";
-import { useMetricsSeries } from "@/lib/node-queries.ts";
+import { useApp } from "@/lib/app-context.tsx";
+import { useGatewayCacheSeries, useMetricsSeries } from "@/lib/node-queries.ts";
+import { Notice } from "../ui/Notice.tsx";
 import { Card } from "../ui/Card.tsx";
 import { formatFigure, MetricChart } from "./MetricChart.tsx";
 import { NodeProblem } from "./NodeProblem.tsx";
@@ -63,20 +65,11 @@ export function LiveMetrics() {
               { key: "activeGenerations", label: "running", color: "var(--accent)" },
             ]}
           />
-          <MetricChart
-            title="Semantic cache"
-            points={points}
-            testId="chart-cache"
-            lines={[
-              { key: "cacheHits", label: "hits", color: "var(--good)" },
-              { key: "cacheMisses", label: "misses", color: "var(--bad)" },
-            ]}
-          />
+          <GatewayCache />
           <MetricChart title="Search fallbacks" unit="per interval" points={points} testId="chart-fallbacks" lines={[{ key: "fallbacks", label: "fallbacks", color: "var(--warn)" }]} />
           <MetricChart title="Anchored batches" points={points} testId="chart-anchors" lines={[{ key: "anchorsTotal", label: "anchors", color: "var(--info)" }]} />
         </div>
       )}
-      {latest && latest.cacheHitRate !== null && <p className="small muted">Cache hit rate over the last interval: {formatFigure(latest.cacheHitRate)} %</p>}
     </Card>
   );
 }
@@ -89,6 +82,47 @@ function Figure({ label, value, extra, testId }: { label: string; value: number 
         {extra !== undefined && <> / {formatFigure(extra, 0)}</>}
       </span>
       <span className="figure-label">{label}</span>
+    </div>
+  );
+}
+
+/** The semantic cache lives in the gateway: its hits and misses from the gateway's /metrics, or why there are none. */
+function GatewayCache() {
+  const { config } = useApp();
+  const cache = useGatewayCacheSeries(INTERVAL_MS, WINDOW_MIN * 60_000);
+  if (!config.gatewayUrl) {
+    return (
+      <div className="metric-chart" data-testid="chart-cache" data-gateway="none">
+        <h3>Semantic cache</h3>
+        <p className="muted small" data-testid="chart-cache-none">
+          No gateway: the semantic cache is the gateway&apos;s (<code>ns-llm gateway</code>). Set NEXT_PUBLIC_NS_LLM_GATEWAY_URL to chart its hits and misses.
+        </p>
+      </div>
+    );
+  }
+  const points = cache.data?.points ?? [];
+  const latest = points.at(-1);
+  if (cache.error && points.length === 0) {
+    return (
+      <div className="metric-chart" data-testid="chart-cache" data-gateway="unreachable">
+        <h3>Semantic cache</h3>
+        <Notice tone="warn">{cache.error.message}</Notice>
+      </div>
+    );
+  }
+  return (
+    <div data-testid="chart-cache-gateway" data-gateway={config.gatewayUrl} data-hits-total={latest?.hitsTotal ?? undefined} data-misses-total={latest?.missesTotal ?? undefined}>
+      <MetricChart
+        title="Semantic cache (gateway)"
+        unit="per interval"
+        points={points}
+        testId="chart-cache"
+        lines={[
+          { key: "hits", label: "hits", color: "var(--good)" },
+          { key: "misses", label: "misses", color: "var(--bad)" },
+        ]}
+      />
+      {latest && latest.hitRate !== null && <p className="small muted">Hit rate over the last interval: {formatFigure(latest.hitRate)} %</p>}
     </div>
   );
 }

@@ -2,7 +2,9 @@
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
 import type { MetricsPoint } from "@/lib/node-metrics.ts";
 
-export type ChartLine = { key: keyof MetricsPoint; label: string; color: string };
+/** A point of any scraped series: its time and figures (null: no data in that interval). */
+export type ChartPoint = { time: number };
+export type ChartLine<P extends ChartPoint = MetricsPoint> = { key: keyof P & string; label: string; color: string };
 
 const time = (t: number) => new Date(t).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
@@ -16,7 +18,7 @@ export function formatFigure(value: number | null | undefined, digits = 1): stri
  * One live line chart over the scraped points: the latest value of the first line beside the
  * title, the lines below. Gaps (intervals without data) stay gaps.
  */
-export function MetricChart({ title, unit, points, lines, testId }: { title: string; unit?: string; points: MetricsPoint[]; lines: ChartLine[]; testId: string }) {
+export function MetricChart<P extends ChartPoint = MetricsPoint>({ title, unit, points, lines, testId }: { title: string; unit?: string; points: P[]; lines: ChartLine<P>[]; testId: string }) {
   const latest = points.at(-1);
   const first = lines[0]!;
   const value = latest?.[first.key] as number | null | undefined;

@@ -1,5 +1,6 @@
 "use client";
 import { useCallback, useState } from "react";
+import { canonicalManifestJson } from "@ns-llm/contracts";
 import { formatTokens } from "@/lib/format.ts";
 import type { ManifestDraft } from "@/lib/manifest.ts";
 import { useAccountState } from "@/lib/queries.ts";
@@ -81,15 +82,18 @@ export function ProposePage() {
             ) : flow.state.step === "done" ? (
               <Button onClick={() => switchKind(kind)}>Make another</Button>
             ) : (
-              <Button type="submit" variant="primary" disabled={!address || !manifest || flow.busy || lowPower} data-testid="publish-and-propose">
-                Check, publish and propose
-              </Button>
+              <>
+                <Button type="submit" variant="primary" disabled={!address || !manifest || flow.busy || lowPower || flow.state.step === "mismatch"} data-testid="publish-and-propose">
+                  Check, publish and propose
+                </Button>
+                {flow.state.step === "mismatch" && <Button onClick={flow.reset}>Start over (after changing the node in Settings)</Button>}
+              </>
             )}
             <Button size="small" onClick={() => setShowJson(!showJson)}>
               {showJson ? "Hide" : "Show"} manifest JSON
             </Button>
           </div>
-          {showJson && manifest && <pre className="mono small card" style={{ whiteSpace: "pre-wrap", margin: 0 }}>{JSON.stringify(manifest, null, 2)}</pre>}
+          {showJson && manifest && <pre className="mono small card" style={{ whiteSpace: "pre-wrap", margin: 0 }}>{canonicalManifestJson(manifest)}</pre>}
         </form>
       </Card>
       {flow.state.step !== "idle" && (

@@ -14,6 +14,7 @@ function progress(state: ProposeFlowState): { done: number; failed?: (typeof ORD
     case "invalid": return { done: 0, failed: "check" };
     case "publishing": return { done: 1 };
     case "publish-failed": return { done: 1, failed: "publish" };
+    case "mismatch": return { done: 1, failed: "publish" };
     case "proposing": return { done: 2 };
     case "propose-failed": return { done: 2, failed: "propose" };
     case "done": return { done: 3 };
@@ -24,7 +25,7 @@ function progress(state: ProposeFlowState): { done: number; failed?: (typeof ORD
 export function ProposeSteps({ state, tx }: { state: ProposeFlowState; tx: TransactionState }) {
   if (state.step === "idle") return null;
   const { done, failed } = progress(state);
-  const labels = { check: "Manifest checked against the schema", publish: "Published through the node (IPFS)", propose: "Proposal submitted" };
+  const labels = { check: "Manifest checked against the schema", publish: "Published through the node (IPFS); CID and digest computed in this browser", propose: "Proposal submitted" };
   const published = "published" in state ? state.published : undefined;
   return (
     <div className="stack" data-testid="propose-steps" data-step={state.step}>
@@ -42,6 +43,11 @@ export function ProposeSteps({ state, tx }: { state: ProposeFlowState; tx: Trans
         </Notice>
       )}
       {state.step === "publish-failed" && <Notice tone="bad" testId="publish-error">Publishing failed: {state.message}</Notice>}
+      {state.step === "mismatch" && (
+        <Notice tone="bad" testId="publish-mismatch">
+          <strong>Do not trust this node.</strong> {state.message}
+        </Notice>
+      )}
       {published && (
         <dl className="kv">
           <dt>CID</dt>

@@ -38,10 +38,10 @@ export async function buildApp(): Promise<BuildResult> {
   }
 }
 
-export type StartAppParameters = { port: number; rpcUrl: string; deploymentFile: string; nodeUrl: string };
+export type StartAppParameters = { port: number; rpcUrl: string; deploymentFile: string; nodeUrl: string; gatewayUrl?: string };
 export type TestApp = { url: string; process: Child; stop(): Promise<void> };
 
-export async function startApp({ port, rpcUrl, deploymentFile, nodeUrl }: StartAppParameters): Promise<TestApp> {
+export async function startApp({ port, rpcUrl, deploymentFile, nodeUrl, gatewayUrl }: StartAppParameters): Promise<TestApp> {
   const app = startChild("flock", ["--shared", distLock(), process.execPath, nextBin(), "start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: WEB_DIR,
     env: {
@@ -50,6 +50,9 @@ export async function startApp({ port, rpcUrl, deploymentFile, nodeUrl }: StartA
       NEXT_TELEMETRY_DISABLED: "1",
       NEXT_PUBLIC_NS_LLM_RPC_URL: rpcUrl,
       NEXT_PUBLIC_NS_LLM_NODE_URL: nodeUrl,
+      // No gateway unless the test starts one (the dashboard then says "no gateway").
+      NEXT_PUBLIC_NS_LLM_GATEWAY_URL: gatewayUrl ?? "",
+      NS_LLM_GATEWAY_URL: gatewayUrl ?? "",
       NS_LLM_DEPLOYMENT: deploymentFile,
     },
     name: "next start",
