@@ -108,7 +108,8 @@ const PHASE_A: ManifestParameters = {
   temperature: 0.7,
   topP: 0.9,
   topK: 1,
-  systemPrompt: "You are the governed test assistant of the NS network; answer in one short sentence.",
+  // Short: the chats below must stay under limits.maxPromptTokens.
+  systemPrompt: "Answer as the governed assistant.",
   cacheSimilarity: 0.5,
   audit: { batchSize: 3, batchSeconds: 3600 },
   limits: { maxConcurrent: 1, maxQueue: 1, maxPromptTokens: 40, maxEmbedBatch: 2, maxInputChars: 50 },
@@ -157,8 +158,10 @@ describe("governed parameters take effect on the next request", { concurrency: f
 
     it("systemPrompt: put before a chat with no system message (more prompt tokens)", async () => {
       const chat = await post("/v1/chat/completions", { messages: [{ role: "user", content: "Hello" }], max_tokens: 2 });
-      assert.ok(chat.body.usage.prompt_tokens > chatPromptTokensBefore + 10, `${chat.body.usage.prompt_tokens} vs ${chatPromptTokensBefore}`);
-      const own = await post("/v1/chat/completions", { messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Hello" }], max_tokens: 2 });
+      assert.equal(chat.status, 200, JSON.stringify(chat.body));
+      assert.ok(chat.body.usage.prompt_tokens >= chatPromptTokensBefore + 4, `${chat.body.usage.prompt_tokens} vs ${chatPromptTokensBefore}`);
+      // A chat with a system message of its own keeps it.
+      const own = await post("/v1/chat/completions", { messages: [{ role: "system", content: "Hi." }, { role: "user", content: "Hello" }], max_tokens: 2 });
       assert.ok(own.body.usage.prompt_tokens < chat.body.usage.prompt_tokens);
     });
 
