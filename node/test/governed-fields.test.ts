@@ -217,13 +217,15 @@ describe("governed parameters take effect on the next request", { concurrency: f
       assert.equal(((await (await fetch(`${gatewayUrl}/health`)).json()) as any).cache.similarity, 0.5);
     });
 
-    it("audit.batchSize: batches now close every 3 entries", async () => {
+    it("audit.batchSize: batches now close every 3 entries, and are anchored on chain (ns_llm_audit_anchors_total moves)", async () => {
+      const anchorsBefore = metricValue(await metrics(), "ns_llm_audit_anchors_total");
       const since = Date.now();
       for (let i = 0; i < 7; i++) await generate({ prompt: `entry ${i}`, maxTokens: 1 });
       const { batches } = (await (await fetch(`${node.url}/api/audit/batches?from=0&limit=1000`)).json()) as { batches: Array<{ size: number; closedAt: string }> };
       const closed = batches.filter((b) => Date.parse(b.closedAt) >= since);
       assert.ok(closed.length >= 2, `batches closed since: ${JSON.stringify(closed)}`);
       for (const b of closed) assert.equal(b.size, 3);
+      await waitUntil("the closed batches to be anchored", async () => metricValue(await metrics(), "ns_llm_audit_anchors_total") >= anchorsBefore + 2, 30_000, undefined, 50);
     });
   });
 
