@@ -20,7 +20,7 @@ import { after, before, describe, it } from "node:test";
 import type { ManifestParameters } from "@ns-llm/contracts";
 import { createGateway, type Gateway } from "../src/gateway/index.ts";
 import { json, metricValue, readSse, sseReader, startTestNode, type TestNode } from "./helpers/api-node.ts";
-import { startTestChain, type TestChain } from "./helpers/chain.ts";
+import { DEV_KEY_0, startTestChain, type TestChain } from "./helpers/chain.ts";
 import { adopt } from "./helpers/follow.ts";
 import { waitUntil } from "./helpers/processes.ts";
 
@@ -40,7 +40,7 @@ before(async () => {
   chain = await startTestChain();
   node = await startTestNode(
     { chain: true, contextSize: 4096, sequences: 2, scheduler: { maxOutputTokens: 4000 } },
-    { NS_LLM_RPC_URL: chain.rpcUrl, NS_LLM_DEPLOYMENT: chain.deploymentFile, NS_LLM_MAX_QUEUE: String(QUEUE_CEILING), NS_LLM_AUDIT_RECORD_TEXT: "1" },
+    { NS_LLM_RPC_URL: chain.rpcUrl, NS_LLM_DEPLOYMENT: chain.deploymentFile, NS_LLM_MAX_QUEUE: String(QUEUE_CEILING), NS_LLM_AUDIT_RECORD_TEXT: "1", NS_LLM_OPERATOR_KEY: DEV_KEY_0 },
   );
   gatewayHome = await mkdtemp(path.join(os.tmpdir(), "ns-llm-governed-gw-"));
   gateway = await createGateway({ nodeUrls: [node.url], home: gatewayHome, cacheSimilarity: 0.999, client: { healthCheckMs: 0 } });
