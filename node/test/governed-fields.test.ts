@@ -249,6 +249,17 @@ describe("governed parameters take effect on the next request", { concurrency: f
       assert.ok(greedy.toLowerCase().includes(firstWord.toLowerCase()));
     });
 
+    it("gateway: documents holding a deny pattern are left out of search answers", async () => {
+      gateway.documents.add([
+        { id: "vault.md#open", title: "Vault", text: `The vault opens with the word ${firstWord} at noon.` },
+        { id: "vault.md#closed", title: "Vault", text: "The vault stays closed at night." },
+      ]);
+      gateway.reindex();
+      const response = await fetch(`${gatewayUrl}/search`, json({ query: "vault", k: 5 }));
+      const { results } = (await response.json()) as { results: Array<{ id: string }> };
+      assert.deepEqual(results.map((r) => r.id), ["vault.md#closed"]);
+    });
+
     it("gateway: a vote adding a deny pattern stops a cached answer containing it", async () => {
       const before = metricValue(await (await fetch(`${gatewayUrl}/metrics`)).text(), "ns_llm_gateway_cache_purged_total");
       const answer = await viaGateway({ prompt: "Who are you?", maxTokens: 12, stop: " " });

@@ -205,6 +205,7 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
 
   app.post("/search", async (request) => {
     const body = searchBody.parse(request.body);
+    await refreshNode();
     // Documents holding a governed deny pattern are not handed out either.
     return { results: (await index.search(body.query, body.k ?? 5)).filter((r) => !denied(r.text)) };
   });
