@@ -224,13 +224,20 @@ describe("governed parameters take effect on the next request", { concurrency: f
       const { batches } = (await (await fetch(`${node.url}/api/audit/batches?from=0&limit=1000`)).json()) as { batches: Array<{ size: number; closedAt: string }> };
       const closed = batches.filter((b) => Date.parse(b.closedAt) >= since);
       assert.ok(closed.length >= 2, `batches closed since: ${JSON.stringify(closed)}`);
-      for (const b of closed) assert.equal(b.size, 3);
+      // A batch closes once it holds 3 entries; entries appended in the same transaction (an
+      // anchor entry, a request's) may join it. The default (100) would have closed none here.
+      for (const b of closed) assert.ok(b.size >= 3 && b.size <= 5, `a batch of ${b.size}`);
       await waitUntil("the closed batches to be anchored", async () => metricValue(await metrics(), "ns_llm_audit_anchors_total") >= anchorsBefore + 2, 30_000, undefined, 50);
     });
   });
 
   describe("adoption B", { concurrency: false }, () => {
+    /** Entries the gateway had dropped before this vote (it drops at its next request, or its periodic check). */
+    let purgedBefore: number;
     before(async () => {
+      // Phase A's answer to this prompt is in the gateway's cache: a hit, before the vote.
+      assert.equal((await viaGateway({ prompt: "Who are you?", maxTokens: 12, stop: " " })).source, "cache");
+      purgedBefore = metricValue(await (await fetch(`${gatewayUrl}/metrics`)).text(), "ns_llm_gateway_cache_purged_total");
       await vote({ ...PHASE_A, maxTokens: 6, validation: { denyPatterns: [firstWord] } });
     });
 
@@ -249,6 +256,15 @@ describe("governed parameters take effect on the next request", { concurrency: f
       assert.ok(greedy.toLowerCase().includes(firstWord.toLowerCase()));
     });
 
+    it("gateway: a vote adding a deny pattern stops a cached answer containing it", async () => {
+      const answer = await viaGateway({ prompt: "Who are you?", maxTokens: 12, stop: " " });
+      assert.notEqual(answer.source, "cache");
+      assert.ok(!String(answer.text).toLowerCase().includes(firstWord.toLowerCase()), `the gateway answered ${JSON.stringify(answer.text)}`);
+      const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
+      assert.ok(metricValue(text, "ns_llm_gateway_cache_purged_total") > purgedBefore);
+      // A cut answer is not cached: asked again, it is not a hit either.
+      assert.notEqual((await viaGateway({ prompt: "Who are you?", maxTokens: 12, stop: " " })).source, "cache");
+    });
     it("gateway: documents holding a deny pattern are left out of search answers", async () => {
       gateway.documents.add([
         { id: "vault.md#open", title: "Vault", text: `The vault opens with the word ${firstWord} at noon.` },
@@ -258,17 +274,6 @@ describe("governed parameters take effect on the next request", { concurrency: f
       const response = await fetch(`${gatewayUrl}/search`, json({ query: "vault", k: 5 }));
       const { results } = (await response.json()) as { results: Array<{ id: string }> };
       assert.deepEqual(results.map((r) => r.id), ["vault.md#closed"]);
-    });
-
-    it("gateway: a vote adding a deny pattern stops a cached answer containing it", async () => {
-      const before = metricValue(await (await fetch(`${gatewayUrl}/metrics`)).text(), "ns_llm_gateway_cache_purged_total");
-      const answer = await viaGateway({ prompt: "Who are you?", maxTokens: 12, stop: " " });
-      assert.notEqual(answer.source, "cache");
-      assert.ok(!String(answer.text).toLowerCase().includes(firstWord.toLowerCase()), `the gateway answered ${JSON.stringify(answer.text)}`);
-      const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
-      assert.ok(metricValue(text, "ns_llm_gateway_cache_purged_total") > before);
-      // A cut answer is not cached: asked again, it is not a hit either.
-      assert.notEqual((await viaGateway({ prompt: "Who are you?", maxTokens: 12, stop: " " })).source, "cache");
     });
   });
 
