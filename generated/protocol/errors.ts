@@ -19,6 +19,7 @@ export const API_ERROR_CODES = [
   "client_closed",
   "timeout",
   "shutting_down",
+  "audit_unavailable",
   "generation_unavailable",
   "embedding_unavailable",
   "insufficient_memory",

@@ -65,6 +65,22 @@ export type GovernanceReport = {
   errors: Partial<Record<Role, GovernanceError>>;
   /** The governed parameters in force (the applied `parameters` manifest's). */
   parameters: ManifestParameters;
+  /** The limits the node applies now: the governed ones, capped by the operator's ceilings. */
+  effective?: EffectiveLimits;
+};
+
+/** The limits a node applies (governed value, else the node's default, never above the operator's ceiling). */
+export type EffectiveLimits = {
+  maxConcurrent: number;
+  maxQueue: number;
+  requestTimeoutMs: number;
+  maxPromptTokens: number;
+  /** The most tokens one answer may have (governed `maxTokens`, capped by NS_LLM_MAX_OUTPUT_TOKENS). */
+  maxOutputTokens: number;
+  maxEmbedBatch: number;
+  maxInputChars: number;
+  /** Governed values the operator's ceilings cut down: which field, what the vote said, what applies. */
+  clamped: Array<{ field: string; governed: number; applied: number; env: string }>;
 };
 
 /** `GET /api/governance` of a node that follows a chain. */

@@ -32,22 +32,42 @@ export type ManifestModel<F extends "gguf" | "onnx" = "gguf" | "onnx"> = {
   license?: string;
 };
 
+/**
+ * The governed parameters (the schema's descriptions give each field's unit and meaning). Every
+ * field takes effect on a node from its next request (node/src/serving/governed-state.ts), except
+ * `validation.maxToxicity`/`minCoherence`, not enforced yet. The operator may cap `limits.*` and
+ * `maxTokens` (NS_LLM_MAX_*); GET /api/governance `effective` shows what applies.
+ */
 export type ManifestParameters = {
+  /** Default sampling temperature (a request's own value wins). */
   temperature?: number;
   topP?: number;
+  /** 0 = no limit. */
   topK?: number;
+  /** > 0; 1 = none. */
   repeatPenalty?: number;
+  /** Tokens: the cap of one answer, and its default length. */
   maxTokens?: number;
+  /** Put before a chat with no system message. */
   systemPrompt?: string;
+  /** The gateway's cache threshold (cosine similarity). */
   cacheSimilarity?: number;
+  /** denyPatterns: case-insensitive substrings, never regular expressions. */
   validation?: { maxToxicity?: number; minCoherence?: number; denyPatterns?: string[] };
+  /** An audit batch closes every `batchSize` entries or `batchSeconds` seconds. */
   audit?: { batchSize?: number; batchSeconds?: number };
   limits?: {
+    /** Generations at once (never above the engine's sequences). */
     maxConcurrent?: number;
+    /** Requests waiting (generation, and embeddings); one more is 429. */
     maxQueue?: number;
+    /** Tokens of the longest prompt. */
     maxPromptTokens?: number;
+    /** Texts per call of the embedding engine. */
     maxEmbedBatch?: number;
+    /** Characters of the longest text to embed. */
     maxInputChars?: number;
+    /** Milliseconds: a request's deadline, waiting included. */
     requestTimeoutMs?: number;
   };
 };

@@ -5,9 +5,14 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import type { LimitCeilings } from "./serving/governed-state.ts";
+
+export type { LimitCeilings };
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optional = z.string().trim().min(1).optional().catch(undefined);
+/** An operator ceiling on a governed limit: unset = no ceiling of the operator's own. */
+const ceiling = (min: number, max: number) => z.coerce.number().int().min(min).max(max).optional();
 
 const schema = z.object({
   NS_LLM_HOME: z.string().default("./.ns-llm"),
@@ -27,6 +32,13 @@ const schema = z.object({
   NS_LLM_AUDIT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   NS_LLM_AUDIT_BATCH_SECONDS: z.coerce.number().positive().default(30),
   NS_LLM_AUDIT_RECORD_TEXT: z.enum(["0", "1", "false", "true"]).default("0"),
+  NS_LLM_MAX_CONCURRENT: ceiling(1, 1024),
+  NS_LLM_MAX_QUEUE: ceiling(0, 100_000),
+  NS_LLM_REQUEST_TIMEOUT_MS: ceiling(100, 3_600_000),
+  NS_LLM_MAX_PROMPT_TOKENS: ceiling(1, 1_048_576),
+  NS_LLM_MAX_OUTPUT_TOKENS: ceiling(1, 1_048_576),
+  NS_LLM_MAX_EMBED_BATCH: ceiling(1, 10_000),
+  NS_LLM_MAX_INPUT_CHARS: ceiling(1, 16_777_216),
 });
 
 export type Config = {
@@ -50,7 +62,11 @@ export type Config = {
   auditBatchPinned: { size: boolean; seconds: boolean };
   /** Keep requests' raw text in the audit log, not only its sha256 (the operator's opt-in). */
   auditRecordText: boolean;
+  /** The operator's ceilings on the governed limits (NS_LLM_MAX_CONCURRENT...): a governed value above one is clamped to it. */
+  ceilings: LimitCeilings;
 };
+
+
 
 /** Inference threads when none is set: every core but one, at least one (2 cores -> 1). */
 export function defaultThreads(cores = os.availableParallelism()): number {
@@ -81,5 +97,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditBatchSeconds: e.NS_LLM_AUDIT_BATCH_SECONDS,
     auditBatchPinned: { size: Boolean(env.NS_LLM_AUDIT_BATCH_SIZE), seconds: Boolean(env.NS_LLM_AUDIT_BATCH_SECONDS) },
     auditRecordText: e.NS_LLM_AUDIT_RECORD_TEXT === "1" || e.NS_LLM_AUDIT_RECORD_TEXT === "true",
+    ceilings: Object.fromEntries(
+      Object.entries({
+        maxConcurrent: e.NS_LLM_MAX_CONCURRENT,
+        maxQueue: e.NS_LLM_MAX_QUEUE,
+        requestTimeoutMs: e.NS_LLM_REQUEST_TIMEOUT_MS,
+        maxPromptTokens: e.NS_LLM_MAX_PROMPT_TOKENS,
+        maxOutputTokens: e.NS_LLM_MAX_OUTPUT_TOKENS,
+        maxEmbedBatch: e.NS_LLM_MAX_EMBED_BATCH,
+        maxInputChars: e.NS_LLM_MAX_INPUT_CHARS,
+      }).filter(([, v]) => v !== undefined),
+    ) as LimitCeilings,
   };
 }

@@ -71,7 +71,7 @@ export function createMetrics({ defaultMetrics = true, prefix = "ns_llm_", queue
     activeGenerations: new Gauge({ name: `${prefix}active_generations`, help: "Generations running", registers }),
     rejected: new Counter({
       name: `${prefix}rejected_requests_total`,
-      help: "Requests refused by the scheduler (queue_full, timeout, shutting_down)",
+      help: "Generation and embedding requests the node refused, by reason (queue_full 429; timeout, shutting_down, audit_unavailable, generation_unavailable, embedding_unavailable 503)",
       labelNames: ["reason"] as const,
       registers,
     }),
@@ -88,8 +88,6 @@ export function createMetrics({ defaultMetrics = true, prefix = "ns_llm_", queue
       labelNames: ["reason"] as const,
       registers,
     }),
-    cacheHits: new Counter({ name: `${prefix}cache_hits_total`, help: "Semantic cache hits (gateway)", registers }),
-    cacheMisses: new Counter({ name: `${prefix}cache_misses_total`, help: "Semantic cache misses (gateway)", registers }),
     swaps: new Counter({
       name: `${prefix}model_swaps_total`,
       help: "Model swaps applied by role",
@@ -111,7 +109,7 @@ export function createMetrics({ defaultMetrics = true, prefix = "ns_llm_", queue
     anchors: new Counter({ name: `${prefix}audit_anchors_total`, help: "Audit batches anchored on chain", registers }),
     auditErrors: new Counter({
       name: `${prefix}audit_errors_total`,
-      help: "Requests served whose audit entry could not be written",
+      help: "Audit appends of answers that failed (each such answer was refused with 503 audit_unavailable)",
       registers,
     }),
   };

@@ -58,12 +58,22 @@ after(async () => {
 
 async function post(route: string, body: unknown) {
   const response = await fetch(`${url}${route}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  return { status: response.status, source: response.headers.get("x-ns-llm-source"), body: (await response.json()) as Record<string, any> };
+  return {
+    status: response.status,
+    source: response.headers.get("x-ns-llm-source"),
+    auditSeq: response.headers.get("x-ns-llm-audit-seq"),
+    body: (await response.json()) as Record<string, any>,
+  };
 }
-const generate = (prompt: string) => post("/generate", { prompt, maxTokens: 12 });
+/**
+ * The demo model never ends a reply by itself, and only answers that end by themselves are cached:
+ * a stop string (the first space) ends these at their first word, with finish reason `stop`.
+ */
+const STOP = " ";
+const generate = (prompt: string) => post("/generate", { prompt, maxTokens: 12, stop: STOP });
 /** A streamed /generate: the answer's source header and its SSE events. */
 async function stream(prompt: string) {
-  const response = await fetch(`${url}/generate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt, maxTokens: 12, stream: true }) });
+  const response = await fetch(`${url}/generate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt, maxTokens: 12, stop: STOP, stream: true }) });
   assert.equal(response.status, 200);
   assert.match(response.headers.get("content-type") ?? "", /text\/event-stream/);
   const events = (await readSse(response)) as Array<Record<string, any>>;
@@ -123,15 +133,15 @@ describe("gateway", { concurrency: false }, () => {
     assert.equal((await node.requests("/generate")) - nodeGenerations, 2);
 
     const text = await metrics();
-    assert.equal(metricValue(text, "ns_gateway_cache_hits_total"), 1);
-    assert.equal(metricValue(text, "ns_gateway_cache_misses_total"), 2);
+    assert.equal(metricValue(text, "ns_llm_gateway_cache_hits_total"), 1);
+    assert.equal(metricValue(text, "ns_llm_gateway_cache_misses_total"), 2);
     // Time saved: the duration of the answer the hit reused.
-    assert.ok(Math.abs(metricValue(text, "ns_gateway_cache_time_saved_seconds_total") - first.ms / 1000) < 1e-6);
-    assert.equal(metricValue(text, "ns_gateway_cache_entries"), 2);
-    assert.equal(metricValue(text, 'ns_gateway_requests_total{route="/generate",source="cache",status="200"}'), 1);
+    assert.ok(Math.abs(metricValue(text, "ns_llm_gateway_cache_time_saved_seconds_total") - first.ms / 1000) < 1e-6);
+    assert.equal(metricValue(text, "ns_llm_gateway_cache_entries"), 2);
+    assert.equal(metricValue(text, 'ns_llm_gateway_requests_total{route="/generate",source="cache",status="200"}'), 1);
 
     // Streamed: tokens, then a done event saying where the answer came from.
-    const streamsBefore = metricValue(await metrics(), 'ns_gateway_requests_total{route="/generate",source="llm",status="200"}');
+    const streamsBefore = metricValue(await metrics(), 'ns_llm_gateway_requests_total{route="/generate",source="llm",status="200"}');
     const streamed = await stream("Stream me an answer");
     assert.equal(streamed.source, "llm");
     assert.equal(streamed.done.source, "llm");
@@ -140,11 +150,38 @@ describe("gateway", { concurrency: false }, () => {
     assert.equal(streamedAgain.source, "cache");
     assert.equal(streamedAgain.text, streamed.text);
     // Streams are counted like any other answer, by source.
-    assert.equal(metricValue(await metrics(), 'ns_gateway_requests_total{route="/generate",source="llm",status="200"}') - streamsBefore, 1);
+    assert.equal(metricValue(await metrics(), 'ns_llm_gateway_requests_total{route="/generate",source="llm",status="200"}') - streamsBefore, 1);
 
     // cache: false neither reads nor writes the cache.
-    const fresh = await post("/generate", { prompt: paraphrase, maxTokens: 12, cache: false });
+    const fresh = await post("/generate", { prompt: paraphrase, maxTokens: 12, stop: STOP, cache: false });
     assert.equal(fresh.body.source, "llm");
+  });
+
+  test("only answers that ended by themselves are cached, keyed by the request's sampling; every answer carries provenance headers", async () => {
+    // Cut at maxTokens (finish reason `length`): asked again, the node answers again.
+    const cut = await post("/generate", { prompt: "Tell me everything about anchors", maxTokens: 4 });
+    assert.equal(cut.body.finishReason, "length");
+    const cutAgain = await post("/generate", { prompt: "Tell me everything about anchors", maxTokens: 4 });
+    assert.equal(cutAgain.body.source, "llm");
+
+    // An answer that stopped is cached, but only for the same sampling.
+    const answered = await post("/generate", { prompt: "Tell me about audit batches", maxTokens: 12, stop: STOP, temperature: 0 });
+    assert.equal(answered.body.finishReason, "stop");
+    const otherSampling = await post("/generate", { prompt: "Tell me about audit batches", maxTokens: 12, stop: STOP, temperature: 0.7 });
+    assert.equal(otherSampling.body.source, "llm");
+    const response = await fetch(`${url}/generate`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "Tell me about audit batches", maxTokens: 12, stop: STOP, temperature: 0 }),
+    });
+    const hit = (await response.json()) as Record<string, any>;
+    assert.equal(hit.source, "cache");
+    // The hit repeats the provenance of the answer it repeats: its model, manifest and audit entry.
+    assert.equal(response.headers.get("x-ns-llm-source"), "cache");
+    assert.equal(response.headers.get("x-ns-llm-model"), answered.body.model);
+    assert.equal(response.headers.get("x-ns-llm-audit-seq"), String(answered.body.auditSeq));
+    assert.equal(hit.auditSeq, answered.body.auditSeq);
+    assert.equal(hit.manifest, answered.body.manifest);
   });
 
   test("`ns-llm gateway add` stores documents that /search finds (BM25, and hybrid with the node up)", async () => {
@@ -223,8 +260,8 @@ describe("gateway", { concurrency: false }, () => {
     assert.equal(health.status, "degraded");
     assert.ok(health.reasons.length > 0);
     const text = await metrics();
-    assert.ok(metricValue(text, 'ns_gateway_requests_total{route="/generate",source="search",status="200"}') >= 2);
-    assert.ok(text.includes('ns_gateway_client_events_total{type="breaker",state="open"}'));
+    assert.ok(metricValue(text, 'ns_llm_gateway_requests_total{route="/generate",source="search",status="200"}') >= 2);
+    assert.ok(text.includes('ns_llm_gateway_client_events_total{type="breaker",state="open"}'));
 
     // Back on the same port: after the breaker's half-open pause the node answers again.
     // (A loaded machine may need a second half-open trial: the first can meet a connection the
@@ -261,7 +298,7 @@ describe("gateway database", () => {
         const cache = openSemanticCache(db);
         assert.equal(documents.count(), 1);
         const v = Float32Array.from([0.6, 0.8]);
-        cache.store({ embedding: v, space: "model-a", settings: "{}", prompt: "p", text: "answer", model: "llm", ms: 5, tokens: 1 });
+        cache.store({ embedding: v, space: "model-a", settings: "{}", prompt: "p", text: "answer", model: "llm", ms: 5, tokens: 1, manifest: null, auditSeq: null });
         assert.equal(cache.lookup(v, "{}", 0.9, "model-a")?.text, "answer");
         // Another embedding model's vectors are not comparable, whatever their dimension.
         assert.equal(cache.lookup(v, "{}", 0.9, "model-b"), undefined);

@@ -219,8 +219,6 @@ describe("HTTP API: routes", () => {
       "ns_llm_generation_tokens_per_second_bucket",
       "ns_llm_generation_queue_depth",
       "ns_llm_active_generations",
-      "ns_llm_cache_hits_total",
-      "ns_llm_cache_misses_total",
       "ns_llm_fallbacks_total",
       "ns_llm_process_resident_memory_bytes",
     ]) {

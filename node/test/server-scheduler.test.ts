@@ -132,7 +132,7 @@ describe("embedding micro-batcher (demo encoder)", () => {
       const slot = new ModelSlot<EmbeddingEngine>();
       slot.swap(engine, { cid: undefined, name: "demo", version: undefined, digest: undefined });
       const batches: number[] = [];
-      const batcher = createEmbeddingBatcher({ acquire: () => slot.acquire(), windowMs: 2, maxBatch: 32, onBatch: (n) => batches.push(n) });
+      const batcher = createEmbeddingBatcher({ acquire: () => slot.acquire(), windowMs: 2, limits: () => ({ maxBatch: 32 }), onBatch: (n) => batches.push(n) });
       const texts = Array.from({ length: 40 }, (_, i) => `text number ${i}`);
       const results = await Promise.all(texts.map((t) => batcher.embed([t])));
       assert.equal(batches.reduce((a, b) => a + b, 0), 40);
@@ -150,6 +150,97 @@ describe("embedding micro-batcher (demo encoder)", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("embedding admission (demo encoder)", () => {
+  /** The demo encoder under another name whose vectors are negated: a second model, told apart by its output. */
+  function otherModel(engine: EmbeddingEngine, name: string): EmbeddingEngine & { calls: number[] } {
+    const calls: number[] = [];
+    return {
+      info: { ...engine.info, name },
+      calls,
+      async embed(texts: string[]) {
+        calls.push(texts.length);
+        return (await engine.embed(texts)).map((v) => v.map((x) => -x));
+      },
+      async dispose() {},
+    } as unknown as EmbeddingEngine & { calls: number[] };
+  }
+
+  async function withEncoder(run: (engine: EmbeddingEngine) => Promise<void>): Promise<void> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ns-llm-admit-"));
+    const files = await writeDemoBert(dir);
+    const engine = await createEmbeddingEngine({ model: files.model, tokenizer: files.vocab, threads: 1 });
+    try {
+      await run(engine);
+    } finally {
+      await engine.dispose();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("refuses a request with QueueFullError when maxQueue requests already wait, and admits again once they are served", async () => {
+    await withEncoder(async (engine) => {
+      const slot = new ModelSlot<EmbeddingEngine>();
+      slot.swap(otherModel(engine, "a"), { cid: undefined, name: "a", version: undefined, digest: undefined });
+      const limits = { maxBatch: 1, maxQueue: 2, timeoutMs: 60_000 };
+      const batcher = createEmbeddingBatcher({ acquire: () => slot.acquire(), limits: () => limits });
+      // One request runs, two wait: the queue is full.
+      const admitted = [batcher.embed(["one"]), batcher.embed(["two"]), batcher.embed(["three"])];
+      await assert.rejects(batcher.embed(["four"]), (e: unknown) => e instanceof QueueFullError && /embedding queue is full/.test(e.message));
+      await Promise.all(admitted);
+      assert.equal((await batcher.embed(["five"])).vectors.length, 1);
+      // A governed maxQueue of 0 refuses whatever would wait behind a running request.
+      limits.maxQueue = 0;
+      const running = batcher.embed(["six"]);
+      await assert.rejects(batcher.embed(["seven"]), QueueFullError);
+      await running;
+    });
+  });
+
+  it("drops a waiting request when its client goes away or its deadline passes", async () => {
+    await withEncoder(async (engine) => {
+      const slot = new ModelSlot<EmbeddingEngine>();
+      slot.swap(engine, { cid: undefined, name: "demo", version: undefined, digest: undefined });
+      const limits = { maxBatch: 1, maxQueue: 100, timeoutMs: 60_000 };
+      const batcher = createEmbeddingBatcher({ acquire: () => slot.acquire(), limits: () => limits });
+      const first = batcher.embed(Array.from({ length: 30 }, (_, i) => `a long request, part ${i}`));
+      const client = new AbortController();
+      const gone = batcher.embed(["never embedded"], { signal: client.signal });
+      client.abort(new ClientGoneError());
+      await assert.rejects(gone, ClientGoneError);
+      limits.timeoutMs = 1;
+      await assert.rejects(batcher.embed(["too late"]), RequestTimeoutError);
+      assert.equal((await first).vectors.length, 30);
+      assert.equal(batcher.waiting, 0);
+    });
+  });
+
+  it("never mixes two models' vectors: a swap in the middle of a large request leaves it on the engine it was admitted with", async () => {
+    await withEncoder(async (engine) => {
+      const a = otherModel(engine, "model-a");
+      const b = otherModel(engine, "model-b");
+      const slot = new ModelSlot<EmbeddingEngine>();
+      slot.swap(a, { cid: "a", name: "model-a", version: undefined, digest: undefined });
+      const batcher = createEmbeddingBatcher({ acquire: () => slot.acquire(), limits: () => ({ maxBatch: 4 }) });
+      const texts = Array.from({ length: 20 }, (_, i) => `text number ${i}`);
+      const large = batcher.embed(texts);
+      // The swap lands while the large request's first batch is in the engine; a request admitted after it uses model b.
+      await new Promise((resolve) => setImmediate(resolve));
+      slot.swap(b, { cid: "b", name: "model-b", version: undefined, digest: undefined });
+      const after = batcher.embed(["text number 0"]);
+      const [r, s] = await Promise.all([large, after]);
+      assert.equal(r.model, "model-a");
+      assert.equal(r.manifest.cid, "a");
+      assert.deepEqual(a.calls, [4, 4, 4, 4, 4], "every batch of the large request went to model a");
+      assert.deepEqual(b.calls, [1]);
+      const direct = await engine.embed(texts);
+      r.vectors.forEach((v, i) => assert.ok(Math.abs(v[0]! + direct[i]![0]!) < 1e-5, `vector ${i} is model a's`));
+      assert.equal(s.model, "model-b");
+      assert.ok(Math.abs(s.vectors[0]![0]! + direct[0]![0]!) < 1e-5);
+      await slot.close();
+    });
   });
 });
 

@@ -115,30 +115,49 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     });
     closers.push(() => models.close());
     const { generation, embedding } = models.slots;
-    const scheduler = createScheduler({
-      ...(options.scheduler ? { limits: options.scheduler } : {}),
-      capacity: () => {
-        const lease = generation.acquire();
-        lease?.release();
-        return lease?.engine.capacity ?? 1;
+    const capacity = () => {
+      const lease = generation.acquire();
+      lease?.release();
+      return lease?.engine.capacity ?? 1;
+    };
+
+    // Governed state: what was applied before, else (demo) the genesis parameters, else none. Its
+    // limits (capped by the operator's NS_LLM_MAX_* ceilings) drive admission from the next request on.
+    const state = new FollowerState(path.join(config.home, "node.db"));
+    closers.push(() => state.close());
+    const demo = options.demo ? await demoGenesis(path.join(config.home, "demo")) : undefined;
+    if (demo) await publishGenesis(ipfs, demo);
+    const given = options.scheduler ?? {};
+    const governed = new GovernedState(initialParameters(state, options.parameters ?? demo?.parameters.manifest.parameters), undefined, {
+      ceilings: config.ceilings,
+      defaults: {
+        ...(given.maxConcurrent !== undefined ? { maxConcurrent: given.maxConcurrent } : {}),
+        ...(given.maxQueue !== undefined ? { maxQueue: given.maxQueue } : {}),
+        ...(given.timeoutMs !== undefined ? { requestTimeoutMs: given.timeoutMs } : {}),
+        ...(given.maxPromptTokens !== undefined ? { maxPromptTokens: given.maxPromptTokens } : {}),
+        ...(given.maxOutputTokens !== undefined ? { maxOutputTokens: given.maxOutputTokens } : {}),
       },
+      capacity,
+    });
+    const scheduler = createScheduler({
+      limits: () => {
+        const l = governed.limits();
+        return { maxConcurrent: l.maxConcurrent, maxQueue: l.maxQueue, timeoutMs: l.requestTimeoutMs, maxPromptTokens: l.maxPromptTokens, maxOutputTokens: l.maxOutputTokens };
+      },
+      capacity,
     });
     const metrics = createMetrics({ queueDepth: () => scheduler.stats().queued });
     models.onSwap((role) => {
       metrics.swaps.inc({ role });
       if (role === "generation") scheduler.pump();
     });
+    // A vote that raises concurrency starts waiting requests at once.
+    governed.onChange(() => scheduler.pump());
 
     const audit = openAudit({ config, chain, onEvent: (event) => event.type === "anchored" && metrics.anchors.inc() });
     closers.push(() => audit.close());
     registerAuditMetrics(metrics.registry, () => audit.status());
 
-    // Governed state: what was applied before, else (demo) the genesis parameters, else none.
-    const state = new FollowerState(path.join(config.home, "node.db"));
-    closers.push(() => state.close());
-    const demo = options.demo ? await demoGenesis(path.join(config.home, "demo")) : undefined;
-    if (demo) await publishGenesis(ipfs, demo);
-    const governed = new GovernedState(initialParameters(state, options.parameters ?? demo?.parameters.manifest.parameters));
     const applyAuditBatch = () => {
       const settings = governed.auditBatch(config.auditBatchPinned);
       if (!settings) return;
@@ -154,6 +173,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     // Serving: every answer recorded in the audit log before it is sent.
     const recorder = createAnswerRecorder({
       audit: options.recordAnswers === false ? undefined : audit.log,
+      recordText: config.auditRecordText,
       onError: (error) => {
         metrics.auditErrors.inc();
         log(`audit append failed: ${(error as Error).message}`);
@@ -162,6 +182,10 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     const embedder = createEmbeddingBatcher({
       acquire: () => embedding.acquire(),
       ...(options.embedBatchWindowMs !== undefined ? { windowMs: options.embedBatchWindowMs } : {}),
+      limits: () => {
+        const l = governed.limits();
+        return { maxBatch: l.maxEmbedBatch, maxQueue: l.maxQueue, timeoutMs: l.requestTimeoutMs };
+      },
       onBatch: (n) => metrics.embeddingBatchSize.observe(n),
     });
     const search = createSearchIndex(await loadDocuments(options.corpus), {
@@ -172,7 +196,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       },
     });
     const generationService = createGenerationService({ slot: generation, scheduler, search, metrics, governed, recorder });
-    const embeddingService = createEmbeddingService({ slot: embedding, embedder, metrics, recorder });
+    const embeddingService = createEmbeddingService({ slot: embedding, embedder, metrics, recorder, maxInputChars: () => governed.limits().maxInputChars });
 
     // Governance: one applier for restoring (offline, before the node listens) and following.
     const store = openModelStore(config.home);
@@ -221,6 +245,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       parameters: () => governed.parameters,
       ipfs: () => ({ mode: ipfs.mode }),
       audit: () => audit.status(),
+      auditFailing: recorder.failing,
+      effective: () => governed.limits(),
       searchDocuments: () => search.size,
     });
     const app = await createServer({

@@ -48,7 +48,12 @@ export type NodeClient = {
   close(): Promise<void>;
 };
 
-export type CallOptions = { signal?: AbortSignal; timeoutMs?: number };
+export type CallOptions = {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** generateStream: the node's response headers (its provenance), before the first event. */
+  onHeaders?: (headers: Headers) => void;
+};
 
 type Call = { method: "GET" | "POST"; path: string; body?: unknown; idempotent: boolean; stream?: boolean };
 
@@ -190,6 +195,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     async *generateStream(body, callOptions = {}) {
       const { response } = await once({ method: "POST", path: "/generate", body: { ...body, stream: true }, idempotent: false, stream: true }, callOptions);
       if (!response.body) throw new Error("the node sent no stream");
+      callOptions.onHeaders?.(response.headers);
       for await (const event of sseJson<GenerateStreamEvent>(response.body)) {
         // Events already parsed from the last chunk would still come out after an abort.
         callOptions.signal?.throwIfAborted();

@@ -3,6 +3,13 @@
  * node through ns-llm-client, else from its own hybrid search, and says which in every answer
  * (`source`: "cache" | "llm" | "search"). Never a silent failure: a search answer carries the
  * reason the node could not answer.
+ *
+ * What the node governs holds here too: the cache is keyed by the generation manifest, the
+ * parameters manifest and the request's sampling (cache-key.ts), and the gateway asks the node what
+ * it serves with before every cache lookup, so an adoption of either role empties the entries it no
+ * longer matches at the next request; only answers that ended by themselves (`stop`) are cached;
+ * the governed deny patterns apply to cache hits and search answers; and every answer carries
+ * provenance headers like the node's (a hit: those of the answer it repeats).
  */
 import path from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -11,7 +18,10 @@ import { z } from "zod";
 import { createNodeClient, type ClientEvent, type NodeClient, type GenerateResponse } from "../client/index.ts";
 import { openDatabase } from "../db/index.ts";
 import { answerFromSearch, createSearchIndex, type SearchIndex } from "../search/index.ts";
-import { ApiError, errorBody, observeRequests, openSse, sendError } from "../server/index.ts";
+import { ApiError, errorBody, observeRequests, openSse, provenanceHeaders, sendError } from "../server/index.ts";
+import { DenyFilter } from "../serving/deny-filter.ts";
+import { PROVENANCE_HEADERS, type ManifestParameters } from "@ns-llm/contracts";
+import { cacheKey, keyMatches, parametersKey, type Governed } from "./cache-key.ts";
 import { openDocumentStore, type DocumentStore } from "./documents.ts";
 import { createGatewayMetrics } from "./metrics.ts";
 import { openSemanticCache, type SemanticCache } from "./semantic-cache.ts";
@@ -45,6 +55,11 @@ const generateBody = z.object({
   prompt: z.string().min(1).max(100_000),
   maxTokens: z.number().int().min(1).max(4096).optional(),
   temperature: z.number().min(0).max(2).optional(),
+  topP: z.number().gt(0).max(1).optional(),
+  topK: z.number().int().min(1).max(1000).optional(),
+  repeatPenalty: z.number().min(0).max(10).optional(),
+  seed: z.number().int().min(0).optional(),
+  stop: z.union([z.string().min(1), z.array(z.string().min(1)).max(8)]).optional(),
   stream: z.boolean().optional(),
   /** false skips the cache (neither read nor written). */
   cache: z.boolean().optional(),
@@ -68,6 +83,18 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
   let governedSimilarity: number | undefined;
   /** The node's generation model (manifest CID when governed): part of the cache key, so a swap invalidates answers. */
   let nodeGenerationModel: string | undefined;
+  /** The node's governed parameters (last known: kept while the node is down) and their key. */
+  let nodeParameters: ManifestParameters | undefined;
+  let nodeParametersKey: string | null = null;
+  const governedNow = (): Governed => ({ generation: nodeGenerationModel ?? null, parameters: nodeParametersKey });
+  /** Empties what the current generation model and parameters no longer match. */
+  const purgeStale = () => {
+    const gone = cache.purge((settings) => keyMatches(settings, governedNow()));
+    if (gone > 0) {
+      metrics.cachePurged.inc(gone);
+      log(`cache: ${gone} entries dropped (the node's generation model or parameters changed)`);
+    }
+  };
   const onEvent = (event: ClientEvent) => {
     metrics.clientEvents.inc({ type: event.type, state: "state" in event ? event.state : "healthy" in event ? String(event.healthy) : "" });
     if (event.type === "health") metrics.nodeUp.set(event.healthy ? 1 : 0);
@@ -86,24 +113,39 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
     return createSearchIndex(documents.all(), { embed, embedModel: () => nodeEmbeddingModel, lexicalWeight: p.lexicalWeight ?? 0.5 });
   }
 
-  /** Learns from the node's health what its embedding model and governed cache threshold are. */
-  const refreshNode = async () => {
+  /**
+   * Learns from the node what it serves with: its embedding and generation models, its governed
+   * parameters (the cache key, the deny patterns, the cache threshold). Concurrent callers share
+   * one refresh. Run before every cache lookup, so a vote applies at the gateway's next request.
+   */
+  let refreshing: Promise<void> | undefined;
+  const refreshNode = () => (refreshing ??= refreshOnce().finally(() => (refreshing = undefined)));
+  const refreshOnce = async () => {
     try {
-      const health = await client.health({ timeoutMs: 2_000 });
+      const [health, governance] = await Promise.all([
+        client.health({ timeoutMs: 2_000 }),
+        client.governance({ timeoutMs: 2_000 }).catch(() => undefined),
+      ]);
       metrics.nodeUp.set(1);
       nodeEmbeddingModel = health.embedding?.ready ? (health.embedding.manifest ?? health.embedding.model ?? "default") : undefined;
       // Kept while the node is down, so exact repeats still hit the cache then.
       if (health.generation?.ready) nodeGenerationModel = health.generation.manifest ?? health.generation.model ?? undefined;
+      if (governance) {
+        nodeParameters = governance.parameters;
+        nodeParametersKey = parametersKey(governance.applied?.parameters?.cid, governance.parameters);
+      }
       // Only a node that follows the chain has governed values; a --no-chain node's defaults do
       // not override the operator's setting.
-      const governance = await client.governance({ timeoutMs: 2_000 }).catch(() => undefined);
       const governed = governance?.enabled ? governance.parameters.cacheSimilarity : undefined;
       governedSimilarity = typeof governed === "number" ? governed : undefined;
+      purgeStale();
     } catch {
       metrics.nodeUp.set(0);
       nodeEmbeddingModel = undefined;
     }
   };
+  /** The governed deny patterns last learned from the node (applied to hits and search answers). */
+  const denyPatterns = () => nodeParameters?.validation?.denyPatterns ?? [];
   await refreshNode();
   const refresher = setInterval(() => {
     void refreshNode();
@@ -152,8 +194,10 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
     const body = embedBody.parse(request.body);
     try {
       const answer = await client.embed(body);
-      reply.header("x-ns-llm-source", "llm");
-      return answer;
+      reply.headers(provenanceHeaders({ model: answer.model, manifest: answer.manifest ?? null, auditSeq: answer.auditSeq ?? null }));
+      reply.header(PROVENANCE_HEADERS.source, "llm");
+      const { endpoint: _endpoint, ...answered } = answer as typeof answer & { endpoint?: string };
+      return answered;
     } catch (error) {
       throw new ApiError(503, "node_unavailable", `the node cannot embed now: ${(error as Error).message}`);
     }
@@ -161,14 +205,19 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
 
   app.post("/search", async (request) => {
     const body = searchBody.parse(request.body);
-    return { results: await index.search(body.query, body.k ?? 5) };
+    await refreshNode();
+    // Documents holding a governed deny pattern are not handed out either.
+    return { results: (await index.search(body.query, body.k ?? 5)).filter((r) => !denied(r.text)) };
   });
 
   app.post("/generate", async (request, reply) => {
     const body = generateBody.parse(request.body);
     const started = performance.now();
-    const settings = JSON.stringify({ maxTokens: body.maxTokens ?? null, temperature: body.temperature ?? null, model: nodeGenerationModel ?? null });
     const useCache = body.cache !== false;
+    const sampling = { maxTokens: body.maxTokens, temperature: body.temperature, topP: body.topP, topK: body.topK, repeatPenalty: body.repeatPenalty, seed: body.seed, stop: body.stop };
+    // What the node serves with now (a vote since the last request empties what it no longer matches).
+    if (useCache) await refreshNode();
+    const settings = cacheKey(governedNow(), sampling);
 
     // 1. The cache: by meaning when the node can embed, else by the exact prompt.
     let embedding: { vector: Float32Array; space: string } | undefined;
@@ -183,22 +232,49 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
         embedding = undefined;
       }
       const hit = embedding ? cache.lookup(embedding.vector, settings, threshold(), embedding.space) : cache.lookupExact(body.prompt, settings);
-      if (hit) {
+      // A hit that holds a governed deny pattern is never served (and never kept).
+      if (hit && denied(hit.text)) cache.remove(hit.id);
+      else if (hit) {
         metrics.cacheHits.inc();
         metrics.cacheTimeSaved.inc(hit.ms / 1000);
-        const answer = { text: hit.text, model: hit.model, source: "cache" as const, tokens: hit.tokens, ms: performance.now() - started, similarity: hit.similarity };
+        reply.headers(provenanceHeaders({ model: hit.model, manifest: hit.manifest, auditSeq: hit.auditSeq }));
+        const answer = {
+          text: hit.text,
+          model: hit.model,
+          source: "cache" as const,
+          tokens: hit.tokens,
+          finishReason: "stop" as const,
+          ms: performance.now() - started,
+          similarity: hit.similarity,
+          manifest: hit.manifest,
+          auditSeq: hit.auditSeq,
+        };
         return respond(answer);
       }
       metrics.cacheMisses.inc();
     }
 
     // 2. The node.
-    if (body.stream) return streamFromNode(body, embedding, settings);
+    const nodeRequest = { prompt: body.prompt, ...definedOnly(sampling) };
+    if (body.stream) return streamFromNode(nodeRequest, embedding, settings);
     try {
-      const answer = await client.generate({ prompt: body.prompt, maxTokens: body.maxTokens, temperature: body.temperature });
-      if (useCache && answer.source === "llm") {
-        cache.store({ embedding: embedding?.vector ?? new Float32Array(0), space: embedding?.space, settings, prompt: body.prompt, text: answer.text, model: answer.model, ms: answer.ms, tokens: answer.tokens });
+      const answer = await client.generate(nodeRequest);
+      // Only an answer that ended by itself: never one cut at maxTokens or by a deny pattern.
+      if (useCache && answer.source === "llm" && answer.finishReason === "stop") {
+        cache.store({
+          embedding: embedding?.vector ?? new Float32Array(0),
+          space: embedding?.space,
+          settings: cacheKey({ ...governedNow(), generation: answer.manifest ?? answer.model }, sampling),
+          prompt: body.prompt,
+          text: answer.text,
+          model: answer.model,
+          ms: answer.ms,
+          tokens: answer.tokens,
+          manifest: answer.manifest ?? null,
+          auditSeq: answer.auditSeq ?? null,
+        });
       }
+      reply.headers(provenanceHeaders({ model: answer.model, manifest: answer.manifest ?? null, auditSeq: answer.auditSeq ?? null }));
       // The node's own URL stays inside the gateway.
       const { endpoint: _endpoint, ...answered } = answer;
       return respond(answered);
@@ -213,7 +289,8 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
     }
 
     function respond(answer: Record<string, unknown> & { source: string }) {
-      reply.header("x-ns-llm-source", answer.source);
+      reply.header(PROVENANCE_HEADERS.source, answer.source);
+      if (answer.source === "search") reply.header(PROVENANCE_HEADERS.model, "search");
       if (!body.stream) return answer;
       const sse = openSse(reply);
       sse.send({ token: answer.text });
@@ -222,26 +299,40 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
       return reply;
     }
 
-    async function streamFromNode(b: z.infer<typeof generateBody>, vector: { vector: Float32Array; space: string } | undefined, key: string) {
+    async function streamFromNode(b: typeof nodeRequest, vector: { vector: Float32Array; space: string } | undefined, key: string) {
       const controller = new AbortController();
       reply.raw.on("close", () => controller.abort());
       const sse = openSse(reply);
       let text = "";
       try {
-        const events = client.generateStream({ prompt: b.prompt, maxTokens: b.maxTokens, temperature: b.temperature }, { signal: controller.signal });
-        let first = true;
-        for await (const event of events) {
-          if (first) {
-            reply.header("x-ns-llm-source", "llm");
-            first = false;
+        // The node's provenance headers (model, manifest, source) go out with the first event.
+        const onHeaders = (headers: Headers) => {
+          // On the reply (not only the stream) so the request metrics see the source too.
+          for (const name of Object.values(PROVENANCE_HEADERS)) {
+            const value = headers.get(name);
+            if (value !== null) reply.header(name, value);
           }
+        };
+        const events = client.generateStream(b, { signal: controller.signal, onHeaders });
+        for await (const event of events) {
           if ("token" in event) {
             text += event.token;
             sse.send(event);
           } else {
             const done = event as Partial<GenerateResponse>;
-            if (b.cache !== false && done.source === "llm") {
-              cache.store({ embedding: vector?.vector ?? new Float32Array(0), space: vector?.space, settings: key, prompt: b.prompt, text, model: done.model ?? "", ms: done.ms ?? 0, tokens: done.tokens ?? 0 });
+            if (useCache && done.source === "llm" && done.finishReason === "stop") {
+              cache.store({
+                embedding: vector?.vector ?? new Float32Array(0),
+                space: vector?.space,
+                settings: done.manifest || done.model ? cacheKey({ ...governedNow(), generation: done.manifest ?? done.model ?? null }, sampling) : key,
+                prompt: b.prompt,
+                text,
+                model: done.model ?? "",
+                ms: done.ms ?? 0,
+                tokens: done.tokens ?? 0,
+                manifest: done.manifest ?? null,
+                auditSeq: done.auditSeq ?? null,
+              });
             }
             sse.send(event);
           }
@@ -251,7 +342,7 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
         if (controller.signal.aborted) return reply;
         if (!sse.started) {
           const answer = await searchAnswer(b.prompt, error, started);
-          reply.header("x-ns-llm-source", "search");
+          reply.header(PROVENANCE_HEADERS.source, "search").header(PROVENANCE_HEADERS.model, "search");
           sse.send({ token: answer.text });
           sse.send({ done: true, ...answer, text: undefined });
           sse.end();
@@ -261,11 +352,24 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
     }
   });
 
+  /** True when `text` holds a governed deny pattern (case-insensitive substring, as the node matches). */
+  function denied(text: string): boolean {
+    const filter = new DenyFilter(denyPatterns());
+    if (!filter.active) return false;
+    filter.push(text);
+    return filter.matched !== undefined;
+  }
+
+  /** An answer from the gateway's own documents; cut before a governed deny pattern, as the node cuts its answers. */
   async function searchAnswer(prompt: string, error: unknown, started: number) {
     const reason = (error as Error)?.message ?? String(error);
     metrics.fallbacks.inc({ reason: (error as { code?: string }).code ?? (error as Error)?.name ?? "error" });
-    const results = await index.search(prompt, 3);
-    return { text: answerFromSearch(results), model: "search", source: "search" as const, tokens: 0, ms: performance.now() - started, reason, results };
+    const results = (await index.search(prompt, 3)).filter((r) => !denied(r.text));
+    const filter = new DenyFilter(denyPatterns());
+    const full = answerFromSearch(results);
+    const text = filter.active ? filter.push(full) + filter.flush() : full;
+    const finishReason = filter.matched !== undefined ? ("content_filter" as const) : ("stop" as const);
+    return { text, model: "search", source: "search" as const, tokens: 0, finishReason, ms: performance.now() - started, reason, results };
   }
 
   return {
@@ -283,4 +387,8 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
       db.close();
     },
   };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

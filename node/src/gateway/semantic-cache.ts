@@ -2,12 +2,17 @@
  * The semantic cache: an answer is stored with the embedding of its prompt; a later prompt whose
  * embedding, made by the same embedding model (`space`), is at least `threshold` similar (cosine
  * of unit vectors), asked with the same settings, gets that answer back without waking the model. Entries expire after `ttlMs`, and the
- * oldest go first past `maxEntries`.
+ * oldest go first past `maxEntries`. `settings` is the caller's key of everything else that shapes
+ * an answer (cache-key.ts); `purge` drops the entries a governance change no longer matches. An
+ * entry keeps the provenance of the answer it stores (manifest, audit seq), which a hit repeats.
  */
 import type { DatabaseSync } from "node:sqlite";
 import { migrateGatewayDatabase } from "./schema.ts";
 
-export type CachedAnswer = { text: string; model: string; prompt: string; similarity: number; ms: number; tokens: number };
+/** Where a cached answer came from: the node's manifest and audit entry of the original answer. */
+export type CachedProvenance = { manifest: string | null; auditSeq: number | null };
+
+export type CachedAnswer = CachedProvenance & { id: number; text: string; model: string; prompt: string; similarity: number; ms: number; tokens: number };
 
 export type SemanticCache = {
   /** `space` names the embedding model that made `embedding` (its manifest CID or name). */
@@ -15,7 +20,11 @@ export type SemanticCache = {
   /** The same prompt asked before: works without embeddings, e.g. while the node is down. */
   lookupExact(prompt: string, settings: string): CachedAnswer | undefined;
   /** An entry without an embedding (`space` absent) answers exact repeats only. */
-  store(entry: { embedding: Float32Array; space?: string; settings: string; prompt: string; text: string; model: string; ms: number; tokens: number }): void;
+  store(entry: CachedProvenance & { embedding: Float32Array; space?: string; settings: string; prompt: string; text: string; model: string; ms: number; tokens: number }): void;
+  /** Deletes every entry whose settings `keep` refuses; returns how many went. */
+  purge(keep: (settings: string) => boolean): number;
+  /** Deletes one entry (a hit that may no longer be served). */
+  remove(id: number): void;
   size(): number;
 };
 
@@ -52,8 +61,7 @@ export function openSemanticCache(db: DatabaseSync, options: { ttlMs?: number; m
         return undefined;
       }
       db.prepare("UPDATE cache SET hits = hits + 1 WHERE id = ?").run(best.id);
-      const answer = JSON.parse(row.answer) as { text: string; tokens: number };
-      return { text: answer.text, tokens: answer.tokens, model: row.model, prompt: row.prompt, similarity: best.similarity, ms: row.ms };
+      return { id: best.id, ...answerOf(row.answer), model: row.model, prompt: row.prompt, similarity: best.similarity, ms: row.ms };
     },
     lookupExact(prompt, settings) {
       const row = db
@@ -61,13 +69,12 @@ export function openSemanticCache(db: DatabaseSync, options: { ttlMs?: number; m
         .get(settings, prompt, Date.now() - ttlMs) as { id: number; prompt: string; answer: string; model: string; ms: number } | undefined;
       if (!row) return undefined;
       db.prepare("UPDATE cache SET hits = hits + 1 WHERE id = ?").run(row.id);
-      const answer = JSON.parse(row.answer) as { text: string; tokens: number };
-      return { text: answer.text, tokens: answer.tokens, model: row.model, prompt: row.prompt, similarity: 1, ms: row.ms };
+      return { id: row.id, ...answerOf(row.answer), model: row.model, prompt: row.prompt, similarity: 1, ms: row.ms };
     },
     store(entry) {
       const { lastInsertRowid } = db
         .prepare("INSERT INTO cache (settings, prompt, embedding_space, embedding, answer, model, ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-        .run(entry.settings, entry.prompt, entry.space ?? "", toBlob(entry.embedding), JSON.stringify({ text: entry.text, tokens: entry.tokens }), entry.model, entry.ms, Date.now());
+        .run(entry.settings, entry.prompt, entry.space ?? "", toBlob(entry.embedding), JSON.stringify({ text: entry.text, tokens: entry.tokens, manifest: entry.manifest, auditSeq: entry.auditSeq }), entry.model, entry.ms, Date.now());
       vectors.set(Number(lastInsertRowid), { settings: entry.settings, space: entry.space ?? "", vector: entry.embedding });
       if (vectors.size > maxEntries) {
         const oldest = [...vectors.keys()].sort((a, b) => a - b).slice(0, vectors.size - maxEntries);
@@ -77,8 +84,27 @@ export function openSemanticCache(db: DatabaseSync, options: { ttlMs?: number; m
         }
       }
     },
+    purge(keep) {
+      const all = db.prepare("SELECT id, settings FROM cache").all() as Array<{ id: number; settings: string }>;
+      const gone = all.filter((r) => !keep(r.settings));
+      const remove = db.prepare("DELETE FROM cache WHERE id = ?");
+      for (const { id } of gone) {
+        remove.run(id);
+        vectors.delete(id);
+      }
+      return gone.length;
+    },
+    remove(id) {
+      db.prepare("DELETE FROM cache WHERE id = ?").run(id);
+      vectors.delete(id);
+    },
     size: () => vectors.size,
   };
+}
+
+function answerOf(json: string): { text: string; tokens: number } & CachedProvenance {
+  const a = JSON.parse(json) as { text: string; tokens: number; manifest?: string | null; auditSeq?: number | null };
+  return { text: a.text, tokens: a.tokens, manifest: a.manifest ?? null, auditSeq: a.auditSeq ?? null };
 }
 
 function toBlob(vector: Float32Array): Uint8Array {

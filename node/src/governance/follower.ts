@@ -187,7 +187,10 @@ export class Follower<M> {
       const block = await client.getBlock({ blockNumber: BigInt(this.#p.startBlock) });
       this.#cursorKey = `${this.#p.registry.toLowerCase()}@${block.hash}`;
     }
-    const head = await client.getBlockNumber();
+    // cacheTime 0: viem otherwise answers from a cache as old as its polling interval, so a wake
+    // by the adoption event would read `current` at the block before the adoption and apply it
+    // only at the next poll (the head cache delayed adoptions by up to a second).
+    const head = await client.getBlockNumber({ cacheTime: 0 });
     this.#head = Number(head);
     await this.#readHistory(head);
     for (const role of APPLY_ORDER) {

@@ -36,6 +36,7 @@ const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   client_closed: 499,
   timeout: 503,
   shutting_down: 503,
+  audit_unavailable: 503,
   generation_unavailable: 503,
   embedding_unavailable: 503,
   engine_disposed: 503,

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import type { AnswerSource } from "@ns-llm/contracts";
 import type { Hex } from "viem";
+import { AuditUnavailableError } from "./errors.ts";
 
 /**
  * What the serving layer writes to the audit log for each request it answers (the audit log's
@@ -27,6 +28,9 @@ export type AuditRequestEntry = {
   inputSha256: Hex;
   /** sha256 of the output: the text as UTF-8, or the vectors as little-endian float32. */
   outputSha256: Hex;
+  /** The prompt and answer themselves, only when the operator opted in (NS_LLM_AUDIT_RECORD_TEXT=1). */
+  input?: unknown;
+  output?: unknown;
   status: number;
   ms: number;
 };
@@ -42,19 +46,31 @@ export function sha256OfVectors(vectors: readonly Float32Array[]): Hex {
 }
 
 export type AnswerRecorder = {
-  /** Appends the answer's entry and returns its seq; null when the node keeps no audit log. */
-  record(entry: Omit<AuditRequestEntry, "type" | "time" | "manifest" | "status"> & { manifest: string | null }): Promise<number | null>;
+  /**
+   * Appends the answer's entry and returns its seq; null when the node keeps no audit log.
+   * Throws AuditUnavailableError when the append fails: the answer must not be sent.
+   * `text` is written into the entry only when the operator opted in (NS_LLM_AUDIT_RECORD_TEXT=1).
+   */
+  record(
+    entry: Omit<AuditRequestEntry, "type" | "time" | "manifest" | "status"> & { manifest: string | null; text?: { input: unknown; output?: unknown } },
+  ): Promise<number | null>;
+  /** Why the last append failed, until one succeeds again (for /health); undefined when healthy. */
+  failing(): string | undefined;
 };
 
 export type CreateAnswerRecorderParameters = {
   audit: AuditSink | undefined;
-  /** Counts and logs an append that failed (the answer is still sent; see ns_llm_audit_errors_total). */
+  /** Keep the prompt and answer text in each entry (NS_LLM_AUDIT_RECORD_TEXT=1). Default false. */
+  recordText?: boolean;
+  /** Counts and logs an append that failed (see ns_llm_audit_errors_total). */
   onError: (error: unknown) => void;
 };
 
-export function createAnswerRecorder({ audit, onError }: CreateAnswerRecorderParameters): AnswerRecorder {
+export function createAnswerRecorder({ audit, recordText = false, onError }: CreateAnswerRecorderParameters): AnswerRecorder {
+  let failure: string | undefined;
   return {
-    async record({ manifest, ...entry }) {
+    failing: () => failure,
+    async record({ manifest, text, ...entry }) {
       if (!audit) return null;
       try {
         const { seq } = await audit.append({
@@ -62,13 +78,16 @@ export function createAnswerRecorder({ audit, onError }: CreateAnswerRecorderPar
           time: new Date().toISOString(),
           ...entry,
           ...(manifest ? { manifest } : {}),
+          ...(recordText && text ? { input: text.input, ...(text.output !== undefined ? { output: text.output } : {}) } : {}),
           status: 200,
           ms: Math.round(entry.ms),
         });
+        failure = undefined;
         return seq;
       } catch (error) {
+        failure = `audit log: appends fail (${(error as Error)?.message ?? String(error)}); answers are refused until one succeeds`;
         onError(error);
-        return null;
+        throw new AuditUnavailableError(error);
       }
     },
   };

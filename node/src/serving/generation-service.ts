@@ -11,7 +11,7 @@ import type { NodeMetrics } from "../metrics.ts";
 import { answerFromSearch, type SearchIndex } from "../search/index.ts";
 import type { AnswerRecorder } from "./answer-record.ts";
 import { DenyFilter } from "./deny-filter.ts";
-import { InvalidRequestError, UnavailableError } from "./errors.ts";
+import { countRejection, InvalidRequestError, UnavailableError } from "./errors.ts";
 import type { GovernedState } from "./governed-state.ts";
 import { clampOutputTokens, RequestTimeoutError, type Scheduler } from "./scheduler.ts";
 
@@ -119,7 +119,7 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
       });
       if (maxTokens <= 0) throw new InvalidRequestError("prompt_too_long", `the prompt fills the model's context of ${engine.info.contextLength} tokens`);
       const sampling: SamplingOptions = {
-        ...definedOnly({ temperature: governed.temperature, topP: governed.topP }),
+        ...definedOnly({ temperature: governed.temperature, topP: governed.topP, topK: governed.topK, repeatPenalty: governed.repeatPenalty }),
         ...definedOnly(request.sampling),
         maxTokens,
       };
@@ -194,6 +194,7 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
       inputSha256: request.kind === "complete" ? textDigest(request.prompt) : chatDigest(request.messages),
       outputSha256: textDigest(outcome.text),
       ms: outcome.ms,
+      text: { input: request.kind === "complete" ? request.prompt : request.messages, output: outcome.text },
     });
     return { ...outcome, auditSeq };
   }
@@ -201,10 +202,15 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
   return {
     async generate(request) {
       const began = performance.now();
-      const outcome = slot.ready
-        ? await scheduler.run((signal) => run(request, signal, began), { signal: request.signal })
-        : await fallback(request, "no generation model is loaded", "no_model", began);
-      return record(request, outcome);
+      try {
+        const outcome = slot.ready
+          ? await scheduler.run((signal) => run(request, signal, began), { signal: request.signal })
+          : await fallback(request, "no generation model is loaded", "no_model", began);
+        return await record(request, outcome);
+      } catch (error) {
+        countRejection(metrics, error);
+        throw error;
+      }
     },
   };
 }

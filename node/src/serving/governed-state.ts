@@ -6,7 +6,7 @@
  * audit anchorer) subscribe with `onChange`. A field of the schema that is not mapped here takes
  * no effect, which is why there is one place to look.
  */
-import type { ManifestParameters } from "@ns-llm/contracts";
+import type { EffectiveLimits, ManifestParameters } from "@ns-llm/contracts";
 
 /** Which parameters manifest is in force (absent for the built-in defaults). */
 export type GovernedSource = { cid: string | undefined; name: string; version: number | undefined; digest: string | undefined };
@@ -15,6 +15,8 @@ export type GovernedSource = { cid: string | undefined; name: string; version: n
 export type GovernedGeneration = {
   temperature?: number;
   topP?: number;
+  topK?: number;
+  repeatPenalty?: number;
   /** The most tokens one answer may have, and the default when a request names none. */
   maxTokens?: number;
   /** Put before a chat that has no system message of its own. */
@@ -26,14 +28,61 @@ export type GovernedGeneration = {
 /** When the audit log closes a batch. */
 export type GovernedAuditBatch = { batchSize?: number; batchIntervalMs?: number };
 
+/** The operator's caps on governed limits (NS_LLM_MAX_CONCURRENT...; undefined: none). */
+export type LimitCeilings = {
+  maxConcurrent?: number;
+  maxQueue?: number;
+  requestTimeoutMs?: number;
+  maxPromptTokens?: number;
+  maxOutputTokens?: number;
+  maxEmbedBatch?: number;
+  maxInputChars?: number;
+};
+
+/** The node's own limits where the manifest sets none (maxConcurrent absent: the engine's capacity). */
+export type LimitDefaults = Omit<Required<LimitCeilings>, "maxConcurrent"> & { maxConcurrent?: number };
+
+export const DEFAULT_LIMITS: LimitDefaults = {
+  maxQueue: 32,
+  requestTimeoutMs: 120_000,
+  maxPromptTokens: 4096,
+  maxOutputTokens: 1024,
+  maxEmbedBatch: 32,
+  maxInputChars: 200_000,
+};
+
+/** The environment variable of each ceiling (for what /api/governance says about a clamp). */
+const CEILING_ENV: Record<keyof LimitCeilings, string> = {
+  maxConcurrent: "NS_LLM_MAX_CONCURRENT",
+  maxQueue: "NS_LLM_MAX_QUEUE",
+  requestTimeoutMs: "NS_LLM_REQUEST_TIMEOUT_MS",
+  maxPromptTokens: "NS_LLM_MAX_PROMPT_TOKENS",
+  maxOutputTokens: "NS_LLM_MAX_OUTPUT_TOKENS",
+  maxEmbedBatch: "NS_LLM_MAX_EMBED_BATCH",
+  maxInputChars: "NS_LLM_MAX_INPUT_CHARS",
+};
+
+export type GovernedStateOptions = {
+  ceilings?: LimitCeilings;
+  defaults?: Partial<LimitDefaults>;
+  /** Generations the loaded engine can run at once (its sequences); concurrency never exceeds it. */
+  capacity?: () => number;
+};
+
 export class GovernedState {
   #parameters: ManifestParameters;
   #source: GovernedSource | undefined;
   #listeners = new Set<(state: GovernedState) => void>();
+  readonly #ceilings: LimitCeilings;
+  readonly #defaults: LimitDefaults;
+  readonly #capacity: () => number;
 
-  constructor(parameters: ManifestParameters = {}, source?: GovernedSource) {
+  constructor(parameters: ManifestParameters = {}, source?: GovernedSource, options: GovernedStateOptions = {}) {
     this.#parameters = structuredClone(parameters);
     this.#source = source;
+    this.#ceilings = { ...options.ceilings };
+    this.#defaults = { ...DEFAULT_LIMITS, ...definedOnly(options.defaults ?? {}) };
+    this.#capacity = options.capacity ?? (() => Number.POSITIVE_INFINITY);
   }
 
   /** The parameters in force, as the manifest states them (for /api/governance). */
@@ -61,8 +110,43 @@ export class GovernedState {
   generation(): GovernedGeneration {
     const p = this.#parameters;
     return {
-      ...defined({ temperature: p.temperature, topP: p.topP, maxTokens: p.maxTokens, systemPrompt: p.systemPrompt }),
+      ...defined({ temperature: p.temperature, topP: p.topP, topK: p.topK, repeatPenalty: p.repeatPenalty, maxTokens: p.maxTokens, systemPrompt: p.systemPrompt }),
       denyPatterns: p.validation?.denyPatterns ?? [],
+    };
+  }
+
+  /** Similarity above which the gateway reuses a cached answer (governed `cacheSimilarity`). */
+  cacheSimilarity(): number | undefined {
+    return this.#parameters.cacheSimilarity;
+  }
+
+  /**
+   * The limits in force now: each governed value (else the node's default), never above the
+   * operator's ceiling; concurrency never above what the engine can run. Read at every admission
+   * decision, so an adoption takes effect with the next request. `maxOutputTokens` is the governed
+   * `maxTokens` (the cap of one answer) under the same rule.
+   */
+  limits(): EffectiveLimits {
+    const g = this.#parameters.limits ?? {};
+    const clamped: EffectiveLimits["clamped"] = [];
+    const pick = (field: keyof LimitCeilings, governed: number | undefined, fallback: number): number => {
+      const ceiling = this.#ceilings[field];
+      const wanted = governed ?? fallback;
+      if (ceiling === undefined || wanted <= ceiling) return wanted;
+      if (governed !== undefined) clamped.push({ field: field === "maxOutputTokens" ? "maxTokens" : `limits.${field}`, governed, applied: ceiling, env: CEILING_ENV[field] });
+      return ceiling;
+    };
+    const capacity = Math.max(1, this.#capacity());
+    const concurrent = pick("maxConcurrent", g.maxConcurrent, this.#defaults.maxConcurrent ?? capacity);
+    return {
+      maxConcurrent: Math.max(1, Math.min(concurrent, capacity)),
+      maxQueue: pick("maxQueue", g.maxQueue, this.#defaults.maxQueue),
+      requestTimeoutMs: pick("requestTimeoutMs", g.requestTimeoutMs, this.#defaults.requestTimeoutMs),
+      maxPromptTokens: pick("maxPromptTokens", g.maxPromptTokens, this.#defaults.maxPromptTokens),
+      maxOutputTokens: pick("maxOutputTokens", this.#parameters.maxTokens, this.#defaults.maxOutputTokens),
+      maxEmbedBatch: pick("maxEmbedBatch", g.maxEmbedBatch, this.#defaults.maxEmbedBatch),
+      maxInputChars: pick("maxInputChars", g.maxInputChars, this.#defaults.maxInputChars),
+      clamped,
     };
   }
 
@@ -76,6 +160,10 @@ export class GovernedState {
     if (batchSize === undefined && seconds === undefined) return undefined;
     return defined({ batchSize, batchIntervalMs: seconds === undefined ? undefined : seconds * 1000 });
   }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function defined<T extends object>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {

@@ -6,7 +6,7 @@
  */
 export { createGenerationService, type AnswerOrigin, type GenerationInput, type GenerationOutcome, type GenerationRequest, type GenerationService } from "./generation-service.ts";
 export { createEmbeddingService, type EmbeddingOutcome, type EmbeddingRequest, type EmbeddingService } from "./embedding-service.ts";
-export { createEmbeddingBatcher, type EmbeddingBatcher, type EmbeddingBatchResult } from "./embedding-batcher.ts";
+export { createEmbeddingBatcher, type EmbeddingBatcher, type EmbeddingBatchResult, type EmbeddingLimits } from "./embedding-batcher.ts";
 export {
   clampOutputTokens,
   ClientGoneError,
@@ -19,8 +19,17 @@ export {
   type SchedulerLimits,
   type SchedulerStats,
 } from "./scheduler.ts";
-export { GovernedState, type GovernedAuditBatch, type GovernedGeneration, type GovernedSource } from "./governed-state.ts";
+export {
+  DEFAULT_LIMITS,
+  GovernedState,
+  type GovernedAuditBatch,
+  type GovernedGeneration,
+  type GovernedSource,
+  type GovernedStateOptions,
+  type LimitCeilings,
+  type LimitDefaults,
+} from "./governed-state.ts";
 export { createAnswerRecorder, sha256OfVectors, type AnswerRecorder, type AuditRequestEntry, type AuditSink } from "./answer-record.ts";
 export { DenyFilter } from "./deny-filter.ts";
-export { InvalidRequestError, UnavailableError } from "./errors.ts";
+export { AuditUnavailableError, countRejection, InvalidRequestError, UnavailableError } from "./errors.ts";
 export { createNodeStatus, type GovernanceStatusProvider, type ModelListing, type NodeStatus, type StatusProviders } from "./status.ts";

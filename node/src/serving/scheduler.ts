@@ -4,7 +4,8 @@
  * (the API answers 429 with Retry-After). Each request has a deadline that covers its wait and its
  * run; its task gets an AbortSignal that fires when the client goes away, the deadline passes or
  * the scheduler shuts down, and the reason says which. Ending a task frees its slot for the next
- * waiting request at once.
+ * waiting request at once. The limits may be a function (the governed ones): then every admission
+ * decision reads them afresh, so a vote takes effect with the next request.
  */
 import type { SchedulerStats } from "@ns-llm/contracts";
 import { NsLlmError } from "../errors.ts";
@@ -32,8 +33,8 @@ export const DEFAULT_SCHEDULER_LIMITS: SchedulerLimits = {
 /** The generation queue is full; retry after `retryAfterSeconds`. */
 export class QueueFullError extends NsLlmError<"queue_full"> {
   readonly retryAfterSeconds: number;
-  constructor(retryAfterSeconds: number) {
-    super("queue_full", "the generation queue is full", { transient: true, hint: `retry in ${retryAfterSeconds} s` });
+  constructor(retryAfterSeconds: number, queue: "generation" | "embedding" = "generation") {
+    super("queue_full", `the ${queue} queue is full`, { transient: true, hint: `retry in ${retryAfterSeconds} s` });
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
@@ -62,6 +63,7 @@ export class ClientGoneError extends NsLlmError<"client_closed"> {
 export type { SchedulerStats };
 
 export type Scheduler = {
+  /** The limits in force now. */
   readonly limits: Readonly<SchedulerLimits>;
   /**
    * Runs `task` when a slot is free. Rejects with QueueFullError at once when the queue is full,
@@ -85,20 +87,22 @@ export type Scheduler = {
 type Waiter = { start: () => void; fail: (error: unknown) => void };
 
 export type CreateSchedulerParameters = {
-  limits?: Partial<SchedulerLimits>;
+  /** Fixed limits, or a function read at each decision (the governed limits). */
+  limits?: Partial<SchedulerLimits> | (() => Partial<SchedulerLimits>);
   /** The engine's current capacity (0 when no model is loaded). */
   capacity?: () => number;
 };
 
 export function createScheduler({ limits: given = {}, capacity = () => 1 }: CreateSchedulerParameters = {}): Scheduler {
-  const limits: SchedulerLimits = { ...DEFAULT_SCHEDULER_LIMITS, ...given };
+  const read = typeof given === "function" ? given : () => given;
+  const current = (): SchedulerLimits => ({ ...DEFAULT_SCHEDULER_LIMITS, ...read() });
   const queue: Waiter[] = [];
   const running = new Set<AbortController>();
   const idleWaiters: Array<() => void> = [];
   let closed = false;
   let meanRunMs = 5_000; // a guess until the first run ends
 
-  const limit = () => Math.max(1, limits.maxConcurrent ?? capacity());
+  const limit = () => Math.max(1, current().maxConcurrent ?? capacity());
 
   function pump(): void {
     while (queue.length > 0 && running.size < limit()) queue.shift()!.start();
@@ -124,10 +128,11 @@ export function createScheduler({ limits: given = {}, capacity = () => 1 }: Crea
       const controller = new AbortController();
       let waiter: Waiter | undefined;
       let started = false;
+      const { timeoutMs, maxQueue } = current();
       const deadline = setTimeout(() => {
-        if (started) controller.abort(new RequestTimeoutError(limits.timeoutMs));
-        else dequeue(new RequestTimeoutError(limits.timeoutMs, true));
-      }, limits.timeoutMs);
+        if (started) controller.abort(new RequestTimeoutError(timeoutMs));
+        else dequeue(new RequestTimeoutError(timeoutMs, true));
+      }, timeoutMs);
       const onCallerAbort = () => {
         if (started) controller.abort(caller!.reason);
         else dequeue(caller!.reason);
@@ -161,7 +166,7 @@ export function createScheduler({ limits: given = {}, capacity = () => 1 }: Crea
         );
       };
       if (running.size < limit() && queue.length === 0) return start();
-      if (queue.length >= limits.maxQueue) {
+      if (queue.length >= maxQueue) {
         cleanup();
         return reject(new QueueFullError(retryAfterSeconds()));
       }
@@ -171,9 +176,11 @@ export function createScheduler({ limits: given = {}, capacity = () => 1 }: Crea
   }
 
   return {
-    limits,
+    get limits() {
+      return current();
+    },
     run,
-    stats: () => ({ active: running.size, queued: queue.length, limit: limit(), maxQueue: limits.maxQueue }),
+    stats: () => ({ active: running.size, queued: queue.length, limit: limit(), maxQueue: current().maxQueue }),
     retryAfterSeconds,
     pump,
     close() {

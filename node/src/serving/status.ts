@@ -4,7 +4,7 @@
  * models GET /v1/models lists. Parts that live beside serving (the governance follower, IPFS, the
  * audit log) report through providers; an absent one is said to be disabled.
  */
-import type { GovernanceHealth, GovernanceHealthOff, GovernanceResponse, HealthReport, ManifestParameters, RoleHealth } from "@ns-llm/contracts";
+import type { EffectiveLimits, GovernanceHealth, GovernanceHealthOff, GovernanceResponse, HealthReport, ManifestParameters, RoleHealth } from "@ns-llm/contracts";
 import type { EmbeddingEngine, GenerationEngine, ModelRole, Models, ModelSlot } from "../inference/index.ts";
 import type { Scheduler } from "./scheduler.ts";
 
@@ -20,8 +20,12 @@ export type StatusProviders = {
   governanceDisabledReason: string;
   /** The governed parameters in force (for /api/governance of a node that follows no chain). */
   parameters: () => ManifestParameters;
+  /** The limits applied now, governed and capped by the operator (for /api/governance). */
+  effective?: () => EffectiveLimits;
   ipfs: () => { mode: string };
   audit?: () => HealthReport["audit"];
+  /** Why answers cannot be recorded in the audit log now (the last append failed); undefined when they can. */
+  auditFailing?: () => string | undefined;
   searchDocuments: () => number;
 };
 
@@ -40,9 +44,11 @@ export function createNodeStatus(models: Models, scheduler: Scheduler, providers
   const { generation, embedding } = models.slots;
   return {
     governance() {
-      if (providers.governance) return providers.governance.state();
+      const effective = providers.effective ? { effective: providers.effective() } : {};
+      if (providers.governance) return { ...providers.governance.state(), ...effective };
       const reason = providers.governanceDisabledReason;
       return {
+        ...effective,
         enabled: false,
         reason,
         chainId: null,
@@ -93,6 +99,8 @@ export function createNodeStatus(models: Models, scheduler: Scheduler, providers
           reasons.push(`audit log: ${(error as Error).message}`);
         }
       }
+      const auditFailing = providers.auditFailing?.();
+      if (auditFailing) reasons.push(auditFailing);
       return {
         status: reasons.length ? "degraded" : "ok",
         reasons,

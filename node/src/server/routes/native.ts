@@ -17,7 +17,7 @@ export type NativeRoutesOptions = { generation: GenerationService; embedding: Em
 export const nativeRoutes: FastifyPluginAsync<NativeRoutesOptions> = async (app, { generation, embedding }) => {
   app.post("/embed", async (request, reply) => {
     const { input } = parseBody(embedBody, request.body);
-    const r = await embedding.embed({ texts: typeof input === "string" ? [input] : input, route: "/embed" });
+    const r = await embedding.embed({ texts: typeof input === "string" ? [input] : input, route: "/embed", signal: clientSignal(reply) });
     const { model, dimensions, manifest, auditSeq }: Omit<EmbedResponse, "embeddings"> = { ...r, manifest: r.manifest.cid ?? null };
     reply.headers(provenanceHeaders({ model, manifest, auditSeq }));
     // An EmbedResponse, its vectors written directly (vectors-json.ts).

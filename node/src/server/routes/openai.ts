@@ -118,6 +118,7 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
     const r = await embedding.embed({
       texts,
       route: "/v1/embeddings",
+      signal: clientSignal(reply),
       parameters: { encoding: body.encoding_format ?? "float" },
       ...(body.dimensions ? { dimensions: body.dimensions } : {}),
     });
