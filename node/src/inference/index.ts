@@ -15,6 +15,7 @@ export type {
   GenerationEngine,
   GenerationResult,
   ModelInfo,
+  OutputFormat,
   SamplingOptions,
 } from "./types.ts";
 export { ModelSlot, type Disposable, type Lease, type LoadedManifest } from "./model-slot.ts";
@@ -29,3 +30,4 @@ export {
 } from "./models.ts";
 export { assertMemoryFor, InsufficientMemoryError, type AssertMemoryForParameters } from "./memory-check.ts";
 export { GenerationEngineDisposedError, GenerationRequestError } from "./generation/errors.ts";
+export { checkJsonSchema, checkOutputFormat } from "./generation/structured-output.ts";

@@ -19,7 +19,14 @@ export type SamplingOptions = {
   stop?: string[];
 };
 
+/**
+ * Output constrained while decoding (structured-output.ts): any JSON object, or JSON that matches
+ * a schema. An answer that ends (not cut by maxTokens or a stop string) parses and matches.
+ */
+export type OutputFormat = { type: "json_object" } | { type: "json_schema"; schema: Record<string, unknown> };
+
 export type GenerateCommon = SamplingOptions & {
+  format?: OutputFormat;
   /** Aborting stops evaluation at once; the result then has `finishReason: "abort"`. */
   signal?: AbortSignal;
   /** Called with each piece of text as soon as it is decoded, in order. */

@@ -48,7 +48,7 @@ export const openaiChatBody = z.looseObject({
   messages: z
     .array(
       z.looseObject({
-        role: z.enum(["system", "developer", "user", "assistant"]),
+        role: z.enum(["system", "developer", "user", "assistant", "tool"]),
         content: z.union([text, z.array(contentPart)]).nullable(),
       }),
     )

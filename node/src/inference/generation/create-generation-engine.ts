@@ -21,6 +21,7 @@ import {
   type ChatWrapper,
   type LlamaContext,
   type LlamaContextSequence,
+  type LlamaGrammar,
   type LlamaModel,
   type Token,
 } from "node-llama-cpp";
@@ -42,6 +43,7 @@ import { getSharedLlama } from "./llama-runtime.ts";
 import { PlainChatWrapper } from "./plain-chat-wrapper.ts";
 import { resolveSampling, type ResolvedSampling } from "./sampling.ts";
 import { SequencePool } from "./sequence-pool.ts";
+import { checkOutputFormat, grammarFor } from "./structured-output.ts";
 import { StopFilter } from "./stop-filter.ts";
 
 export type CreateGenerationEngineParameters = {
@@ -124,6 +126,8 @@ type Hooks = {
   signal: AbortSignal;
   onTextChunk: (text: string) => void;
   sampling: ResolvedSampling;
+  /** Enforces the request's output format, when it has one. */
+  grammar: LlamaGrammar | undefined;
 };
 
 const ABORTED = Symbol("aborted");
@@ -212,9 +216,10 @@ class Engine implements LlamaGenerationEngine {
       promptTokens: input.length,
       prefill: input.slice(0, -1),
       trimStart: false,
-      run: async (slot, { signal, onTextChunk, sampling }) => {
+      run: async (slot, { signal, onTextChunk, sampling, grammar }) => {
         const { metadata } = await slot.completion.generateCompletionWithMeta(tokens, {
           ...samplingOptions(sampling),
+          ...(grammar ? { grammar } : {}),
           signal,
           stopOnAbortSignal: true,
           onTextChunk,
@@ -235,9 +240,10 @@ class Engine implements LlamaGenerationEngine {
       promptTokens: rendered.length,
       prefill: fits ? rendered.slice(0, -1) : undefined,
       trimStart: true,
-      run: async (slot, { signal, onTextChunk, sampling }) => {
+      run: async (slot, { signal, onTextChunk, sampling, grammar }) => {
         const { metadata } = await slot.chat.generateResponse(history, {
           ...samplingOptions(sampling),
+          ...(grammar ? { grammar } : {}),
           signal,
           stopOnAbortSignal: true,
           onTextChunk,
@@ -267,7 +273,9 @@ class Engine implements LlamaGenerationEngine {
 
   async #generate(common: GenerateCommon, job: Job): Promise<GenerationResult> {
     const sampling = resolveSampling(common, this.#defaults);
+    checkOutputFormat(common.format);
     const started = performance.now();
+    const grammar = common.format ? await grammarFor(this.#model.llama, common.format) : undefined;
     // Aborted by the caller's signal, by a stop string, or by a forced dispose; it stops the evaluation.
     const controller = new AbortController();
     const onCallerAbort = () => controller.abort(common.signal?.reason);
@@ -310,6 +318,7 @@ class Engine implements LlamaGenerationEngine {
     const hooks: Hooks = {
       signal: controller.signal,
       sampling,
+      grammar,
       // Nothing reaches the caller after the end: an aborted evaluation may still decode a token.
       onTextChunk: (chunk) => {
         if (done || controller.signal.aborted) return;
