@@ -136,7 +136,7 @@ export function checkOutputFormat(format: OutputFormat | undefined): void {
 const EXPONENT = ' ([eE] [-+]? ("0" | [1-9] [0-9]{0,15}))?';
 
 /**
- * The grammar that enforces `format` during decoding. node-llama-cpp's numbers take exponents of
+ * The grammar that enforces `format` during decoding (node-llama-cpp's, adjusted). Its numbers take exponents of
  * up to 16 digits, so an "integer" could be 21011241e723387, which JSON.parse reads as Infinity:
  * integers get no exponent here, other numbers one of at most two digits (always finite).
  */
@@ -148,6 +148,10 @@ export async function grammarFor(llama: Llama, format: OutputFormat): Promise<Ll
     .map((line) => {
       if (line.startsWith("integer-number-rule ::=")) return line.replace(EXPONENT, "");
       if (line.startsWith("fractional-number-rule ::=")) return line.replace(EXPONENT, ' ([eE] [-+]? [0-9]{1,2})?');
+      // Compact JSON: at most one space between tokens, never a newline and indentation (tokens a
+      // reply pays for, and a small model can wander into until maxTokens cuts its answer).
+      const space = /^((comma-)?whitespace-[\w-]+) ::= /.exec(line);
+      if (space) return `${space[1]} ::= ${space[2] ? '"," ' : ""}[ ]?`;
       return line;
     })
     .join("\n");
