@@ -29,7 +29,7 @@ describe("Ollama-compatible API", () => {
     assert.equal(r.model, "ns-llm-demo-llama");
     assert.equal(r.done, true);
     assert.equal(r.done_reason, "length");
-    assert.ok(r.response.length > 0);
+    assert.ok(r.response!.length > 0);
     assert.equal(r.eval_count, 6);
     assert.ok(r.prompt_eval_count > 0 && r.total_duration > 0);
     assert.ok(!Number.isNaN(Date.parse(r.created_at as unknown as string)));
@@ -46,7 +46,7 @@ describe("Ollama-compatible API", () => {
     for await (const part of await ollama.generate({ model: "x", prompt: "Once upon a time", stream: true, options: { num_predict: 8, seed: 2 } })) parts.push(part);
     const last = parts.at(-1)!;
     assert.ok(parts.length >= 3);
-    assert.ok(parts.slice(0, -1).every((p) => p.done === false && p.response.length > 0));
+    assert.ok(parts.slice(0, -1).every((p) => p.done === false && p.response!.length > 0));
     assert.equal(last.done, true);
     assert.equal(last.eval_count, 8);
     // The same request unstreamed gives the same text (same seed).
@@ -89,7 +89,17 @@ describe("Ollama-compatible API", () => {
       assert.ok(validate(JSON.parse(r.message.content)), r.message.content);
     }
     const r = await ollama.generate({ model: "x", prompt: "JSON:", format: "json", options: { num_predict: 5 } });
-    assert.match(r.response, /^\{/);
+    assert.match(r.response!, /^\{/);
+  });
+
+  it("logprobs: one entry per generated token, on the last line of a stream", async () => {
+    const r = await ollama.generate({ model: "x", prompt: "the", options: { num_predict: 4, temperature: 0 }, logprobs: true, top_logprobs: 2 });
+    assert.equal(r.logprobs!.length, 4);
+    assert.equal(r.logprobs!.map((e) => e.token).join("").trimStart(), r.response);
+    assert.ok(r.logprobs!.every((e) => e.top_logprobs!.length === 2 && e.logprob <= 0));
+    const parts = [];
+    for await (const part of await ollama.chat({ model: "x", messages: [{ role: "user", content: "hi" }], stream: true, options: { num_predict: 3 }, logprobs: true })) parts.push(part);
+    assert.equal(parts.at(-1)!.logprobs!.length, 3);
   });
 
   it("chat takes tools and a tool-call history; the demo model answers in words", async () => {

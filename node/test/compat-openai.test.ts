@@ -41,10 +41,9 @@ describe("OpenAI compatibility: structured output and tools", () => {
         answer: { type: "string", maxLength: 8 },
         count: { type: "integer" },
         ok: { type: "boolean" },
-        tag: { type: "string", enum: ["red", "green", "blue"] },
-        scores: { type: "array", items: { type: "number" }, maxItems: 2 },
+        tags: { type: "array", items: { type: "string", enum: ["red", "green", "blue"] }, minItems: 1, maxItems: 2 },
       },
-      required: ["answer", "count", "ok", "tag", "scores"],
+      required: ["answer", "count", "ok", "tags"],
       additionalProperties: false,
     };
     const validate = new Ajv2020().compile(schema);
@@ -58,7 +57,7 @@ describe("OpenAI compatibility: structured output and tools", () => {
         const r = await client.chat.completions.create({
           model: "ns-llm-demo-llama",
           messages: [{ role: "user", content: `Describe item ${i} as JSON.` }],
-          max_tokens: 200,
+          max_tokens: 120,
           temperature: 1,
           seed: i,
           response_format: { type: "json_schema", json_schema: { name: "item", schema, strict: true } },
@@ -185,6 +184,53 @@ describe("OpenAI compatibility: structured output and tools", () => {
     assert.ok(content.length > 0 && pieces > 1, "streamed piece by piece");
   });
 
+  it("logprobs: one entry per token of the answer, greedy picks the likeliest, same text as without", async () => {
+    const ask = { model: "x", messages: [{ role: "user" as const, content: "Tell me a story" }], max_tokens: 6, temperature: 0 };
+    const plain = await client.chat.completions.create(ask);
+    const r = await client.chat.completions.create({ ...ask, logprobs: true, top_logprobs: 3 });
+    const text = r.choices[0]!.message.content!;
+    assert.equal(text, plain.choices[0]!.message.content, "the token loop samples as LlamaChat does");
+    const content = r.choices[0]!.logprobs!.content!;
+    assert.equal(content.length, r.usage!.completion_tokens);
+    assert.equal(content.map((e) => e.token).join("").trimStart(), text);
+    for (const e of content) {
+      assert.ok(e.logprob <= 0);
+      assert.deepEqual(e.bytes, [...Buffer.from(e.token)]);
+      assert.equal(e.top_logprobs.length, 3);
+      assert.equal(e.top_logprobs[0]!.token, e.token, "temperature 0 takes the likeliest token");
+      assert.ok(e.top_logprobs[0]!.logprob >= e.top_logprobs[1]!.logprob && e.top_logprobs[1]!.logprob >= e.top_logprobs[2]!.logprob);
+    }
+    assert.equal(plain.choices[0]!.logprobs, null);
+
+    // Streamed: the last chunk carries the answer's logprobs.
+    let streamed: typeof content = [];
+    for await (const chunk of await client.chat.completions.create({ ...ask, logprobs: true, top_logprobs: 3, stream: true })) {
+      streamed = streamed.concat(chunk.choices[0]?.logprobs?.content ?? []);
+    }
+    assert.deepEqual(streamed, content);
+
+    // With a grammar: the tokens make up the JSON answer, not the grammar's closing newlines.
+    const json = await client.chat.completions.create({
+      ...ask,
+      max_tokens: 80,
+      temperature: 1,
+      seed: 11,
+      logprobs: true,
+      response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "object", properties: { a: { type: "string", maxLength: 6 } } } } },
+    });
+    assert.equal(json.choices[0]!.logprobs!.content!.map((e) => e.token).join("").trim(), json.choices[0]!.message.content);
+    JSON.parse(json.choices[0]!.message.content!);
+  });
+
+  it("logprobs on legacy completions: parallel lists", async () => {
+    const r = await client.completions.create({ model: "x", prompt: "Once upon", max_tokens: 4, temperature: 0, logprobs: 2 });
+    const lp = r.choices[0]!.logprobs!;
+    assert.equal(lp.tokens!.join(""), r.choices[0]!.text);
+    assert.equal(lp.token_logprobs!.length, 4);
+    assert.ok(lp.top_logprobs!.every((t) => Object.keys(t).length === 2));
+    assert.deepEqual(lp.text_offset!.slice(0, 2), [0, lp.tokens![0]!.length]);
+  });
+
   it("refuses what it cannot do with a 400 that says why, and keeps nothing", async () => {
     const before = auditSize();
     const base = { model: "x", messages: [{ role: "user", content: "hi" }], max_tokens: 4 };
@@ -200,6 +246,8 @@ describe("OpenAI compatibility: structured output and tools", () => {
       [{ messages: [{ role: "user", content: "hi" }, { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "format_disk", arguments: "{}" } }] }], tools: [weather] }, "invalid_request", /format_disk/],
       [{ messages: [{ role: "user", content: "hi" }, { role: "tool", tool_call_id: "nope", content: "x" }], tools: [weather] }, "invalid_request", /no assistant message made/],
       [{ n: 2 }, "invalid_request", /only n = 1/],
+      [{ top_logprobs: 2 }, "invalid_parameter", /top_logprobs needs logprobs: true/],
+      [{ logprobs: true, top_logprobs: 21 }, "invalid_request", /top_logprobs/],
     ];
     for (const [extra, code, message] of cases) {
       const res = await fetch(`${node.url}/v1/chat/completions`, json({ ...base, ...extra }));

@@ -83,7 +83,7 @@ describe("tool-call protocol", () => {
   it("enforces one call of the offered tools when one is required, none otherwise", () => {
     const required = planTools([weather, clock], "required", [{ role: "user", content: "hi" }]);
     assert.equal(required.format?.type, "json_schema");
-    assert.equal(((required.format as { schema: { oneOf: unknown[] } }).schema.oneOf).length, 2);
+    assert.equal(((required.format as unknown as { schema: { oneOf: unknown[] } }).schema.oneOf).length, 2);
     assert.match(required.instructions!, /get_weather: Weather in a city/);
     const named = planTools([weather, clock], { name: "clock" }, [{ role: "user", content: "hi" }]);
     assert.deepEqual((named.format as { schema: unknown }).schema, { type: "object", properties: { name: { const: "clock" }, arguments: clock.parameters } });

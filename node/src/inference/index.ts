@@ -17,6 +17,7 @@ export type {
   ModelInfo,
   OutputFormat,
   SamplingOptions,
+  TokenLogprob,
 } from "./types.ts";
 export { ModelSlot, type Disposable, type Lease, type LoadedManifest } from "./model-slot.ts";
 export {
@@ -31,3 +32,4 @@ export {
 export { assertMemoryFor, InsufficientMemoryError, type AssertMemoryForParameters } from "./memory-check.ts";
 export { GenerationEngineDisposedError, GenerationRequestError } from "./generation/errors.ts";
 export { checkJsonSchema, checkOutputFormat } from "./generation/structured-output.ts";
+export { logprobsOfText } from "./generation/logprobs.ts";

@@ -25,8 +25,13 @@ export type SamplingOptions = {
  */
 export type OutputFormat = { type: "json_object" } | { type: "json_schema"; schema: Record<string, unknown> };
 
+/** A sampled token's log-probability (natural log), its UTF-8 bytes, and the likeliest alternatives. */
+export type TokenLogprob = { token: string; logprob: number; bytes: number[]; top: Array<{ token: string; logprob: number; bytes: number[] }> };
+
 export type GenerateCommon = SamplingOptions & {
   format?: OutputFormat;
+  /** Report each token's log-probability and `top` alternatives (logprobs.ts). */
+  logprobs?: { top: number };
   /** Aborting stops evaluation at once; the result then has `finishReason: "abort"`. */
   signal?: AbortSignal;
   /** Called with each piece of text as soon as it is decoded, in order. */
@@ -46,6 +51,8 @@ export type GenerationResult = {
   tokens: number;
   promptTokens: number;
   finishReason: FinishReason;
+  /** With `logprobs`: one entry per token sampled (a stop string can end the text inside the last ones). */
+  logprobs?: TokenLogprob[];
   /** Wall time of the whole call, and until the first token (null when none came). */
   ms: number;
   firstTokenMs: number | null;

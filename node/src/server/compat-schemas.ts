@@ -93,6 +93,8 @@ export const ollamaGenerateBody = z.looseObject({
   images: noImages,
   keep_alive: z.unknown().optional(),
   context: opt(z.array(z.number()).max(0, { error: "context (the token list of an earlier answer) is not supported; send the chat to /api/chat" })),
+  logprobs: opt(z.boolean()),
+  top_logprobs: opt(z.number().int().min(0).max(20)),
 });
 
 export const ollamaChatBody = z.looseObject({
@@ -113,6 +115,8 @@ export const ollamaChatBody = z.looseObject({
   stream: opt(z.boolean()),
   options: opt(ollamaOptions),
   keep_alive: z.unknown().optional(),
+  logprobs: opt(z.boolean()),
+  top_logprobs: opt(z.number().int().min(0).max(20)),
 });
 
 export const ollamaEmbedBody = z.looseObject({

@@ -9,6 +9,7 @@ import { chatDigest, textDigest, type AnswerSource } from "@ns-llm/contracts";
 import {
   checkOutputFormat,
   GenerationRequestError,
+  logprobsOfText,
   type ChatMessage,
   type GenerationEngine,
   type GenerationResult,
@@ -16,6 +17,7 @@ import {
   type ModelSlot,
   type OutputFormat,
   type SamplingOptions,
+  type TokenLogprob,
 } from "../inference/index.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import { answerFromSearch, type SearchIndex } from "../search/index.ts";
@@ -38,6 +40,8 @@ export type GenerationRequest = GenerationInput & {
   instructions?: string | undefined;
   /** JSON output enforced while decoding (a search fallback cannot give it: refused instead). */
   format?: OutputFormat | undefined;
+  /** Report tokens' log-probabilities with `top` alternatives (none from a search fallback). */
+  logprobs?: { top: number } | undefined;
   /** Aborts waiting or generating (the client went away). */
   signal: AbortSignal;
   /** Called once, before the first token, with where the answer comes from. */
@@ -61,6 +65,8 @@ export type GenerationOutcome = AnswerOrigin & {
   firstTokenMs: number | null;
   /** Why the answer comes from search. */
   fallbackReason?: string;
+  /** When asked for and the model answered: one entry per token of `text`. */
+  logprobs?: TokenLogprob[];
   /** The sampling actually used (for the audit entry). */
   parameters: Record<string, unknown>;
   /** The answer's audit log entry; null when the node keeps no audit log. */
@@ -150,6 +156,7 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
       const common = {
         ...sampling,
         ...(request.format ? { format: request.format } : {}),
+        ...(request.logprobs ? { logprobs: request.logprobs } : {}),
         signal: deny.active ? AbortSignal.any([signal, denied.signal]) : signal,
         onToken: deny.active
           ? (text: string) => {
@@ -187,12 +194,13 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
         model: engine.info.name,
         manifest,
         text: deny.active ? deny.emitted : result.text,
+        ...(result.logprobs ? { logprobs: logprobsOfText(result.logprobs, deny.active ? deny.emitted : result.text) } : {}),
         tokens: result.tokens,
         promptTokens: result.promptTokens,
         finishReason,
         ms: performance.now() - began,
         firstTokenMs,
-        parameters: { ...sampling, ...(request.format ? { format: request.format.type } : {}), ...(deny.matched !== undefined ? { validation: { refused: "deny_pattern", pattern: deny.matched } } : {}) },
+        parameters: { ...sampling, ...(request.format ? { format: request.format.type } : {}), ...(request.logprobs ? { logprobs: request.logprobs.top } : {}), ...(deny.matched !== undefined ? { validation: { refused: "deny_pattern", pattern: deny.matched } } : {}) },
       };
     } finally {
       metrics.activeGenerations.dec();

@@ -73,6 +73,9 @@ export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app,
     eval_count: o.tokens,
     eval_duration: ns(o.ms - (o.firstTokenMs ?? 0)),
   });
+  // Ollama's logprobs, whole on the last line of a stream.
+  const logprobs = (o: GenerationOutcome) =>
+    o.logprobs ? { logprobs: o.logprobs.map((e) => ({ token: e.token, logprob: e.logprob, bytes: e.bytes, top_logprobs: e.top.map((t) => ({ token: t.token, logprob: t.logprob, bytes: t.bytes })) })) } : {};
   const provenance = (o: GenerationOutcome) => ({
     ns_llm: { source: o.source, manifest: o.manifest?.cid ?? null, auditSeq: o.auditSeq, ...(o.fallbackReason ? { reason: o.fallbackReason } : {}) },
   });
@@ -82,7 +85,7 @@ export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app,
     reply: FastifyReply,
     route: "/api/generate" | "/api/chat",
     input: GenerationInput,
-    body: { stream?: boolean | null; options?: Options | null; format?: string | Record<string, unknown> | null },
+    body: { stream?: boolean | null; options?: Options | null; format?: string | Record<string, unknown> | null; logprobs?: boolean | null; top_logprobs?: number | null },
     piece: (model: string, text: string) => Record<string, unknown>,
     /** The final object; `text` is the whole answer unstreamed, "" at the end of a stream. */
     last: (o: GenerationOutcome, text: string) => Record<string, unknown>,
@@ -98,12 +101,14 @@ export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app,
       ...sampling(body.options),
       format: tools?.format ?? format(body.format),
       instructions: tools?.instructions,
+      logprobs: body.logprobs ? { top: body.top_logprobs ?? 0 } : undefined,
     };
+    if (!body.logprobs && (body.top_logprobs ?? 0) > 0) throw new ApiError(400, "invalid_parameter", "top_logprobs needs logprobs: true");
     if (!stream) {
       const o = await generation.generate({ ...base, signal: clientSignal(reply) });
       reply.headers(provenanceHeaders({ model: o.model, manifest: o.manifest?.cid ?? null, auditSeq: o.auditSeq, source: o.source }));
       const call = tools?.mayCall ? tools.parse(o.text) : undefined;
-      return { ...(call && callPiece ? { ...callPiece(o.model, call), done: true, done_reason: doneReason(o) } : last(o, o.text)), ...counts(o), ...provenance(o) };
+      return { ...(call && callPiece ? { ...callPiece(o.model, call), done: true, done_reason: doneReason(o) } : last(o, o.text)), ...counts(o), ...logprobs(o), ...provenance(o) };
     }
     const signal = clientSignal(reply);
     const out = openNdjson(reply);
@@ -130,7 +135,7 @@ export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app,
       const call = holding && held !== "" ? tools?.parse(held) : undefined;
       if (call && callPiece) out.send(callPiece(model, call));
       else if (holding && held !== "") out.send(piece(model, held));
-      out.send({ ...last(o, ""), ...counts(o), ...provenance(o) });
+      out.send({ ...last(o, ""), ...counts(o), ...logprobs(o), ...provenance(o) });
       out.end();
     } catch (error) {
       out.fail(error, ollamaError);

@@ -41,7 +41,25 @@ const finishReason = (o: GenerationOutcome): "stop" | "length" | "content_filter
 const toolCallsJson = (call: ToolCall) => [{ id: call.id, type: "function", function: { name: call.name, arguments: JSON.stringify(call.arguments) } }];
 
 /** What a chat request adds to a generation: its output format and its tools (absent on completions). */
-type ChatExtras = { format: OutputFormat | undefined; tools: ToolPlan | undefined; instructions: string | undefined };
+type ChatExtras = { format: OutputFormat | undefined; tools: ToolPlan | undefined; instructions: string | undefined; logprobs: { top: number } | undefined };
+
+/** Chat's logprobs shape, or null (not asked, or an answer from search). */
+const chatLogprobs = (o: GenerationOutcome) =>
+  o.logprobs
+    ? { content: o.logprobs.map((e) => ({ token: e.token, logprob: e.logprob, bytes: e.bytes, top_logprobs: e.top })), refusal: null }
+    : null;
+/** The legacy completions shape: parallel lists. */
+const completionLogprobs = (o: GenerationOutcome) => {
+  if (!o.logprobs) return null;
+  let offset = 0;
+  const text_offset = o.logprobs.map((e) => ((offset += e.token.length), offset - e.token.length));
+  return {
+    tokens: o.logprobs.map((e) => e.token),
+    token_logprobs: o.logprobs.map((e) => e.logprob),
+    top_logprobs: o.logprobs.map((e) => Object.fromEntries(e.top.map((t) => [t.token, t.logprob]))),
+    text_offset,
+  };
+};
 const usage = (o: GenerationOutcome) => ({ prompt_tokens: o.promptTokens, completion_tokens: o.tokens, total_tokens: o.promptTokens + o.tokens });
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -52,7 +70,7 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
     route: "/v1/chat/completions" | "/v1/completions",
     input: GenerationInput,
     body: Sampling,
-    extras: ChatExtras = { format: undefined, tools: undefined, instructions: undefined },
+    extras: ChatExtras = { format: undefined, tools: undefined, instructions: undefined, logprobs: undefined },
   ): Promise<unknown> {
     const chat = route === "/v1/chat/completions";
     const id = `${chat ? "chatcmpl" : "cmpl"}-${randomUUID()}`;
@@ -66,7 +84,9 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
       sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined, seed: body.seed ?? undefined, stop: stopList(body.stop) },
       format: extras.format,
       instructions: extras.instructions,
+      logprobs: extras.logprobs,
     };
+    const logprobsOf = chat ? chatLogprobs : completionLogprobs;
     const plan = extras.tools;
     const provenance = (o: GenerationOutcome) => ({
       source: o.source, manifest: o.manifest?.cid ?? null, auditSeq: o.auditSeq, ...(o.fallbackReason ? { reason: o.fallbackReason } : {}),
@@ -77,10 +97,10 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
       reply.headers(provenanceHeaders({ model: o.model, manifest: o.manifest?.cid ?? null, auditSeq: o.auditSeq, source: o.source }));
       const call = plan?.mayCall ? plan.parse(o.text) : undefined;
       const choice = call
-        ? { index: 0, message: { role: "assistant", content: null, refusal: null, tool_calls: toolCallsJson(call) }, logprobs: null, finish_reason: "tool_calls" }
+        ? { index: 0, message: { role: "assistant", content: null, refusal: null, tool_calls: toolCallsJson(call) }, logprobs: logprobsOf(o), finish_reason: "tool_calls" }
         : chat
-          ? { index: 0, message: { role: "assistant", content: o.text, refusal: null }, logprobs: null, finish_reason: finishReason(o) }
-          : { index: 0, text: o.text, logprobs: null, finish_reason: finishReason(o) };
+          ? { index: 0, message: { role: "assistant", content: o.text, refusal: null }, logprobs: logprobsOf(o), finish_reason: finishReason(o) }
+          : { index: 0, text: o.text, logprobs: logprobsOf(o), finish_reason: finishReason(o) };
       return { id, object, created, model: o.model, choices: [choice], usage: usage(o), ns_llm: provenance(o) };
     }
 
@@ -118,7 +138,9 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
         sse.send(chunk({ delta: { tool_calls: toolCallsJson(call).map((c, index) => ({ index, ...c })) } }));
       } else if (holding && held !== "") sendText(held);
       const finish = call ? "tool_calls" : finishReason(o);
-      sse.send(chunk(chat ? { delta: {}, finish_reason: finish } : { text: "", finish_reason: finish }, { ns_llm: provenance(o) }));
+      // The answer's logprobs come whole with the last chunk (pieces are batched and filtered on the way).
+      const last = { finish_reason: finish, logprobs: logprobsOf(o) };
+      sse.send(chunk(chat ? { delta: {}, ...last } : { text: "", ...last }, { ns_llm: provenance(o) }));
       if (body.stream_options?.include_usage) sse.send({ id, object: chunkObject, created, model, choices: [], usage: usage(o) });
       sse.send("[DONE]");
       sse.end();
@@ -130,7 +152,7 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
   app.post("/v1/chat/completions", async (request, reply) => {
     const body = parseBody(openaiChatBody, request.body);
     const extras = parseBody(openaiChatExtras, request.body);
-    if (extras.logprobs || (extras.top_logprobs ?? 0) > 0) throw logprobsUnsupported();
+    if (!extras.logprobs && (extras.top_logprobs ?? 0) > 0) throw new ApiError(400, "invalid_parameter", "top_logprobs needs logprobs: true");
     const history: ToolChatMessage[] = body.messages.map((m, i): ToolChatMessage => {
       const x = extras.messages[i]!;
       const content = m.content === null ? "" : typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join("");
@@ -155,15 +177,16 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
       format: plan.format ?? requested,
       tools: plan,
       instructions: plan.instructions,
+      logprobs: extras.logprobs ? { top: extras.top_logprobs ?? 0 } : undefined,
     });
   });
 
   app.post("/v1/completions", async (request, reply) => {
     const body = parseBody(openaiCompletionBody, request.body);
     const extras = parseBody(openaiCompletionExtras, request.body);
-    if ((extras.logprobs ?? 0) > 0) throw logprobsUnsupported();
     const prompt = typeof body.prompt === "string" ? body.prompt : body.prompt[0]!;
-    return serveGeneration(reply, "/v1/completions", { kind: "complete", prompt }, body);
+    const logprobs = extras.logprobs === null || extras.logprobs === undefined ? undefined : { top: extras.logprobs };
+    return serveGeneration(reply, "/v1/completions", { kind: "complete", prompt }, body, { format: undefined, tools: undefined, instructions: undefined, logprobs });
   });
 
   app.post("/v1/embeddings", async (request, reply) => {
@@ -206,8 +229,4 @@ function parseArguments(json: string, index: number): Record<string, unknown> {
     // reported below
   }
   throw new ApiError(400, "invalid_request", `messages.${index}.tool_calls: function.arguments must be a JSON object in a string, got ${JSON.stringify(json.slice(0, 80))}`);
-}
-
-function logprobsUnsupported(): ApiError {
-  return new ApiError(400, "invalid_parameter", "logprobs are not supported by this node");
 }
