@@ -4,6 +4,7 @@
  * history, embed and embeddings, tags, ps, show, version; the node's limits, provenance and audit
  * as on the other routes; errors in Ollama's shape. The node has an API token and listens on
  * loopback, as a local Ollama does: these routes answer without it, admin routes still need it.
+ * Its context is NS_LLM_CONTEXT_SIZE=1024 (the demo model was trained on 512).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -19,7 +20,7 @@ describe("Ollama-compatible API", () => {
   const lastAudit = () => auditEntry(node.audit.log.status().entries - 1);
 
   before(async () => {
-    node = await startTestNode({}, { NS_LLM_API_TOKEN: "s3cret" });
+    node = await startTestNode({}, { NS_LLM_API_TOKEN: "s3cret", NS_LLM_CONTEXT_SIZE: "1024" });
     ollama = new Ollama({ host: node.url });
   });
   after(() => node?.stop());
@@ -141,7 +142,7 @@ describe("Ollama-compatible API", () => {
     assert.equal((await ollama.ps()).models.length, 2);
     const show = await ollama.show({ model: "ns-llm-demo-llama:latest" });
     assert.deepEqual(show.capabilities, ["completion", "tools"]);
-    assert.equal((show.model_info as unknown as Record<string, unknown>)["ns_llm.context_length"], 512);
+    assert.equal((show.model_info as unknown as Record<string, unknown>)["ns_llm.context_length"], 1024, "NS_LLM_CONTEXT_SIZE");
     assert.deepEqual((await ollama.show({ model: "ns-llm-demo-bert" })).capabilities, ["embedding"]);
     assert.equal((await ollama.version()).version, "0.1.0");
   });

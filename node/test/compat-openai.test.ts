@@ -245,6 +245,7 @@ describe("OpenAI compatibility: structured output and tools", () => {
       [{ messages: [{ role: "user", content: "hi" }, { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "get_weather", arguments: "{not json" } }] }], tools: [weather] }, "invalid_request", /arguments must be a JSON object/],
       [{ messages: [{ role: "user", content: "hi" }, { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "format_disk", arguments: "{}" } }] }], tools: [weather] }, "invalid_request", /format_disk/],
       [{ messages: [{ role: "user", content: "hi" }, { role: "tool", tool_call_id: "nope", content: "x" }], tools: [weather] }, "invalid_request", /no assistant message made/],
+      [{ messages: [{ role: "user", content: "hi" }, { role: "tool", content: "x" }], tools: [weather] }, "invalid_request", /needs the tool_call_id/],
       [{ n: 2 }, "invalid_request", /only n = 1/],
       [{ top_logprobs: 2 }, "invalid_parameter", /top_logprobs needs logprobs: true/],
       [{ logprobs: true, top_logprobs: 21 }, "invalid_request", /top_logprobs/],

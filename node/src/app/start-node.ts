@@ -122,7 +122,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     const models = createModels({
       threads: config.threads,
       ...(options.sequences !== undefined ? { sequences: options.sequences } : {}),
-      ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
+      // The option (tests, benchmarks) over NS_LLM_CONTEXT_SIZE over the model's own.
+      ...((options.contextSize ?? config.contextSize) !== undefined ? { contextSize: options.contextSize ?? config.contextSize } : {}),
       ...(options.memoryFactor !== undefined ? { memoryFactor: options.memoryFactor } : {}),
     });
     closers.push(() => models.close());

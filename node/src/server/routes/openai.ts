@@ -156,7 +156,10 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
     const history: ToolChatMessage[] = body.messages.map((m, i): ToolChatMessage => {
       const x = extras.messages[i]!;
       const content = m.content === null ? "" : typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join("");
-      if (m.role === "tool") return { role: "tool", content, toolCallId: x.tool_call_id ?? undefined, name: x.name ?? undefined };
+      if (m.role === "tool") {
+        if (!x.tool_call_id) throw new ApiError(400, "invalid_request", `messages.${i}: a tool message needs the tool_call_id of the call it answers`);
+        return { role: "tool", content, toolCallId: x.tool_call_id };
+      }
       if (m.role === "assistant" && x.tool_calls?.length) {
         return { role: "assistant", content, toolCalls: x.tool_calls.map((c) => ({ id: c.id ?? undefined, name: c.function.name, arguments: parseArguments(c.function.arguments, i) })) };
       }
