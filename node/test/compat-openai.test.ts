@@ -1,8 +1,9 @@
 /**
  * OpenAI compatibility beyond text, through the official `openai` client against a real node on
  * the demo model: structured output (response_format json_schema and json_object), tool calls
- * (required, named, the round trip with the tool's result, streamed and not), and what the node
- * refuses with a 400 that says why (and keeps nothing of).
+ * (required, named, the round trip with the tool's result, streamed and not), logprobs, the
+ * native /generate's `format`, and what the node refuses with a 400 that says why (and keeps
+ * nothing of).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -229,6 +230,18 @@ describe("OpenAI compatibility: structured output and tools", () => {
     assert.equal(lp.token_logprobs!.length, 4);
     assert.ok(lp.top_logprobs!.every((t) => Object.keys(t).length === 2));
     assert.deepEqual(lp.text_offset!.slice(0, 2), [0, lp.tokens![0]!.length]);
+  });
+
+  it("the native /generate takes the same formats: a JSON schema, or \"json\"", async () => {
+    const schema = { type: "object", properties: { yes: { type: "boolean" }, n: { type: "integer" } } };
+    const res = await fetch(`${node.url}/generate`, json({ prompt: "Answer as JSON:", maxTokens: 60, seed: 2, format: schema }));
+    const body = await res.json();
+    assert.equal(body.finishReason, "stop");
+    assert.ok(new Ajv2020().compile(schema)(JSON.parse(body.text)), body.text);
+    const bad = await fetch(`${node.url}/generate`, json({ prompt: "x", format: { type: "string", maxLength: 5, pattern: "a" } }));
+    assert.equal(bad.status, 400);
+    assert.equal((await bad.json()).error.code, "unsupported_schema");
+    assert.equal((await fetch(`${node.url}/generate`, json({ prompt: "x", format: "yaml" }))).status, 400);
   });
 
   it("refuses what it cannot do with a 400 that says why, and keeps nothing", async () => {
