@@ -142,6 +142,7 @@ describe("Ollama-compatible API", () => {
     assert.equal((await ollama.ps()).models.length, 2);
     const show = await ollama.show({ model: "ns-llm-demo-llama:latest" });
     assert.deepEqual(show.capabilities, ["completion", "tools"]);
+    assert.match(show.modelfile, /^FROM demo-llama\.gguf$/m, "the file's name, not the node's folders");
     assert.equal((show.model_info as unknown as Record<string, unknown>)["ns_llm.context_length"], 1024, "NS_LLM_CONTEXT_SIZE");
     assert.deepEqual((await ollama.show({ model: "ns-llm-demo-bert" })).capabilities, ["embedding"]);
     assert.equal((await ollama.version()).version, "0.1.0");

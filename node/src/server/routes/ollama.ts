@@ -12,6 +12,7 @@
  * Errors are Ollama's shape, `{"error": "<message>"}`, with the node's `code` beside it: Ollama
  * clients show `error` as the message (an object there would print as [object Object]).
  */
+import path from "node:path";
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import type { ChatMessage, OutputFormat } from "../../inference/index.ts";
 import type { EmbeddingService, GenerationInput, GenerationOutcome, GenerationService, ModelDetails, ToolCall, ToolChatMessage } from "../../serving/index.ts";
@@ -256,7 +257,8 @@ export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app,
     if (!m) throw new ApiError(404, "not_found", `model "${wanted}" not found; this node serves ${models().map((x) => x.name).join(", ") || "no model now"}`);
     const generating = m.role === "generation";
     return {
-      modelfile: `# served by NS-LLM as its governed ${m.role} model\n# manifest ${m.manifest ?? "(none: a local file)"}\nFROM ${m.path}\n`,
+      // The file's name only: a client has no business knowing the node's folders.
+      modelfile: `# served by NS-LLM as its governed ${m.role} model\n# manifest ${m.manifest ?? "(none: a local file)"}\nFROM ${path.basename(m.path)}\n`,
       parameters: "",
       template: "",
       details: details(m),
