@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { checkJsonSchema } from "../src/inference/index.ts";
-import { planTools, type ToolSpec } from "../src/serving/index.ts";
+import { mayBeCall, planTools, type ToolSpec } from "../src/serving/index.ts";
 
 const refusal = (schema: unknown) => {
   try {
@@ -104,6 +104,11 @@ describe("tool-call protocol", () => {
     assert.equal(plan.parse('{"name": "get_weather", "arguments": {"city": "Rome"}}'), undefined, "arguments against the schema");
     assert.equal(plan.parse('{"name": "other", "arguments": {}}'), undefined, "an unknown tool");
     assert.equal(plan.parse("It is sunny in Oslo."), undefined);
+  });
+
+  it("holds a streamed answer back only while it may still be a call", () => {
+    for (const text of ["", " ", "{", '{ "na', '{\n  "name": "get_weather", "argu', '{"arguments": {}']) assert.equal(mayBeCall(text), true, JSON.stringify(text));
+    for (const text of ["Sunny", "{ \"city\"", "{}", "[1]"]) assert.equal(mayBeCall(text), false, JSON.stringify(text));
   });
 
   it("writes calls and results into the chat the model sees", () => {

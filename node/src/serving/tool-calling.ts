@@ -92,10 +92,15 @@ export function planTools(tools: readonly ToolSpec[] | undefined, choice: ToolCh
   };
 }
 
-/** Whether text streamed so far may still turn out a call (it starts as a JSON object does). */
+const CALL_STARTS = ['{"name":', '{"arguments":'];
+
+/**
+ * Whether text streamed so far may still turn out a call: it starts as a call object does (white
+ * space aside). Text that cannot is sent on at once, so a plain answer still streams.
+ */
 export function mayBeCall(textSoFar: string): boolean {
-  const start = textSoFar.trimStart();
-  return start === "" || start.startsWith("{");
+  const compact = textSoFar.replace(/\s+/g, "");
+  return CALL_STARTS.some((start) => start.startsWith(compact) || compact.startsWith(start));
 }
 
 function instructionsFor(tools: readonly ToolSpec[], required: boolean): string {
