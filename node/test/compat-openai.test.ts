@@ -260,6 +260,7 @@ describe("OpenAI compatibility: structured output and tools", () => {
       [{ messages: [{ role: "user", content: "hi" }, { role: "tool", tool_call_id: "nope", content: "x" }], tools: [weather] }, "invalid_request", /no assistant message made/],
       [{ messages: [{ role: "user", content: "hi" }, { role: "tool", content: "x" }], tools: [weather] }, "invalid_request", /needs the tool_call_id/],
       [{ n: 2 }, "invalid_request", /only n = 1/],
+      [{ functions: [{ name: "f", parameters: {} }] }, "invalid_request", /deprecated form of tools/],
       [{ top_logprobs: 2 }, "invalid_parameter", /top_logprobs needs logprobs: true/],
       [{ logprobs: true, top_logprobs: 21 }, "invalid_request", /top_logprobs/],
     ];

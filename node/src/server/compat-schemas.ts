@@ -38,6 +38,9 @@ export const openaiChatExtras = z.looseObject({
     }),
   ),
   parallel_tool_calls: opt(z.boolean()),
+  // OpenAI's deprecated forms of tools: refused rather than silently ignored.
+  functions: z.null({ error: "functions is OpenAI's deprecated form of tools: send tools" }).optional(),
+  function_call: z.null({ error: "function_call is OpenAI's deprecated form of tool_choice: send tool_choice" }).optional(),
   logprobs: opt(z.boolean()),
   top_logprobs: opt(z.number().int().min(0).max(20)),
   messages: z.array(
