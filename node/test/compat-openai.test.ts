@@ -30,7 +30,8 @@ describe("OpenAI compatibility: structured output and tools", () => {
   const auditSize = () => node.audit.log.status().entries;
 
   before(async () => {
-    node = await startTestNode();
+    // Four sequences: the 100 tries run four at a time, decoded together in one batch.
+    node = await startTestNode({ sequences: 4 });
     client = new OpenAI({ baseURL: `${node.url}/v1`, apiKey: "unused", maxRetries: 0 });
   });
   after(() => node?.stop());
@@ -51,7 +52,6 @@ describe("OpenAI compatibility: structured output and tools", () => {
     const tries = 100;
     const failures: string[] = [];
     let next = 0;
-    // Two at a time: the test node's context has two sequences.
     const worker = async () => {
       while (next < tries) {
         const i = next++;
@@ -75,7 +75,7 @@ describe("OpenAI compatibility: structured output and tools", () => {
         if (choice.finish_reason !== "stop") failures.push(`try ${i}: finish_reason ${choice.finish_reason}`);
       }
     };
-    await Promise.all([worker(), worker()]);
+    await Promise.all([worker(), worker(), worker(), worker()]);
     assert.deepEqual(failures, []);
   });
 
