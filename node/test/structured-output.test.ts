@@ -90,6 +90,8 @@ describe("tool-call protocol", () => {
     const auto = planTools([weather], undefined, [{ role: "user", content: "hi" }]);
     assert.equal(auto.format, undefined);
     assert.equal(auto.mayCall, true);
+    const bare = planTools([{ name: "ping", parameters: {} }], "required", [{ role: "user", content: "hi" }]);
+    assert.deepEqual((bare.format as { schema: unknown }).schema, { type: "object", properties: { name: { const: "ping" }, arguments: { type: "object", properties: {} } } }, "{} parameters: none");
     const none = planTools([weather], "none", [{ role: "user", content: "hi" }]);
     assert.equal(none.mayCall, false);
     assert.equal(none.instructions, undefined);

@@ -44,7 +44,8 @@ const EMPTY_PARAMETERS = { type: "object", properties: {} };
 
 /** Checks tools, choice and history (clear 400s), and plans the generation. */
 export function planTools(tools: readonly ToolSpec[] | undefined, choice: ToolChoice | undefined, history: readonly ToolChatMessage[]): ToolPlan {
-  const list = (tools ?? []).map((t) => ({ ...t, parameters: t.parameters ?? EMPTY_PARAMETERS }));
+  // A tool without parameters (absent, or `{}` as some clients send) takes none.
+  const list = (tools ?? []).map((t) => ({ ...t, parameters: t.parameters && Object.keys(t.parameters).length > 0 ? t.parameters : EMPTY_PARAMETERS }));
   if (list.length > MAX_TOOLS) throw new InvalidRequestError("invalid_request", `at most ${MAX_TOOLS} tools per request, got ${list.length}`);
   const byName = new Map<string, ToolSpec>();
   for (const tool of list) {
