@@ -106,10 +106,11 @@ describe("tool-call protocol", () => {
     assert.equal(plan.parse('{"name": "get_weather", "arguments": {"city": "Rome"}}'), undefined, "arguments against the schema");
     assert.equal(plan.parse('{"name": "other", "arguments": {}}'), undefined, "an unknown tool");
     assert.equal(plan.parse("It is sunny in Oslo."), undefined);
+    assert.equal(plan.parse('```json\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n```')?.name, "get_weather", "a Markdown fence is not part of the call");
   });
 
   it("holds a streamed answer back only while it may still be a call", () => {
-    for (const text of ["", " ", "{", '{ "na', '{\n  "name": "get_weather", "argu', '{"arguments": {}']) assert.equal(mayBeCall(text), true, JSON.stringify(text));
+    for (const text of ["", " ", "{", '{ "na', '{\n  "name": "get_weather", "argu', '{"arguments": {}', "```json\n{"]) assert.equal(mayBeCall(text), true, JSON.stringify(text));
     for (const text of ["Sunny", "{ \"city\"", "{}", "[1]"]) assert.equal(mayBeCall(text), false, JSON.stringify(text));
   });
 

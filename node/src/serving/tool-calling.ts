@@ -81,7 +81,8 @@ export function planTools(tools: readonly ToolSpec[] | undefined, choice: ToolCh
     parse(text) {
       let value: unknown;
       try {
-        value = JSON.parse(text);
+        // Chat models often fence JSON in Markdown; the fence is not part of the call.
+        value = JSON.parse(text.trim().replace(/^```(?:json)?\s*([\s\S]*?)\s*```$/, "$1"));
       } catch {
         return undefined;
       }
@@ -100,7 +101,7 @@ const CALL_STARTS = ['{"name":', '{"arguments":'];
  * space aside). Text that cannot is sent on at once, so a plain answer still streams.
  */
 export function mayBeCall(textSoFar: string): boolean {
-  const compact = textSoFar.replace(/\s+/g, "");
+  const compact = textSoFar.replace(/\s+/g, "").replace(/^`{1,3}(j(s(o(n)?)?)?)?/, "");
   return CALL_STARTS.some((start) => start.startsWith(compact) || compact.startsWith(start));
 }
 
