@@ -12,6 +12,7 @@ export const API_ERROR_CODES = [
   "unsupported_media_type",
   "body_too_large",
   "prompt_too_long",
+  "unsupported_schema",
   "unauthorized",
   "not_found",
   "method_not_allowed",

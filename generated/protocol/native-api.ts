@@ -25,6 +25,8 @@ export type GenerateRequest = {
   seed?: number;
   stop?: string | string[];
   stream?: boolean;
+  /** JSON output enforced while decoding: "json" (any object) or a JSON schema; a schema the node cannot enforce is a 400 `unsupported_schema`. */
+  format?: "json" | Record<string, unknown>;
 };
 
 /** Why generation stopped: its end, the token limit, a cancellation, the deadline, or a governed rule. */

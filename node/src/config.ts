@@ -26,6 +26,7 @@ const schema = z.object({
     .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key")
     .optional(),
   NS_LLM_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+  NS_LLM_CONTEXT_SIZE: z.coerce.number().int().min(64).max(1_048_576).optional(),
   NS_LLM_API_TOKEN: optional,
   NS_LLM_CORS_ORIGINS: z.string().default("http://127.0.0.1:3000,http://localhost:3000"),
   NS_LLM_MAX_MODEL_BYTES: z.coerce.number().int().positive().default(8 * 1024 ** 3),
@@ -50,6 +51,8 @@ export type Config = {
   ipfsApi: string | undefined;
   operatorKey: `0x${string}` | undefined;
   threads: number;
+  /** Tokens of context per generation (prompt + reply); undefined: the model's training context, at most 4096. */
+  contextSize: number | undefined;
   apiToken: string | undefined;
   corsOrigins: string[];
   /** The largest total artifact size a manifest may name. */
@@ -90,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ipfsApi: e.NS_LLM_IPFS_API,
     operatorKey: e.NS_LLM_OPERATOR_KEY as `0x${string}` | undefined,
     threads: e.NS_LLM_THREADS ?? defaultThreads(),
+    contextSize: e.NS_LLM_CONTEXT_SIZE,
     apiToken: e.NS_LLM_API_TOKEN,
     corsOrigins: e.NS_LLM_CORS_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean),
     maxModelBytes: e.NS_LLM_MAX_MODEL_BYTES,

@@ -10,6 +10,7 @@
  * what was applied before is restored from the database and the store before the node listens,
  * then the node follows its chain (and retries until the chain answers).
  */
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { HealthReport } from "@ns-llm/contracts";
 import { openAudit, registerAuditMetrics, type Audit } from "../audit/index.ts";
@@ -30,6 +31,7 @@ import {
   listen,
   manifestRoutes,
   nativeRoutes,
+  ollamaRoutes,
   openAiRoutes,
   systemRoutes,
   type ServerPlugin,
@@ -39,6 +41,7 @@ import {
   createEmbeddingBatcher,
   createEmbeddingService,
   createGenerationService,
+  createModelDetails,
   createNodeStatus,
   createScheduler,
   GovernedState,
@@ -47,6 +50,15 @@ import {
   type SchedulerLimits,
 } from "../serving/index.ts";
 import { shutdown } from "./shutdown.ts";
+
+/** The node package's version (GET /api/version); "unknown" when its package.json is not beside the code. */
+const NODE_VERSION = (() => {
+  try {
+    return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+})();
 
 export type StartNodeOptions = {
   /** Serve the generated demo models until the chain says otherwise (published to IPFS, named by CID). */
@@ -110,7 +122,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     const models = createModels({
       threads: config.threads,
       ...(options.sequences !== undefined ? { sequences: options.sequences } : {}),
-      ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
+      // The option (tests, benchmarks) over NS_LLM_CONTEXT_SIZE over the model's own.
+      ...((options.contextSize ?? config.contextSize) !== undefined ? { contextSize: options.contextSize ?? config.contextSize } : {}),
       ...(options.memoryFactor !== undefined ? { memoryFactor: options.memoryFactor } : {}),
     });
     closers.push(() => models.close());
@@ -261,6 +274,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
         },
         { plugin: nativeRoutes, options: { generation: generationService, embedding: embeddingService } },
         { plugin: openAiRoutes, options: { generation: generationService, embedding: embeddingService, models: status.models } },
+        { plugin: ollamaRoutes, options: { generation: generationService, embedding: embeddingService, models: createModelDetails(models), version: NODE_VERSION } },
         { plugin: auditRoutes, options: { log: audit.log, retryAfterSeconds: config.auditBatchSeconds } },
         { plugin: manifestRoutes, options: { ipfs, validate: parse } },
         { plugin: ipfsAddRoute, options: { ipfs, maxBytes: config.maxModelBytes } },

@@ -15,7 +15,9 @@ export type {
   GenerationEngine,
   GenerationResult,
   ModelInfo,
+  OutputFormat,
   SamplingOptions,
+  TokenLogprob,
 } from "./types.ts";
 export { ModelSlot, type Disposable, type Lease, type LoadedManifest } from "./model-slot.ts";
 export {
@@ -29,3 +31,5 @@ export {
 } from "./models.ts";
 export { assertMemoryFor, InsufficientMemoryError, type AssertMemoryForParameters } from "./memory-check.ts";
 export { GenerationEngineDisposedError, GenerationRequestError } from "./generation/errors.ts";
+export { checkJsonSchema, checkOutputFormat } from "./generation/structured-output.ts";
+export { logprobsOfText } from "./generation/logprobs.ts";

@@ -19,7 +19,19 @@ export type SamplingOptions = {
   stop?: string[];
 };
 
+/**
+ * Output constrained while decoding (structured-output.ts): any JSON object, or JSON that matches
+ * a schema. An answer that ends (not cut by maxTokens or a stop string) parses and matches.
+ */
+export type OutputFormat = { type: "json_object" } | { type: "json_schema"; schema: Record<string, unknown> };
+
+/** A sampled token's log-probability (natural log), its UTF-8 bytes, and the likeliest alternatives. */
+export type TokenLogprob = { token: string; logprob: number; bytes: number[]; top: Array<{ token: string; logprob: number; bytes: number[] }> };
+
 export type GenerateCommon = SamplingOptions & {
+  format?: OutputFormat;
+  /** Report each token's log-probability and `top` alternatives (logprobs.ts). */
+  logprobs?: { top: number };
   /** Aborting stops evaluation at once; the result then has `finishReason: "abort"`. */
   signal?: AbortSignal;
   /** Called with each piece of text as soon as it is decoded, in order. */
@@ -39,6 +51,8 @@ export type GenerationResult = {
   tokens: number;
   promptTokens: number;
   finishReason: FinishReason;
+  /** With `logprobs`: one entry per token sampled (a stop string can end the text inside the last ones). */
+  logprobs?: TokenLogprob[];
   /** Wall time of the whole call, and until the first token (null when none came). */
   ms: number;
   firstTokenMs: number | null;

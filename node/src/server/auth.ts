@@ -12,13 +12,15 @@ export type AuthOptions = { token: string | undefined; scope: "all" | "admin" };
 
 declare module "fastify" {
   interface FastifyContextConfig {
-    /** The route changes the node (publishing, anchoring...): it needs the API token when one is set. */
+    /** The route changes the node (publishing, anchoring...): it needs the API token when one is set. false: it does not, even under /api/. */
     admin?: boolean;
   }
 }
 
 export function isAdminRoute(request: FastifyRequest): boolean {
-  if (request.routeOptions.config?.admin === true) return true;
+  // A route's own `admin` decides (true, or false for POSTs under /api/ that change nothing, e.g. Ollama's).
+  const admin = request.routeOptions.config?.admin;
+  if (admin !== undefined) return admin;
   const url = request.routeOptions.url ?? request.url;
   return url.startsWith("/api/") && request.method !== "GET" && request.method !== "HEAD" && request.method !== "OPTIONS";
 }

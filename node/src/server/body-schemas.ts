@@ -24,7 +24,12 @@ const nativeSampling = {
   stream: z.boolean().optional(),
 };
 
-export const generateBody = z.strictObject({ prompt: text.min(1), ...nativeSampling });
+export const generateBody = z.strictObject({
+  prompt: text.min(1),
+  ...nativeSampling,
+  /** JSON output enforced while decoding: "json" (any object) or a JSON schema (structured-output.ts). */
+  format: z.union([z.literal("json"), z.record(z.string(), z.unknown())], { error: 'format must be "json" or a JSON schema object' }).optional(),
+});
 
 // OpenAI shapes: null means "not given", as in OpenAI's API.
 const opt = <T extends z.ZodType>(t: T) => t.nullish();
@@ -48,7 +53,7 @@ export const openaiChatBody = z.looseObject({
   messages: z
     .array(
       z.looseObject({
-        role: z.enum(["system", "developer", "user", "assistant"]),
+        role: z.enum(["system", "developer", "user", "assistant", "tool"]),
         content: z.union([text, z.array(contentPart)]).nullable(),
       }),
     )

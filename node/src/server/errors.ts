@@ -28,6 +28,7 @@ const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   invalid_request: 400,
   invalid_parameter: 400,
   prompt_too_long: 400,
+  unsupported_schema: 400,
   not_json: 400,
   not_found: 404,
   not_batched: 409,

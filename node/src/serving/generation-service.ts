@@ -6,7 +6,19 @@
  * audit log. Refusals are domain errors (errors.ts); the HTTP server maps them to statuses.
  */
 import { chatDigest, textDigest, type AnswerSource } from "@ns-llm/contracts";
-import { GenerationRequestError, type ChatMessage, type GenerationEngine, type GenerationResult, type LoadedManifest, type ModelSlot, type SamplingOptions } from "../inference/index.ts";
+import {
+  checkOutputFormat,
+  GenerationRequestError,
+  logprobsOfText,
+  type ChatMessage,
+  type GenerationEngine,
+  type GenerationResult,
+  type LoadedManifest,
+  type ModelSlot,
+  type OutputFormat,
+  type SamplingOptions,
+  type TokenLogprob,
+} from "../inference/index.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import { answerFromSearch, type SearchIndex } from "../search/index.ts";
 import type { AnswerRecorder } from "./answer-record.ts";
@@ -24,6 +36,12 @@ export type GenerationRequest = GenerationInput & {
   stream: boolean;
   sampling: Omit<SamplingOptions, "maxTokens">;
   maxTokens: number | undefined;
+  /** Added to the system prompt (the governed one, or the caller's): how to call the request's tools. */
+  instructions?: string | undefined;
+  /** JSON output enforced while decoding (a search fallback cannot give it: refused instead). */
+  format?: OutputFormat | undefined;
+  /** Report tokens' log-probabilities with `top` alternatives (none from a search fallback). */
+  logprobs?: { top: number } | undefined;
   /** Aborts waiting or generating (the client went away). */
   signal: AbortSignal;
   /** Called once, before the first token, with where the answer comes from. */
@@ -47,6 +65,8 @@ export type GenerationOutcome = AnswerOrigin & {
   firstTokenMs: number | null;
   /** Why the answer comes from search. */
   fallbackReason?: string;
+  /** When asked for and the model answered: one entry per token of `text`. */
+  logprobs?: TokenLogprob[];
   /** The sampling actually used (for the audit entry). */
   parameters: Record<string, unknown>;
   /** The answer's audit log entry; null when the node keeps no audit log. */
@@ -71,6 +91,7 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
 
   async function fallback(request: GenerationRequest, reason: string, metricReason: string, began: number): Promise<Unrecorded> {
     if (!deps.search) throw new UnavailableError("generation_unavailable", `${reason}, and the node has no search index to answer from`);
+    if (request.format) throw new UnavailableError("generation_unavailable", `${reason}, and an answer from search cannot be JSON (${request.format.type})`);
     metrics.fallbacks.inc({ reason: metricReason });
     const query = request.kind === "complete" ? request.prompt : lastUserText(request.messages);
     const results = await deps.search.search(query, 3);
@@ -102,7 +123,7 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
     metrics.activeGenerations.inc();
     try {
       const governed = deps.governed.generation();
-      const messages = request.kind === "chat" ? withSystemPrompt(request.messages, governed.systemPrompt) : undefined;
+      const messages = request.kind === "chat" ? withSystemPrompt(request.messages, governed.systemPrompt, request.instructions) : undefined;
       const promptText = request.kind === "complete" ? request.prompt : messages!.map((m) => m.content).join("\n");
       const promptTokens = engine.countTokens(promptText);
       const { maxPromptTokens, maxOutputTokens } = scheduler.limits;
@@ -134,6 +155,8 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
       };
       const common = {
         ...sampling,
+        ...(request.format ? { format: request.format } : {}),
+        ...(request.logprobs ? { logprobs: request.logprobs } : {}),
         signal: deny.active ? AbortSignal.any([signal, denied.signal]) : signal,
         onToken: deny.active
           ? (text: string) => {
@@ -171,12 +194,13 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
         model: engine.info.name,
         manifest,
         text: deny.active ? deny.emitted : result.text,
+        ...(result.logprobs ? { logprobs: logprobsOfText(result.logprobs, deny.active ? deny.emitted : result.text) } : {}),
         tokens: result.tokens,
         promptTokens: result.promptTokens,
         finishReason,
         ms: performance.now() - began,
         firstTokenMs,
-        parameters: { ...sampling, ...(deny.matched !== undefined ? { validation: { refused: "deny_pattern", pattern: deny.matched } } : {}) },
+        parameters: { ...sampling, ...(request.format ? { format: request.format.type } : {}), ...(request.logprobs ? { logprobs: request.logprobs.top } : {}), ...(deny.matched !== undefined ? { validation: { refused: "deny_pattern", pattern: deny.matched } } : {}) },
       };
     } finally {
       metrics.activeGenerations.dec();
@@ -201,6 +225,8 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
 
   return {
     async generate(request) {
+      // A schema the node cannot enforce is refused before the request waits for a slot.
+      checkOutputFormat(request.format);
       const began = performance.now();
       try {
         const outcome = slot.ready
@@ -220,9 +246,13 @@ function lastUserText(messages: readonly ChatMessage[]): string {
   return messages.at(-1)?.content ?? "";
 }
 
-function withSystemPrompt(messages: ChatMessage[], systemPrompt: string | undefined): ChatMessage[] {
-  if (!systemPrompt || messages.some((m) => m.role === "system")) return messages;
-  return [{ role: "system", content: systemPrompt }, ...messages];
+function withSystemPrompt(messages: ChatMessage[], systemPrompt: string | undefined, instructions?: string): ChatMessage[] {
+  const governed = !systemPrompt || messages.some((m) => m.role === "system") ? messages : [{ role: "system" as const, content: systemPrompt }, ...messages];
+  if (!instructions) return governed;
+  // Into the first system turn: many chat templates take one, at the start.
+  const [first, ...rest] = governed;
+  if (first?.role === "system") return [{ role: "system", content: `${first.content}\n\n${instructions}` }, ...rest];
+  return [{ role: "system", content: instructions }, ...governed];
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

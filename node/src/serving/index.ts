@@ -33,3 +33,5 @@ export { createAnswerRecorder, sha256OfVectors, type AnswerRecorder, type AuditR
 export { DenyFilter } from "./deny-filter.ts";
 export { AuditUnavailableError, countRejection, InvalidRequestError, UnavailableError } from "./errors.ts";
 export { createNodeStatus, type GovernanceStatusProvider, type ModelListing, type NodeStatus, type StatusProviders } from "./status.ts";
+export { mayBeCall, planTools, type ToolCall, type ToolChatMessage, type ToolChoice, type ToolPlan, type ToolSpec } from "./tool-calling.ts";
+export { createModelDetails, type ModelDetails } from "./model-details.ts";

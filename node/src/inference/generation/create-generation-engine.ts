@@ -21,6 +21,7 @@ import {
   type ChatWrapper,
   type LlamaContext,
   type LlamaContextSequence,
+  type LlamaGrammar,
   type LlamaModel,
   type Token,
 } from "node-llama-cpp";
@@ -35,13 +36,16 @@ import type {
   GenerationResult,
   ModelInfo,
   SamplingOptions,
+  TokenLogprob,
 } from "../types.ts";
 import { AfterDispatch } from "./after-dispatch.ts";
 import { GenerationEngineDisposedError, GenerationRequestError } from "./errors.ts";
 import { getSharedLlama } from "./llama-runtime.ts";
+import { generateWithLogprobs } from "./logprobs.ts";
 import { PlainChatWrapper } from "./plain-chat-wrapper.ts";
 import { resolveSampling, type ResolvedSampling } from "./sampling.ts";
 import { SequencePool } from "./sequence-pool.ts";
+import { checkOutputFormat, grammarFor } from "./structured-output.ts";
 import { StopFilter } from "./stop-filter.ts";
 
 export type CreateGenerationEngineParameters = {
@@ -124,6 +128,10 @@ type Hooks = {
   signal: AbortSignal;
   onTextChunk: (text: string) => void;
   sampling: ResolvedSampling;
+  /** Enforces the request's output format, when it has one. */
+  grammar: LlamaGrammar | undefined;
+  /** With `logprobs`: how many alternatives per token, and where each token's entry goes. */
+  logprobs: { top: number; onLogprob: (entry: TokenLogprob) => void } | undefined;
 };
 
 const ABORTED = Symbol("aborted");
@@ -212,9 +220,11 @@ class Engine implements LlamaGenerationEngine {
       promptTokens: input.length,
       prefill: input.slice(0, -1),
       trimStart: false,
-      run: async (slot, { signal, onTextChunk, sampling }) => {
+      run: async (slot, { signal, onTextChunk, sampling, grammar, logprobs }) => {
+        if (logprobs) return generateWithLogprobs({ model, sequence: slot.sequence, input, sampling, grammar, top: logprobs.top, signal, onTextChunk, onLogprob: logprobs.onLogprob });
         const { metadata } = await slot.completion.generateCompletionWithMeta(tokens, {
           ...samplingOptions(sampling),
+          ...(grammar ? { grammar } : {}),
           signal,
           stopOnAbortSignal: true,
           onTextChunk,
@@ -231,13 +241,21 @@ class Engine implements LlamaGenerationEngine {
     // A history longer than the context is shortened by LlamaChat (oldest turns first); only a
     // prompt that fits is evaluated ahead.
     const fits = rendered.length < this.info.contextLength;
+    if (!fits && parameters.logprobs) {
+      // The token loop of logprobs.ts cannot shorten a history as LlamaChat does.
+      throw new GenerationRequestError("prompt_too_long", `the chat is ${rendered.length} tokens; with logprobs it must fit the context of ${this.info.contextLength}`);
+    }
     return await this.#generate(parameters, {
       promptTokens: rendered.length,
       prefill: fits ? rendered.slice(0, -1) : undefined,
       trimStart: true,
-      run: async (slot, { signal, onTextChunk, sampling }) => {
+      run: async (slot, { signal, onTextChunk, sampling, grammar, logprobs }) => {
+        if (logprobs) {
+          return generateWithLogprobs({ model: this.#model, sequence: slot.sequence, input: rendered, sampling, grammar, top: logprobs.top, signal, onTextChunk, onLogprob: logprobs.onLogprob });
+        }
         const { metadata } = await slot.chat.generateResponse(history, {
           ...samplingOptions(sampling),
+          ...(grammar ? { grammar } : {}),
           signal,
           stopOnAbortSignal: true,
           onTextChunk,
@@ -267,7 +285,9 @@ class Engine implements LlamaGenerationEngine {
 
   async #generate(common: GenerateCommon, job: Job): Promise<GenerationResult> {
     const sampling = resolveSampling(common, this.#defaults);
+    checkOutputFormat(common.format);
     const started = performance.now();
+    const grammar = common.format ? await grammarFor(this.#model.llama, common.format) : undefined;
     // Aborted by the caller's signal, by a stop string, or by a forced dispose; it stops the evaluation.
     const controller = new AbortController();
     const onCallerAbort = () => controller.abort(common.signal?.reason);
@@ -307,9 +327,12 @@ class Engine implements LlamaGenerationEngine {
       firstTokenMs = performance.now() - started;
       deliverPending();
     };
+    const logprobs: TokenLogprob[] | undefined = common.logprobs ? [] : undefined;
     const hooks: Hooks = {
       signal: controller.signal,
       sampling,
+      grammar,
+      logprobs: common.logprobs && logprobs ? { top: common.logprobs.top, onLogprob: (e) => !done && logprobs.push(e) } : undefined,
       // Nothing reaches the caller after the end: an aborted evaluation may still decode a token.
       onTextChunk: (chunk) => {
         if (done || controller.signal.aborted) return;
@@ -333,6 +356,7 @@ class Engine implements LlamaGenerationEngine {
         tokens: meter ? meter.sequence.tokenMeter.getState().usedOutputTokens - meter.start : 0,
         promptTokens: job.promptTokens,
         finishReason,
+        ...(logprobs ? { logprobs } : {}),
         ms: performance.now() - started,
         firstTokenMs,
       };

@@ -34,6 +34,7 @@ export const nativeRoutes: FastifyPluginAsync<NativeRoutesOptions> = async (app,
       prompt: body.prompt,
       maxTokens: body.maxTokens,
       sampling: { temperature: body.temperature, topP: body.topP, topK: body.topK, repeatPenalty: body.repeatPenalty, seed: body.seed, stop: stopList(body.stop) },
+      format: body.format === undefined ? undefined : body.format === "json" ? { type: "json_object" as const } : { type: "json_schema" as const, schema: body.format },
     };
     const summary = (o: GenerationOutcome): GenerateSummary => ({
       model: o.model, source: o.source, tokens: o.tokens, promptTokens: o.promptTokens, finishReason: o.finishReason,

@@ -7,8 +7,11 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import type { ChatMessage } from "../../inference/index.ts";
-import type { EmbeddingService, GenerationInput, GenerationOutcome, GenerationService, ModelListing } from "../../serving/index.ts";
+import type { OutputFormat } from "../../inference/index.ts";
+import { mayBeCall, planTools, type EmbeddingService, type GenerationInput, type GenerationOutcome, type GenerationService, type ModelListing, type ToolCall, type ToolChatMessage, type ToolPlan } from "../../serving/index.ts";
 import { openaiChatBody, openaiCompletionBody, openaiEmbeddingBody } from "../body-schemas.ts";
+import { openaiChatExtras, openaiCompletionExtras } from "../compat-schemas.ts";
+import { ApiError } from "../errors.ts";
 import { clientSignal, stopList } from "../client-signal.ts";
 import { provenanceHeaders } from "../provenance-headers.ts";
 import { openSse } from "../sse.ts";
@@ -35,6 +38,28 @@ type Sampling = {
 
 const finishReason = (o: GenerationOutcome): "stop" | "length" | "content_filter" =>
   o.finishReason === "stop" || o.finishReason === "content_filter" ? o.finishReason : "length";
+const toolCallsJson = (call: ToolCall) => [{ id: call.id, type: "function", function: { name: call.name, arguments: JSON.stringify(call.arguments) } }];
+
+/** What a chat request adds to a generation: its output format and its tools (absent on completions). */
+type ChatExtras = { format: OutputFormat | undefined; tools: ToolPlan | undefined; instructions: string | undefined; logprobs: { top: number } | undefined };
+
+/** Chat's logprobs shape, or null (not asked, or an answer from search). */
+const chatLogprobs = (o: GenerationOutcome) =>
+  o.logprobs
+    ? { content: o.logprobs.map((e) => ({ token: e.token, logprob: e.logprob, bytes: e.bytes, top_logprobs: e.top })), refusal: null }
+    : null;
+/** The legacy completions shape: parallel lists. */
+const completionLogprobs = (o: GenerationOutcome) => {
+  if (!o.logprobs) return null;
+  let offset = 0;
+  const text_offset = o.logprobs.map((e) => ((offset += e.token.length), offset - e.token.length));
+  return {
+    tokens: o.logprobs.map((e) => e.token),
+    token_logprobs: o.logprobs.map((e) => e.logprob),
+    top_logprobs: o.logprobs.map((e) => Object.fromEntries(e.top.map((t) => [t.token, t.logprob]))),
+    text_offset,
+  };
+};
 const usage = (o: GenerationOutcome) => ({ prompt_tokens: o.promptTokens, completion_tokens: o.tokens, total_tokens: o.promptTokens + o.tokens });
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -45,6 +70,7 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
     route: "/v1/chat/completions" | "/v1/completions",
     input: GenerationInput,
     body: Sampling,
+    extras: ChatExtras = { format: undefined, tools: undefined, instructions: undefined, logprobs: undefined },
   ): Promise<unknown> {
     const chat = route === "/v1/chat/completions";
     const id = `${chat ? "chatcmpl" : "cmpl"}-${randomUUID()}`;
@@ -56,7 +82,12 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
       stream: body.stream === true,
       maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
       sampling: { temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined, seed: body.seed ?? undefined, stop: stopList(body.stop) },
+      format: extras.format,
+      instructions: extras.instructions,
+      logprobs: extras.logprobs,
     };
+    const logprobsOf = chat ? chatLogprobs : completionLogprobs;
+    const plan = extras.tools;
     const provenance = (o: GenerationOutcome) => ({
       source: o.source, manifest: o.manifest?.cid ?? null, auditSeq: o.auditSeq, ...(o.fallbackReason ? { reason: o.fallbackReason } : {}),
     });
@@ -64,9 +95,12 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
     if (!body.stream) {
       const o = await generation.generate({ ...base, signal: clientSignal(reply) });
       reply.headers(provenanceHeaders({ model: o.model, manifest: o.manifest?.cid ?? null, auditSeq: o.auditSeq, source: o.source }));
-      const choice = chat
-        ? { index: 0, message: { role: "assistant", content: o.text, refusal: null }, logprobs: null, finish_reason: finishReason(o) }
-        : { index: 0, text: o.text, logprobs: null, finish_reason: finishReason(o) };
+      const call = plan?.mayCall ? plan.parse(o.text) : undefined;
+      const choice = call
+        ? { index: 0, message: { role: "assistant", content: null, refusal: null, tool_calls: toolCallsJson(call) }, logprobs: logprobsOf(o), finish_reason: "tool_calls" }
+        : chat
+          ? { index: 0, message: { role: "assistant", content: o.text, refusal: null }, logprobs: logprobsOf(o), finish_reason: finishReason(o) }
+          : { index: 0, text: o.text, logprobs: logprobsOf(o), finish_reason: finishReason(o) };
       return { id, object, created, model: o.model, choices: [choice], usage: usage(o), ns_llm: provenance(o) };
     }
 
@@ -77,6 +111,11 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
     const chunk = (choice: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
       id, object: chunkObject, created, model, choices: [{ index: 0, logprobs: null, finish_reason: null, ...choice }], ...extra,
     });
+    const sendText = (token: string) => sse.send(chunk(chat ? { delta: { content: token } } : { text: token }));
+    // An answer that may be a tool call is held back while it still looks like one (always, when
+    // a call is enforced), then sent as one tool_calls delta, or as text after all.
+    let held = "";
+    let holding = plan?.mayCall === true;
     try {
       const o = await generation.generate({
         ...base,
@@ -86,9 +125,22 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
           sse.setHeaders(provenanceHeaders({ model: origin.model, manifest: origin.manifest?.cid ?? null, source: origin.source }));
           if (chat) sse.send(chunk({ delta: { role: "assistant", content: "" } }));
         },
-        onToken: (token) => sse.send(chunk(chat ? { delta: { content: token } } : { text: token })),
+        onToken: (token) => {
+          if (!holding) return sendText(token);
+          held += token;
+          if (plan?.format || mayBeCall(held)) return;
+          holding = false;
+          sendText(held);
+        },
       });
-      sse.send(chunk(chat ? { delta: {}, finish_reason: finishReason(o) } : { text: "", finish_reason: finishReason(o) }, { ns_llm: provenance(o) }));
+      const call = holding && held !== "" ? plan?.parse(held) : undefined;
+      if (call) {
+        sse.send(chunk({ delta: { tool_calls: toolCallsJson(call).map((c, index) => ({ index, ...c })) } }));
+      } else if (holding && held !== "") sendText(held);
+      const finish = call ? "tool_calls" : finishReason(o);
+      // The answer's logprobs come whole with the last chunk (pieces are batched and filtered on the way).
+      const last = { finish_reason: finish, logprobs: logprobsOf(o) };
+      sse.send(chunk(chat ? { delta: {}, ...last } : { text: "", ...last }, { ns_llm: provenance(o) }));
       if (body.stream_options?.include_usage) sse.send({ id, object: chunkObject, created, model, choices: [], usage: usage(o) });
       sse.send("[DONE]");
       sse.end();
@@ -99,17 +151,45 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
 
   app.post("/v1/chat/completions", async (request, reply) => {
     const body = parseBody(openaiChatBody, request.body);
-    const messages: ChatMessage[] = body.messages.map((m) => ({
-      role: m.role === "developer" ? "system" : m.role,
-      content: m.content === null ? "" : typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join(""),
-    }));
-    return serveGeneration(reply, "/v1/chat/completions", { kind: "chat", messages }, body);
+    const extras = parseBody(openaiChatExtras, request.body);
+    if (!extras.logprobs && (extras.top_logprobs ?? 0) > 0) throw new ApiError(400, "invalid_parameter", "top_logprobs needs logprobs: true");
+    const history: ToolChatMessage[] = body.messages.map((m, i): ToolChatMessage => {
+      const x = extras.messages[i]!;
+      const content = m.content === null ? "" : typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join("");
+      if (m.role === "tool") {
+        if (!x.tool_call_id) throw new ApiError(400, "invalid_request", `messages.${i}: a tool message needs the tool_call_id of the call it answers`);
+        return { role: "tool", content, toolCallId: x.tool_call_id };
+      }
+      if (m.role === "assistant" && x.tool_calls?.length) {
+        return { role: "assistant", content, toolCalls: x.tool_calls.map((c) => ({ id: c.id ?? undefined, name: c.function.name, arguments: parseArguments(c.function.arguments, i) })) };
+      }
+      return { role: m.role === "developer" ? "system" : m.role, content };
+    });
+    const choice = extras.tool_choice;
+    const plan = planTools(
+      extras.tools?.map((t) => ({ name: t.function.name, description: t.function.description ?? undefined, parameters: t.function.parameters ?? { type: "object", properties: {} } })),
+      choice === null || choice === undefined ? undefined : typeof choice === "string" ? choice : { name: choice.function.name },
+      history,
+    );
+    const messages: ChatMessage[] = plan.messages;
+    const rf = extras.response_format;
+    const requested: OutputFormat | undefined =
+      rf?.type === "json_object" ? { type: "json_object" } : rf?.type === "json_schema" ? { type: "json_schema", schema: rf.json_schema.schema ?? {} } : undefined;
+    return serveGeneration(reply, "/v1/chat/completions", { kind: "chat", messages }, body, {
+      // An enforced tool call has its own grammar; otherwise the requested format holds.
+      format: plan.format ?? requested,
+      tools: plan,
+      instructions: plan.instructions,
+      logprobs: extras.logprobs ? { top: extras.top_logprobs ?? 0 } : undefined,
+    });
   });
 
   app.post("/v1/completions", async (request, reply) => {
     const body = parseBody(openaiCompletionBody, request.body);
+    const extras = parseBody(openaiCompletionExtras, request.body);
     const prompt = typeof body.prompt === "string" ? body.prompt : body.prompt[0]!;
-    return serveGeneration(reply, "/v1/completions", { kind: "complete", prompt }, body);
+    const logprobs = extras.logprobs === null || extras.logprobs === undefined ? undefined : { top: extras.logprobs };
+    return serveGeneration(reply, "/v1/completions", { kind: "complete", prompt }, body, { format: undefined, tools: undefined, instructions: undefined, logprobs });
   });
 
   app.post("/v1/embeddings", async (request, reply) => {
@@ -143,3 +223,14 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
     data: models().map((m) => ({ id: m.name, object: "model", created: 0, owned_by: "ns-llm", ns_llm: { role: m.role, manifest: m.manifest } })),
   }));
 };
+
+/** Arguments of a call in the history: OpenAI sends them as a JSON string of an object. */
+function parseArguments(json: string, index: number): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(json);
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new ApiError(400, "invalid_request", `messages.${index}.tool_calls: function.arguments must be a JSON object in a string, got ${JSON.stringify(json.slice(0, 80))}`);
+}
