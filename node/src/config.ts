@@ -27,6 +27,8 @@ const schema = z.object({
   NS_LLM_AUDIT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   NS_LLM_AUDIT_BATCH_SECONDS: z.coerce.number().positive().default(30),
   NS_LLM_AUDIT_RECORD_TEXT: z.enum(["0", "1", "false", "true"]).default("0"),
+  NS_LLM_DRY_RUN: z.enum(["0", "1", "false", "true"]).default("0"),
+  NS_LLM_DRY_RUN_MEMORY_MB: z.coerce.number().int().min(16).default(1024),
 });
 
 export type Config = {
@@ -50,6 +52,8 @@ export type Config = {
   auditBatchPinned: { size: boolean; seconds: boolean };
   /** Keep requests' raw text in the audit log, not only its sha256 (the operator's opt-in). */
   auditRecordText: boolean;
+  /** Dry-run proposed models in a sandbox and report on chain (issue 16), within this memory budget. */
+  dryRun: { enabled: boolean; memoryBudgetBytes: number };
 };
 
 /** Inference threads when none is set: every core but one, at least one (2 cores -> 1). */
@@ -81,5 +85,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditBatchSeconds: e.NS_LLM_AUDIT_BATCH_SECONDS,
     auditBatchPinned: { size: Boolean(env.NS_LLM_AUDIT_BATCH_SIZE), seconds: Boolean(env.NS_LLM_AUDIT_BATCH_SECONDS) },
     auditRecordText: e.NS_LLM_AUDIT_RECORD_TEXT === "1" || e.NS_LLM_AUDIT_RECORD_TEXT === "true",
+    dryRun: { enabled: e.NS_LLM_DRY_RUN === "1" || e.NS_LLM_DRY_RUN === "true", memoryBudgetBytes: e.NS_LLM_DRY_RUN_MEMORY_MB * 1024 ** 2 },
   };
 }

@@ -15,3 +15,4 @@ export { systemRoutes, type SystemRoutesOptions } from "./routes/system.ts";
 export { auditRoutes, AUDIT_PAGE_MAX, type AuditRoutesOptions } from "./routes/audit.ts";
 export { manifestRoutes, type ManifestRoutesOptions, type ManifestValidator } from "./routes/manifests.ts";
 export { ipfsAddRoute, type IpfsAddRouteOptions, type IpfsAddRouteReturnType } from "./routes/ipfs.ts";
+export { dryRunRoutes, type DryRunRoutesOptions } from "./routes/dry-runs.ts";
