@@ -16,6 +16,8 @@ const sample = () => {
   send({ type: "rss", bytes: rss });
 };
 const sampler = setInterval(sample, 100);
+// The node went away (killed, crashed): no one is waiting for this evaluation.
+process.once("disconnect", () => process.exit(0));
 
 process.once("message", (job: SandboxJob) => {
   run(job)
@@ -25,7 +27,6 @@ process.once("message", (job: SandboxJob) => {
       clearInterval(sampler);
       send({ type: "result", result: { ...result, rssBytes: peakRss } });
       // Exit at once: disposing native engines is not needed in a process about to end.
-      process.disconnect?.();
       setTimeout(() => process.exit(0), 50).unref();
     });
 });
