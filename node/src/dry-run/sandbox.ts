@@ -14,10 +14,10 @@ import type { SandboxJob, SandboxMessage, SandboxResult } from "./sandbox-protoc
 const CHILD = path.join(import.meta.dirname, "sandbox-child.ts");
 
 export type SandboxOutcome =
-  | { kind: "done"; result: SandboxResult; peakRssBytes: number }
-  | { kind: "over_budget"; peakRssBytes: number }
-  | { kind: "timeout"; peakRssBytes: number }
-  | { kind: "crashed"; exit: string; peakRssBytes: number };
+  | { kind: "done"; result: SandboxResult; peakRssBytes: number; pid: number | undefined }
+  | { kind: "over_budget"; peakRssBytes: number; pid: number | undefined }
+  | { kind: "timeout"; peakRssBytes: number; pid: number | undefined }
+  | { kind: "crashed"; exit: string; peakRssBytes: number; pid: number | undefined };
 
 export type RunSandboxParameters = {
   job: SandboxJob;
@@ -39,8 +39,9 @@ export function runSandbox({ job, memoryBudgetBytes, timeoutMs, signal }: RunSan
     } catch {
       // Not permitted on this system: the single thread still bounds what it takes.
     }
-    const finish = (outcome: SandboxOutcome) => {
+    const finish = (o: DistributiveOmit<SandboxOutcome, "pid">) => {
       if (settled) return;
+      const outcome = { ...o, pid: child.pid } as SandboxOutcome;
       settled = true;
       clearInterval(watch);
       clearTimeout(timer);
@@ -70,6 +71,8 @@ export function runSandbox({ job, memoryBudgetBytes, timeoutMs, signal }: RunSan
     child.send(job);
   });
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** VmRSS of `pid` in bytes (Linux), undefined elsewhere or once it is gone. */
 async function procRss(pid: number): Promise<number | undefined> {
