@@ -116,6 +116,10 @@ describe("proposal dry-runs on two nodes", () => {
       assert.equal(entry?.verdict, "Passed");
       console.log(`reportProposal gas (first report of this node on this proposal): ${entry?.report?.gasUsed}`);
     }
+    if (process.env.NS_LLM_PRINT_EXAMPLES) {
+      console.log(JSON.stringify(reports[0]!.report, null, 2));
+      console.log(JSON.stringify(await nodes[0]!.get<DryRunStatus>("/api/dry-runs"), null, 2));
+    }
     // The dry-run did not touch what the node serves.
     const health = await nodes[0]!.get<Health>("/health");
     assert.notEqual(health.generation.model, "ns-llm-dry-run-good");

@@ -50,26 +50,30 @@ class Verdict extends Error {
 export async function evaluateProposal(p: EvaluateProposalParameters): Promise<DryRunReport> {
   const startedAt = new Date().toISOString();
   const { adoption, suite, memoryBudgetBytes } = p;
-  const base = {
+  let name: string | undefined;
+  let modelBytes: number | undefined;
+  // One field order for every report, so that reports of different nodes read alike.
+  const report = (r: Pick<DryRunReport, "verdict"> & Partial<Pick<DryRunReport, "reason" | "figures" | "answers" | "suite">>): DryRunReport => ({
     schema: DRY_RUN_REPORT_SCHEMA,
     proposalId: adoption.proposalId.toString(),
     chainId: p.chainId,
     node: p.node,
-    suite: { id: suite.id, prompts: suite.prompts.length },
+    proposal: { role: adoption.role, cid: adoption.cid, digest: adoption.digest, ...(name ? { name } : {}) },
+    verdict: r.verdict,
+    ...(r.reason ? { reason: r.reason } : {}),
+    suite: r.suite ?? { id: suite.id, prompts: suite.prompts.length },
+    sandbox: { memoryBudgetBytes, threads: 1, ...(modelBytes !== undefined ? { modelBytes } : {}) },
+    ...(r.figures ? { figures: r.figures } : {}),
+    ...(r.answers ? { answers: r.answers } : {}),
     software: p.software,
     startedAt,
-  } as const;
-  let name: string | undefined;
-  let modelBytes: number | undefined;
-  const proposal = () => ({ role: adoption.role, cid: adoption.cid, digest: adoption.digest, ...(name ? { name } : {}) });
-  const sandbox = () => ({ memoryBudgetBytes, threads: 1, ...(modelBytes !== undefined ? { modelBytes } : {}) });
+    finishedAt: new Date().toISOString(),
+  });
   try {
     const manifest = await verifiedManifest(p);
     name = manifest.name;
-    if (manifest.role === "parameters") {
-      // Nothing to load: the manifest is valid, which is all a node can check before it applies.
-      return { ...base, proposal: proposal(), verdict: "Passed", sandbox: sandbox(), suite: { id: suite.id, prompts: 0 }, finishedAt: new Date().toISOString() };
-    }
+    // Nothing to load: the manifest is valid, which is all a node can check before it applies.
+    if (manifest.role === "parameters") return report({ verdict: "Passed", suite: { id: suite.id, prompts: 0 } });
     modelBytes = manifest.model.artifacts.reduce((sum, a) => sum + a.size, 0);
     const needed = Math.ceil(modelBytes * (p.memoryFactor ?? 1.5));
     if (needed > memoryBudgetBytes) {
@@ -77,21 +81,13 @@ export async function evaluateProposal(p: EvaluateProposalParameters): Promise<D
     }
     const folder = await pulledArtifacts(p, manifest);
     const { figures, answers } = await evaluateInSandbox(p, manifest, folder);
-    const verdict = figures.passRate >= suite.passRate ? "Passed" : "Failed";
-    return {
-      ...base,
-      proposal: proposal(),
-      verdict,
-      ...(verdict === "Failed" ? { reason: { code: "suite_failed", message: `${answers.filter((a) => !a.ok).length} of ${answers.length} answers failed the suite's checks` } } : {}),
-      sandbox: sandbox(),
-      figures,
-      answers,
-      finishedAt: new Date().toISOString(),
-    };
+    if (figures.passRate >= suite.passRate) return report({ verdict: "Passed", figures, answers });
+    const reason = { code: "suite_failed", message: `${answers.filter((a) => !a.ok).length} of ${answers.length} answers failed the suite's checks` };
+    return report({ verdict: "Failed", reason, figures, answers });
   } catch (error) {
     if (p.signal.aborted) throw error;
     const v = error instanceof Verdict ? error : new Verdict("Failed", "internal", (error as Error).message);
-    return { ...base, proposal: proposal(), verdict: v.verdict, reason: { code: v.code, message: v.message }, sandbox: sandbox(), finishedAt: new Date().toISOString() };
+    return report({ verdict: v.verdict, reason: { code: v.code, message: v.message } });
   }
 }
 
