@@ -1,7 +1,7 @@
 /**
  * Benchmark: does a proposal dry-run disturb serving? (issue 16; not a test: it prints figures)
  *
- *   node node/bench/dry-run.ts [--duration 20] [--tokens 8]
+ *   node node/bench/dry-run.ts [--duration 20] [--tokens 8] [--rounds 3]
  *
  * A node serving the demo models (in this process, threads from NS_LLM_THREADS, no chain) answers
  * a steady closed loop of POST /generate (2 clients, --tokens tokens each, 20 ms pause) for
@@ -10,7 +10,9 @@
  *   2. during dry-runs: sandbox processes evaluate another model back to back (the built-in suite,
  *      1 GiB budget, lowest priority, one thread), as a node does for a proposal;
  *   3. during refusals: sandboxes whose budget (64 MiB) is crossed while they load, stopped each time.
- * Also prints each phase's failed requests (expected 0) and the sandboxes' own figures.
+ * The three phases alternate for --rounds rounds (a neighbour's load hits all alike); each round's
+ * figures are printed, then the median over rounds. Also prints each phase's failed requests
+ * (expected 0) and the sandboxes' own figures. The HTTP clients run in this process.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -21,7 +23,8 @@ import { loadConfig } from "../src/config.ts";
 import { encodeDemoLlama } from "../src/demo/index.ts";
 import { BUILTIN_SUITE, runSandbox, type SandboxOutcome } from "../src/dry-run/index.ts";
 
-const { values } = parseArgs({ options: { duration: { type: "string", default: "20" }, tokens: { type: "string", default: "8" } } });
+const { values } = parseArgs({ options: { duration: { type: "string", default: "20" }, tokens: { type: "string", default: "8" }, rounds: { type: "string", default: "3" } } });
+const rounds = Number(values.rounds);
 const durationMs = Number(values.duration) * 1000;
 const maxTokens = Number(values.tokens);
 
@@ -67,16 +70,35 @@ const line = (name: string, r: Awaited<ReturnType<typeof serve>>) =>
   `${name.padEnd(22)} ${String(r.latencies.length).padStart(5)} requests  p50 ${pct(r.latencies, 50).toFixed(1).padStart(7)} ms  p99 ${pct(r.latencies, 99).toFixed(1).padStart(7)} ms  max ${Math.max(...r.latencies).toFixed(1).padStart(7)} ms  failed ${r.failures}`;
 
 await serve(); // warm-up (first requests load caches)
-const before = await serve();
-console.log(line("before (serving alone)", before));
-const during = await serve(() => runSandbox({ job, memoryBudgetBytes: 1024 ** 3, timeoutMs: 120_000 }));
-console.log(line("during dry-runs", during));
-const refusing = await serve(() => runSandbox({ job, memoryBudgetBytes: 64 * 1024 ** 2, timeoutMs: 120_000 }));
-console.log(line("during refusals", refusing));
-
-const done = during.outcomes.filter((o) => o.kind === "done" && o.result.ok);
+type Phase = Awaited<ReturnType<typeof serve>>;
+const phases: Record<string, Phase[]> = { "before (serving alone)": [], "during dry-runs": [], "during refusals": [] };
+for (let round = 1; round <= rounds; round++) {
+  console.log(`round ${round}`);
+  const runs: Array<[string, (() => Promise<SandboxOutcome>) | undefined]> = [
+    ["before (serving alone)", undefined],
+    ["during dry-runs", () => runSandbox({ job, memoryBudgetBytes: 1024 ** 3, timeoutMs: 120_000 })],
+    ["during refusals", () => runSandbox({ job, memoryBudgetBytes: 64 * 1024 ** 2, timeoutMs: 120_000 })],
+  ];
+  for (const [name, background] of runs) {
+    const r = await serve(background);
+    phases[name]!.push(r);
+    console.log(`  ${line(name, r)}`);
+  }
+}
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+console.log(`\nmedian over ${rounds} rounds:`);
+for (const [name, rs] of Object.entries(phases)) {
+  const p50 = med(rs.map((r) => pct(r.latencies, 50)));
+  const p99 = med(rs.map((r) => pct(r.latencies, 99)));
+  const failed = rs.reduce((s, r) => s + r.failures, 0);
+  const requests = rs.reduce((s, r) => s + r.latencies.length, 0);
+  console.log(`  ${name.padEnd(22)} ${String(requests).padStart(5)} requests  p50 ${p50.toFixed(1).padStart(7)} ms  p99 ${p99.toFixed(1).padStart(7)} ms  failed ${failed}`);
+}
+const during = phases["during dry-runs"]!.flatMap((r) => r.outcomes);
+const refusing = phases["during refusals"]!.flatMap((r) => r.outcomes);
+const done = during.filter((o) => o.kind === "done" && o.result.ok);
 const loads = done.map((o) => (o.kind === "done" && o.result.ok ? o.result.loadMs : 0));
 console.log(`\ndry-runs completed: ${done.length} (load ${loads.length ? `${pct(loads, 50).toFixed(0)} ms median` : "-"}, peak RSS ${done.length ? Math.round(Math.max(...done.map((o) => o.peakRssBytes)) / 1024 ** 2) : "-"} MiB)`);
-console.log(`over-budget sandboxes stopped: ${refusing.outcomes.filter((o) => o.kind === "over_budget").length} of ${refusing.outcomes.length}`);
+console.log(`over-budget sandboxes stopped: ${refusing.filter((o) => o.kind === "over_budget").length} of ${refusing.length}`);
 await node.close();
 await rm(home, { recursive: true, force: true });

@@ -119,6 +119,7 @@ describe("proposal dry-runs on two nodes", () => {
     if (process.env.NS_LLM_PRINT_EXAMPLES) {
       console.log(JSON.stringify(reports[0]!.report, null, 2));
       console.log(JSON.stringify(await nodes[0]!.get<DryRunStatus>("/api/dry-runs"), null, 2));
+      console.log(nodes[0]!.output.split("\n").filter((l) => l.includes("dry-run:")).join("\n"));
     }
     // The dry-run did not touch what the node serves.
     const health = await nodes[0]!.get<Health>("/health");

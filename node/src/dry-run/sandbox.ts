@@ -6,12 +6,21 @@
  * does: the outcome says how it ended.
  */
 import { fork } from "node:child_process";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { SandboxJob, SandboxMessage, SandboxResult } from "./sandbox-protocol.ts";
 
 const CHILD = path.join(import.meta.dirname, "sandbox-child.ts");
+
+/**
+ * `nice -n 19` when the system has it, so that every thread of the sandbox (V8's own, started
+ * before any code of ours runs, and llama.cpp's) has the lowest priority from its first instruction;
+ * `os.setPriority` after the fork covers the others (it reaches the main thread only).
+ */
+const NICE = ["/usr/bin/nice", "/bin/nice"].find((file) => existsSync(file));
+const forkOptions = NICE ? { execPath: NICE, execArgv: ["-n", "19", process.execPath, ...process.execArgv] } : {};
 
 export type SandboxOutcome =
   | { kind: "done"; result: SandboxResult; peakRssBytes: number; pid: number | undefined }
@@ -28,7 +37,7 @@ export type RunSandboxParameters = {
 
 export function runSandbox({ job, memoryBudgetBytes, timeoutMs, signal }: RunSandboxParameters): Promise<SandboxOutcome> {
   return new Promise((resolve) => {
-    const child = fork(CHILD, [], { stdio: ["ignore", "ignore", "pipe", "ipc"], serialization: "json" });
+    const child = fork(CHILD, [], { ...forkOptions, stdio: ["ignore", "ignore", "pipe", "ipc"], serialization: "json" });
     let peak = 0;
     let settled = false;
     let stderr = "";
