@@ -12,7 +12,7 @@ import type { IpfsClient } from "../ipfs/index.ts";
 import type { ModelStore, SourceFetchers } from "../inference/store/index.ts";
 import type { Manifest } from "../manifest/index.ts";
 import { evaluateProposal } from "./evaluate-proposal.ts";
-import { adoptionOf } from "./proposal-action.ts";
+import { adoptionOf, type AdoptionAction } from "./proposal-action.ts";
 import { publishReport } from "./publish-report.ts";
 import { BUILTIN_SUITE, type EvaluationSuite } from "./suite.ts";
 
@@ -36,10 +36,12 @@ export type DryRunsParameters = {
 export type DryRuns = { start(): void; stop(): Promise<void>; status(): DryRunStatus };
 
 const LOG_RANGE = 5_000n;
+const MAX_TRIES = 3;
 
 export function createDryRuns(p: DryRunsParameters): DryRuns {
   const abort = new AbortController();
   const entries = new Map<string, DryRunEntry>();
+  const retries = new Map<string, { action: AdoptionAction; tries: number }>();
   let reason: string | undefined = "connecting to the chain";
   let operator: Address | undefined;
   let loop: Promise<void> | undefined;
@@ -102,13 +104,19 @@ export function createDryRuns(p: DryRunsParameters): DryRuns {
           }
           from = to + 1n;
         }
+        // A dry-run that could not finish (the chain or IPFS failed under it) is tried again, a few times.
+        for (const [id, retry] of retries) {
+          if (abort.signal.aborted) break;
+          retries.delete(id);
+          await dryRun(BigInt(id), retry.action, retry.tries);
+        }
       } catch (error) {
         if (!abort.signal.aborted) log(`reading the chain failed: ${firstLine(error)}`);
       }
       await sleep(p.pollMs ?? 1_000);
     }
 
-    async function dryRun(proposalId: bigint, action: NonNullable<ReturnType<typeof adoptionOf>>): Promise<void> {
+    async function dryRun(proposalId: bigint, action: AdoptionAction, tries = 0): Promise<void> {
       const entry = entries.get(proposalId.toString())!;
       try {
         const state = PROPOSAL_STATES[await publicClient.readContract({ ...governor, functionName: "state", args: [proposalId] })]!;
@@ -144,6 +152,7 @@ export function createDryRuns(p: DryRunsParameters): DryRuns {
         if (abort.signal.aborted) return;
         entry.state = "error";
         entry.note = firstLine(error);
+        if (tries + 1 < MAX_TRIES) retries.set(proposalId.toString(), { action, tries: tries + 1 });
         log(`proposal ${short(proposalId)}: ${entry.note}`);
       }
     }
