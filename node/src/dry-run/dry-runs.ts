@@ -169,7 +169,10 @@ export function createDryRuns(p: DryRunsParameters): DryRuns {
     },
     async stop() {
       abort.abort();
-      await loop;
+      // The sandbox stops at once; a report transaction in flight is not waited for past 5 s.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([loop, new Promise<void>((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+      clearTimeout(timer);
     },
     status() {
       return {
