@@ -12,7 +12,8 @@ import os from "node:os";
 import path from "node:path";
 import type { SandboxJob, SandboxMessage, SandboxResult } from "./sandbox-protocol.ts";
 
-const CHILD = path.join(import.meta.dirname, "sandbox-child.ts");
+/** The sources run as .ts; the packages' bundle has it as sandbox-child.js beside its chunks (packaging/src/bundle.ts). */
+const CHILD = [path.join(import.meta.dirname, "sandbox-child.ts"), path.join(import.meta.dirname, "sandbox-child.js")].find((file) => existsSync(file)) ?? "sandbox-child.ts";
 
 /**
  * `nice -n 19` when the system has it, so that every thread of the sandbox (V8's own, started
