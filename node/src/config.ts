@@ -40,6 +40,8 @@ const schema = z.object({
   NS_LLM_MAX_OUTPUT_TOKENS: ceiling(1, 1_048_576),
   NS_LLM_MAX_EMBED_BATCH: ceiling(1, 10_000),
   NS_LLM_MAX_INPUT_CHARS: ceiling(1, 16_777_216),
+  NS_LLM_DRY_RUN: z.enum(["0", "1", "false", "true"]).default("0"),
+  NS_LLM_DRY_RUN_MEMORY_MB: z.coerce.number().int().min(16).default(1024),
 });
 
 export type Config = {
@@ -67,6 +69,8 @@ export type Config = {
   auditRecordText: boolean;
   /** The operator's ceilings on the governed limits (NS_LLM_MAX_CONCURRENT...): a governed value above one is clamped to it. */
   ceilings: LimitCeilings;
+  /** Dry-run proposed models in a sandbox and report on chain (issue 16), within this memory budget. */
+  dryRun: { enabled: boolean; memoryBudgetBytes: number };
 };
 
 
@@ -112,5 +116,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         maxInputChars: e.NS_LLM_MAX_INPUT_CHARS,
       }).filter(([, v]) => v !== undefined),
     ) as LimitCeilings,
+    dryRun: { enabled: e.NS_LLM_DRY_RUN === "1" || e.NS_LLM_DRY_RUN === "true", memoryBudgetBytes: e.NS_LLM_DRY_RUN_MEMORY_MB * 1024 ** 2 },
   };
 }

@@ -36,7 +36,8 @@ const withoutWebRtc: Plugin = {
 export async function bundleNode(outdir: string): Promise<void> {
   await build({
     absWorkingDir: REPO,
-    entryPoints: { launch: "packaging/launcher/launch.ts" },
+    // The dry-run sandbox is a process of its own (node/src/dry-run/sandbox.ts forks it by file).
+    entryPoints: { launch: "packaging/launcher/launch.ts", "sandbox-child": "node/src/dry-run/sandbox-child.ts" },
     outdir,
     bundle: true,
     splitting: true,

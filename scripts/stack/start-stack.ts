@@ -111,6 +111,8 @@ export async function startStack(p: StartStackParameters): Promise<Stack> {
       NS_LLM_DEPLOYMENT: deploymentFile,
       // The dev chain's first account anchors the audit log.
       NS_LLM_OPERATOR_KEY: process.env.NS_LLM_OPERATOR_KEY ?? keys[0]!.privateKey,
+      // Proposal dry-runs: idle until a proposal to adopt a model, then one sandbox process for it.
+      NS_LLM_DRY_RUN: process.env.NS_LLM_DRY_RUN ?? "1",
       NS_LLM_CORS_ORIGINS: process.env.NS_LLM_CORS_ORIGINS ?? (withWeb ? `http://127.0.0.1:${p.ports.web},http://localhost:${p.ports.web}` : ""),
     };
     services.push(

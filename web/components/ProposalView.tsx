@@ -13,6 +13,7 @@ import { QuorumBadge, StateBadge, timeNote, VotesBar } from "./proposal-bits.tsx
 import { Card } from "./ui/Card.tsx";
 import { Notice } from "./ui/Notice.tsx";
 import { VotePanel } from "./VotePanel.tsx";
+import { DryRunReports } from "./proposal/dry-run-reports.tsx";
 
 /** One proposal: status, votes, manifest and its difference from what runs now, actions, vote, queue, execute. */
 export function ProposalView({ id }: { id: string }) {
@@ -91,6 +92,7 @@ function ProposalBody({ id }: { id: bigint }) {
       {adoption && !manifest.data && current?.cid === adoption.cid && (
         <Notice tone="good" testId="registry-now">The registry holds this manifest for {current.role} now (version {String(current.version)}).</Notice>
       )}
+      {adoption && <DryRunReports proposalId={id} />}
       <Card title="What it does">
         <ActionsList actions={proposal.actions} />
       </Card>

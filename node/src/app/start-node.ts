@@ -16,6 +16,7 @@ import type { HealthReport } from "@ns-llm/contracts";
 import { openAudit, registerAuditMetrics, type Audit } from "../audit/index.ts";
 import type { Config } from "../config.ts";
 import { demoGenesis, publishGenesis, type DemoGenesis } from "../demo/index.ts";
+import { createDryRuns } from "../dry-run/index.ts";
 import { createApplier, createChainFollowing, FollowerState, restoreApplied, type ChainFollowing, type FollowerEvent } from "../governance/index.ts";
 import { createModels, type EmbeddingModelSpec, type GenerationModelSpec, type Models } from "../inference/index.ts";
 import { openModelStore } from "../inference/store/index.ts";
@@ -26,6 +27,7 @@ import { createSearchIndex, loadDocuments, type SearchIndex } from "../search/in
 import {
   auditRoutes,
   createServer,
+  dryRunRoutes,
   ipfsAddRoute,
   isLoopbackHost,
   listen,
@@ -251,6 +253,9 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
         })
       : undefined;
     if (following) closers.push(() => following.stop());
+    // Proposal dry-runs (opt-in): a sandbox process per proposal, reports on IPFS and chain.
+    const dryRuns = chain && config.dryRun.enabled ? createDryRuns({ ...config, ...config.dryRun, ipfs, store, fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) }, fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }), parseManifest: parse, software: "ns-llm/0.1.0", log }) : undefined;
+    if (dryRuns) closers.push(() => dryRuns.stop());
 
     const status = createNodeStatus(models, scheduler, {
       ...(following ? { governance: following } : {}),
@@ -278,6 +283,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
         { plugin: auditRoutes, options: { log: audit.log, retryAfterSeconds: config.auditBatchSeconds } },
         { plugin: manifestRoutes, options: { ipfs, validate: parse } },
         { plugin: ipfsAddRoute, options: { ipfs, maxBytes: config.maxModelBytes } },
+        { plugin: dryRunRoutes, options: { status: () => dryRuns?.status() ?? { enabled: false, reason: "off (set NS_LLM_DRY_RUN=1)", proposals: [] } } },
         ...(options.routes ?? []),
       ],
     });
@@ -285,6 +291,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     const url = await listen(app, { host: config.host, port: config.port, token: config.apiToken });
 
     await following?.start();
+    dryRuns?.start();
 
     return {
       url,

@@ -16,3 +16,4 @@ export { auditRoutes, AUDIT_PAGE_MAX, type AuditRoutesOptions } from "./routes/a
 export { manifestRoutes, type ManifestRoutesOptions, type ManifestValidator } from "./routes/manifests.ts";
 export { ipfsAddRoute, type IpfsAddRouteOptions, type IpfsAddRouteReturnType } from "./routes/ipfs.ts";
 export { ollamaRoutes, type OllamaRoutesOptions } from "./routes/ollama.ts";
+export { dryRunRoutes, type DryRunRoutesOptions } from "./routes/dry-runs.ts";
