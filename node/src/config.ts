@@ -5,6 +5,7 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { parsePrivateSourcesAllowed, type PrivateSourcesAllowed } from "./manifest/source-policy.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optional = z.string().trim().min(1).optional().catch(undefined);
@@ -27,6 +28,13 @@ const schema = z.object({
   NS_LLM_AUDIT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   NS_LLM_AUDIT_BATCH_SECONDS: z.coerce.number().positive().default(30),
   NS_LLM_AUDIT_RECORD_TEXT: z.enum(["0", "1", "false", "true"]).default("0"),
+  NS_LLM_ALLOW_PRIVATE_SOURCES: z.enum(["0", "none", "false", "loopback", "1", "private", "true"]).optional(),
+  NS_LLM_ALLOW_HTTP_SOURCES: z.enum(["0", "1", "false", "true"]).default("0"),
+  NS_LLM_MAX_STORE_BYTES: z.coerce.number().int().positive().default(64 * 1024 ** 3),
+  NS_LLM_MAX_IPFS_BYTES: z.coerce.number().int().positive().default(32 * 1024 ** 3),
+  NS_LLM_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(1024 ** 3),
+  NS_LLM_GC_INTERVAL_S: z.coerce.number().min(0).default(3600),
+  NS_LLM_CONFIRMATIONS: z.coerce.number().int().min(0).max(1000).optional(),
 });
 
 export type Config = {
@@ -50,6 +58,20 @@ export type Config = {
   auditBatchPinned: { size: boolean; seconds: boolean };
   /** Keep requests' raw text in the audit log, not only its sha256 (the operator's opt-in). */
   auditRecordText: boolean;
+  /** Which private addresses manifest sources may reach; undefined = loopback on the dev chain, else none. */
+  allowPrivateSources: PrivateSourcesAllowed | undefined;
+  /** Fetch http:// sources even when private sources are not allowed. */
+  allowHttpSources: boolean;
+  /** Quota of the model store (blobs + partial downloads). */
+  maxStoreBytes: number;
+  /** Quota of the embedded IPFS repo for uploads (POST /api/ipfs, ns-llm ipfs add). */
+  maxIpfsBytes: number;
+  /** Free disk space every download and upload must leave. */
+  minFreeBytes: number;
+  /** Seconds between garbage collection sweeps; 0 = never (ns-llm gc only). */
+  gcIntervalSeconds: number;
+  /** Blocks under a registry change before the follower applies it; undefined = 0 on the dev chain, 2 elsewhere. */
+  confirmations: number | undefined;
 };
 
 /** Inference threads when none is set: every core but one, at least one (2 cores -> 1). */
@@ -81,5 +103,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditBatchSeconds: e.NS_LLM_AUDIT_BATCH_SECONDS,
     auditBatchPinned: { size: Boolean(env.NS_LLM_AUDIT_BATCH_SIZE), seconds: Boolean(env.NS_LLM_AUDIT_BATCH_SECONDS) },
     auditRecordText: e.NS_LLM_AUDIT_RECORD_TEXT === "1" || e.NS_LLM_AUDIT_RECORD_TEXT === "true",
+    allowPrivateSources: parsePrivateSourcesAllowed(e.NS_LLM_ALLOW_PRIVATE_SOURCES),
+    allowHttpSources: e.NS_LLM_ALLOW_HTTP_SOURCES === "1" || e.NS_LLM_ALLOW_HTTP_SOURCES === "true",
+    maxStoreBytes: e.NS_LLM_MAX_STORE_BYTES,
+    maxIpfsBytes: e.NS_LLM_MAX_IPFS_BYTES,
+    minFreeBytes: e.NS_LLM_MIN_FREE_BYTES,
+    gcIntervalSeconds: e.NS_LLM_GC_INTERVAL_S,
+    confirmations: e.NS_LLM_CONFIRMATIONS,
   };
 }
