@@ -16,7 +16,7 @@ import type { HealthReport } from "@ns-llm/contracts";
 import { openAudit, registerAuditMetrics, type Audit } from "../audit/index.ts";
 import type { Config } from "../config.ts";
 import { demoGenesis, publishGenesis, type DemoGenesis } from "../demo/index.ts";
-import { DEV_CHAIN_ID } from "../chain/index.ts";
+import { DEV_CHAIN_ID, publicClientFor } from "../chain/index.ts";
 import {
   createApplier,
   createChainFollowing,
@@ -216,9 +216,16 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     // else the demo's (until an adoption is applied), then what was applied before, restored from
     // the database and the store alone. A model that fails to load leaves its role empty: the node
     // serves degraded (search) and /health says why.
+    // Meanwhile, ask the chain its id (2 s at most): on the dev chain, manifests published before
+    // the follower first reads the chain may name loopback mirrors already.
     await Promise.all([
       loadAtStart(options.generation ?? demoSpec(demo, state, "generation"), models.loadGeneration),
       loadAtStart(options.embedding ?? demoSpec(demo, state, "embedding"), models.loadEmbedding),
+      chain && !config.allowPrivateSources
+        ? probeChainId(config.rpcUrl).then((id) => {
+            if (id !== undefined) devChain = id === DEV_CHAIN_ID;
+          })
+        : undefined,
     ]);
     const restored = await restoreApplied({ state, parseManifest: parseApplied, applier, log });
 
@@ -347,6 +354,19 @@ function demoSpec(demo: DemoGenesis | undefined, state: FollowerState, role: "ge
 /** Loads a start-up model; a failure is reported by /health (the role's load error), not thrown. */
 async function loadAtStart<S>(spec: S | undefined, load: (spec: S) => Promise<void>): Promise<void> {
   if (spec) await load(spec).catch(() => {});
+}
+
+/** The chain's id, or undefined when it does not answer within `timeoutMs`. */
+async function probeChainId(rpcUrl: string, timeoutMs = 2_000): Promise<number | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  try {
+    return await Promise.race([publicClientFor(rpcUrl).getChainId().catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The demo genesis's CIDs: its manifests and artifacts stay in the IPFS repo until adopted or replaced. */
