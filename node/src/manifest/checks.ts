@@ -65,8 +65,9 @@ export function sourceProblems(source: string, policy?: SourcePolicy): string[] 
     else if (!parsesAsCid(url.host)) problems.push(`names "${url.host.slice(0, 80)}", which is not a CID (ipfs://bafy…, ipfs://bafk… or ipfs://Qm…)`);
     if (url.port) problems.push("has a port (ipfs://<cid>[/path] has none)");
     if (url.search || url.hash) problems.push("has a query or fragment (ipfs://<cid>[/path] has none)");
-    const inside = decodeURIComponentSafe(url.pathname).replace(/^\/+/, "");
-    if (inside.split("/").some((s) => s === ".." || s === ".")) problems.push("has a '.' or '..' segment in its path");
+    // The raw text: URL parsing would already have resolved the dot segments away.
+    const inside = source.replace(/^ipfs:\/\/[^/?#]*/i, "").split(/[?#]/)[0]!;
+    if (inside.split("/").some((s) => [".", ".."].includes(decodeURIComponentSafe(s)))) problems.push("has a '.' or '..' segment in its path");
     return problems;
   }
   if (!url.hostname) {
