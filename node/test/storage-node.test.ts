@@ -108,7 +108,7 @@ describe("a node's storage and sources", () => {
   it("IPFS gc removes the blocks no root reaches, and keeps every block of a root's DAG", async () => {
     const kept = randomBytes(300 * 1024); // two chunks: a dag-pb root and two raw leaves
     const dropped = randomBytes(100 * 1024);
-    const add = async (bytes: Uint8Array) => {
+    const add = async (bytes: Buffer) => {
       const response = await upload(bytes);
       assert.equal(response.status, 200, await response.clone().text());
       return ((await response.json()) as { cid: string }).cid;
