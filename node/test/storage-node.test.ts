@@ -109,7 +109,7 @@ describe("a node's storage and sources", () => {
     const kept = randomBytes(300 * 1024); // two chunks: a dag-pb root and two raw leaves
     const dropped = randomBytes(100 * 1024);
     const add = async (bytes: Buffer) => {
-      const response = await upload(bytes);
+      const response = await upload(new Uint8Array(bytes));
       assert.equal(response.status, 200, await response.clone().text());
       return ((await response.json()) as { cid: string }).cid;
     };
