@@ -34,6 +34,7 @@ const schema = z.object({
   NS_LLM_MAX_IPFS_BYTES: z.coerce.number().int().positive().default(32 * 1024 ** 3),
   NS_LLM_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(1024 ** 3),
   NS_LLM_GC_INTERVAL_S: z.coerce.number().min(0).default(3600),
+  NS_LLM_IPFS_GC_GRACE_S: z.coerce.number().min(0).default(14 * 24 * 3600),
   NS_LLM_CONFIRMATIONS: z.coerce.number().int().min(0).max(1000).optional(),
 });
 
@@ -70,6 +71,8 @@ export type Config = {
   minFreeBytes: number;
   /** Seconds between garbage collection sweeps; 0 = never (ns-llm gc only). */
   gcIntervalSeconds: number;
+  /** IPFS blocks younger than this stay (a proposal's manifest and artifacts, published here, while it is voted on). */
+  ipfsGcGraceSeconds: number;
   /** Blocks under a registry change before the follower applies it; undefined = 0 on the dev chain, 2 elsewhere. */
   confirmations: number | undefined;
 };
@@ -109,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxIpfsBytes: e.NS_LLM_MAX_IPFS_BYTES,
     minFreeBytes: e.NS_LLM_MIN_FREE_BYTES,
     gcIntervalSeconds: e.NS_LLM_GC_INTERVAL_S,
+    ipfsGcGraceSeconds: e.NS_LLM_IPFS_GC_GRACE_S,
     confirmations: e.NS_LLM_CONFIRMATIONS,
   };
 }

@@ -260,6 +260,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       pending: () => following?.pending() ?? [],
       extraRoots: () => (demo ? demoRoots(demo) : []),
       ipfsQuota: config.maxIpfsBytes,
+      ipfsGraceMs: config.ipfsGcGraceSeconds * 1000,
       log,
     });
     storage.registerMetrics(metrics.registry);

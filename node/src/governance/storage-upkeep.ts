@@ -13,6 +13,8 @@ import type { ModelManifest } from "../manifest/index.ts";
 import type { FollowerState } from "./state.ts";
 import { APPLY_ORDER } from "./types.ts";
 
+export const DEFAULT_IPFS_GC_GRACE_MS = 14 * 24 * 3600 * 1000;
+
 export type StorageUpkeepParameters = {
   store: ModelStore;
   ipfs?: Pick<IpfsClient, "gc" | "repoBytes">;
@@ -21,8 +23,13 @@ export type StorageUpkeepParameters = {
   pending?: () => Array<{ cid: string; digest: string }>;
   /** CIDs to keep besides (the demo genesis's manifests and artifacts). */
   extraRoots?: () => string[];
-  /** Files younger than this stay. Default 1 hour. */
+  /** Store files younger than this stay. Default 1 hour. */
   graceMs?: number;
+  /**
+   * IPFS blocks younger than this stay. Default 14 days: a manifest and its artifacts published
+   * on this node for a proposal must outlive the vote (a week) and the timelock (two days).
+   */
+  ipfsGraceMs?: number;
   /** IPFS repo quota, for /metrics. */
   ipfsQuota?: number;
   log?: (line: string) => void;
@@ -47,6 +54,7 @@ export function createStorageUpkeep(p: StorageUpkeepParameters): StorageUpkeep {
   let running: Promise<unknown> | undefined;
   let collectedCounter: Counter | undefined;
   const graceMs = p.graceMs ?? DEFAULT_GC_GRACE_MS;
+  const ipfsGraceMs = p.ipfsGraceMs ?? DEFAULT_IPFS_GC_GRACE_MS;
 
   function kept(): { manifests: ModelManifest[]; digests: string[]; roots: string[] } {
     const manifests: ModelManifest[] = [];
@@ -80,7 +88,7 @@ export function createStorageUpkeep(p: StorageUpkeepParameters): StorageUpkeep {
     const dryRun = options.dryRun === true;
     const { manifests, digests, roots } = kept();
     const store = await p.store.gc({ keep: manifests, keepManifestDigests: digests, graceMs, dryRun });
-    const ipfs = p.ipfs?.gc ? await p.ipfs.gc(roots, { graceMs, dryRun }) : undefined;
+    const ipfs = p.ipfs?.gc ? await p.ipfs.gc(roots, { graceMs: ipfsGraceMs, dryRun }) : undefined;
     if (!dryRun) {
       collectedCounter?.inc({ store: "models" }, store.bytes);
       if (ipfs) collectedCounter?.inc({ store: "ipfs" }, ipfs.bytes);

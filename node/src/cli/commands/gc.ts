@@ -1,7 +1,8 @@
 /**
  * `ns-llm gc [--dry-run] [--grace S] [--json]`: removes model blobs, partial downloads, model
  * folders and IPFS blocks that no applied or pending manifest references (what the node's
- * periodic sweep does). Safe while the node runs: files younger than the grace period and part
+ * periodic sweep does). --grace sets how old an unreferenced file must be (default: an hour for
+ * the store, NS_LLM_IPFS_GC_GRACE_S for IPFS blocks). Safe while the node runs: files younger than the grace period and part
  * files a writer holds stay; the node's embedded IPFS repo is then left to its own sweep.
  */
 import path from "node:path";
@@ -40,7 +41,13 @@ const command: Command = {
       ipfsNote = "Kubo collects its own blocks (ipfs repo gc)";
     }
     try {
-      const upkeep = createStorageUpkeep({ store: openConfiguredStore(config), ...(ipfs ? { ipfs } : {}), state, graceMs });
+      const upkeep = createStorageUpkeep({
+        store: openConfiguredStore(config),
+        ...(ipfs ? { ipfs } : {}),
+        state,
+        graceMs,
+        ipfsGraceMs: values.grace === undefined ? config.ipfsGcGraceSeconds * 1000 : graceMs,
+      });
       const result = await upkeep.collect({ dryRun: values["dry-run"]! });
       output(values.json!, { ...result, ipfsNote: ipfsNote ?? null }, () => {
         const verb = result.store.dryRun ? "would remove" : "removed";
