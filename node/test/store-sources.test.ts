@@ -6,7 +6,7 @@
  * processes.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import http from "node:http";
@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { PullError, StoreFullError, openModelStore, storeLayout } from "../src/inference/store/index.ts";
-import { createSourcePolicy, LOOPBACK_SOURCES, parseManifest, type ModelManifest } from "../src/manifest/index.ts";
+import { classifyAddress, createSourcePolicy, LOOPBACK_SOURCES, parseManifest, type ModelManifest } from "../src/manifest/index.ts";
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const BLOB = new TextEncoder().encode("model bytes ".repeat(4000));
@@ -104,6 +104,28 @@ describe("source policy", () => {
     // allowed by the operator: validation passes
     assert.doesNotThrow(() => parseManifest(manifest("m", [`${base}/good`]), { sourcePolicy: LOOPBACK_SOURCES }));
     assert.doesNotThrow(() => parseManifest(manifest("m", ["https://huggingface.co/x/resolve/main/m.onnx"]), { sourcePolicy: PUBLIC_ONLY }));
+  });
+
+  it("classifies addresses, IPv4 carried in IPv6 included", () => {
+    const cases: Array<[string, string]> = [
+      ["8.8.8.8", "public"],
+      ["2606:4700:4700::1111", "public"],
+      ["127.0.0.53", "loopback"],
+      ["::1", "loopback"],
+      ["::ffff:127.0.0.1", "loopback"],
+      ["::ffff:7f00:1", "loopback"],
+      ["64:ff9b::7f00:1", "loopback"],
+      ["2002:a00:1::", "private"],
+      ["192.168.1.10", "private"],
+      ["fd12:3456::1", "private"],
+      ["100.100.100.200", "metadata"],
+      ["fd00:ec2::254", "metadata"],
+      ["169.254.1.1", "link-local"],
+      ["0.0.0.0", "unspecified"],
+      ["224.0.0.1", "reserved"],
+      ["not an ip", "reserved"],
+    ];
+    for (const [address, expected] of cases) assert.equal(classifyAddress(address), expected, address);
   });
 
   it("sources are validated like paths: the URI, the CID, at least one source", () => {
@@ -256,6 +278,32 @@ describe("garbage collection", () => {
     await store.pull(dropped, { manifestDigest: "0x" + "cd".repeat(32) });
     const pending = await store.gc({ keep: [kept], keepManifestDigests: ["0x" + "cd".repeat(32)], graceMs: 0 });
     assert.equal(pending.blobs.length, 0);
+  });
+});
+
+describe("ns-llm gc", () => {
+  it("--dry-run lists an old unreferenced blob and removes nothing; gc removes it", async () => {
+    const store = openModelStore(home, { sourcePolicy: LOOPBACK_SOURCES });
+    await store.pull(manifest("dropped", [`${base}/other`], OTHER));
+    const old = new Date(Date.now() - 2 * 3600 * 1000);
+    await fs.utimes(store.pathOf(sha256(OTHER)), old, old);
+    const bin = path.resolve(import.meta.dirname, "../bin/ns-llm.js");
+    const run = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(process.execPath, [bin, "gc", ...args], { env: { ...process.env, NS_LLM_HOME: home } }, (error, stdout, stderr) =>
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        ),
+      );
+    const dry = await run("--dry-run");
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, new RegExp(`would remove blob ${sha256(OTHER).slice(0, 12)}…  35 KiB  \\(dropped:model\\.onnx\\)`));
+    assert.equal(await store.has(sha256(OTHER)), true);
+    const done = await run("--json");
+    assert.equal(done.code, 0, done.stderr);
+    const out = JSON.parse(done.stdout) as { store: { blobs: Array<{ sha256: string }>; bytes: number } };
+    assert.deepEqual(out.store.blobs.map((b) => b.sha256), [sha256(OTHER)]);
+    assert.equal(out.store.bytes, OTHER.length);
+    assert.equal(await store.has(sha256(OTHER)), false);
   });
 });
 
