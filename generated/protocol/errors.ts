@@ -11,6 +11,8 @@ export const API_ERROR_CODES = [
   "invalid_parameter",
   "unsupported_media_type",
   "body_too_large",
+  /** An upload would pass the node's storage quota or fill its disk (507). */
+  "storage_full",
   "prompt_too_long",
   "unsupported_schema",
   "unauthorized",
@@ -44,6 +46,10 @@ export const ADOPTION_ERROR_CODES = [
   "no_source",
   "unsupported_source",
   "source_unreachable",
+  /** Every source names an address or scheme this node's source policy refuses; nothing was fetched. */
+  "source_refused",
+  /** The disk or the model store's quota (NS_LLM_MAX_STORE_BYTES) cannot hold the artifacts. */
+  "store_full",
   "not_in_store",
   "smoke_test_failed",
   "insufficient_memory",

@@ -18,7 +18,10 @@ export type ManifestArtifact = {
   sha256: string;
   /** Exact size in bytes. */
   size: number;
-  /** ipfs://, http:// or https:// URLs, tried in order; may be empty. */
+  /**
+   * ipfs://<cid>[/path], https:// (http:// where the node allows it) URLs, tried in order. A node
+   * refuses an empty list and sources naming private or loopback addresses (its source policy).
+   */
   sources: string[];
 };
 

@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { LimitCeilings } from "./serving/governed-state.ts";
 
 export type { LimitCeilings };
+import { parsePrivateSourcesAllowed, type PrivateSourcesAllowed } from "./manifest/source-policy.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optional = z.string().trim().min(1).optional().catch(undefined);
@@ -42,6 +43,14 @@ const schema = z.object({
   NS_LLM_MAX_INPUT_CHARS: ceiling(1, 16_777_216),
   NS_LLM_DRY_RUN: z.enum(["0", "1", "false", "true"]).default("0"),
   NS_LLM_DRY_RUN_MEMORY_MB: z.coerce.number().int().min(16).default(1024),
+  NS_LLM_ALLOW_PRIVATE_SOURCES: z.enum(["0", "none", "false", "loopback", "1", "private", "true"]).optional(),
+  NS_LLM_ALLOW_HTTP_SOURCES: z.enum(["0", "1", "false", "true"]).default("0"),
+  NS_LLM_MAX_STORE_BYTES: z.coerce.number().int().positive().default(64 * 1024 ** 3),
+  NS_LLM_MAX_IPFS_BYTES: z.coerce.number().int().positive().default(32 * 1024 ** 3),
+  NS_LLM_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(1024 ** 3),
+  NS_LLM_GC_INTERVAL_S: z.coerce.number().min(0).default(3600),
+  NS_LLM_IPFS_GC_GRACE_S: z.coerce.number().min(0).default(14 * 24 * 3600),
+  NS_LLM_CONFIRMATIONS: z.coerce.number().int().min(0).max(1000).optional(),
 });
 
 export type Config = {
@@ -71,6 +80,22 @@ export type Config = {
   ceilings: LimitCeilings;
   /** Dry-run proposed models in a sandbox and report on chain (issue 16), within this memory budget. */
   dryRun: { enabled: boolean; memoryBudgetBytes: number };
+  /** Which private addresses manifest sources may reach; undefined = loopback on the dev chain, else none. */
+  allowPrivateSources: PrivateSourcesAllowed | undefined;
+  /** Fetch http:// sources even when private sources are not allowed. */
+  allowHttpSources: boolean;
+  /** Quota of the model store (blobs + partial downloads). */
+  maxStoreBytes: number;
+  /** Quota of the embedded IPFS repo for uploads (POST /api/ipfs, ns-llm ipfs add). */
+  maxIpfsBytes: number;
+  /** Free disk space every download and upload must leave. */
+  minFreeBytes: number;
+  /** Seconds between garbage collection sweeps; 0 = never (ns-llm gc only). */
+  gcIntervalSeconds: number;
+  /** IPFS blocks younger than this stay (a proposal's manifest and artifacts, published here, while it is voted on). */
+  ipfsGcGraceSeconds: number;
+  /** Blocks under a registry change before the follower applies it; undefined = 0 on the dev chain, 2 elsewhere. */
+  confirmations: number | undefined;
 };
 
 
@@ -117,5 +142,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }).filter(([, v]) => v !== undefined),
     ) as LimitCeilings,
     dryRun: { enabled: e.NS_LLM_DRY_RUN === "1" || e.NS_LLM_DRY_RUN === "true", memoryBudgetBytes: e.NS_LLM_DRY_RUN_MEMORY_MB * 1024 ** 2 },
+    allowPrivateSources: parsePrivateSourcesAllowed(e.NS_LLM_ALLOW_PRIVATE_SOURCES),
+    allowHttpSources: e.NS_LLM_ALLOW_HTTP_SOURCES === "1" || e.NS_LLM_ALLOW_HTTP_SOURCES === "true",
+    maxStoreBytes: e.NS_LLM_MAX_STORE_BYTES,
+    maxIpfsBytes: e.NS_LLM_MAX_IPFS_BYTES,
+    minFreeBytes: e.NS_LLM_MIN_FREE_BYTES,
+    gcIntervalSeconds: e.NS_LLM_GC_INTERVAL_S,
+    ipfsGcGraceSeconds: e.NS_LLM_IPFS_GC_GRACE_S,
+    confirmations: e.NS_LLM_CONFIRMATIONS,
   };
 }

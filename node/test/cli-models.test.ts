@@ -22,7 +22,7 @@ const files = new Map<string, Uint8Array>();
 /** Runs `ns-llm ...args` as a user would; never throws on a non-zero exit. */
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, NS_LLM_HOME: home } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, NS_LLM_HOME: home, NS_LLM_ALLOW_PRIVATE_SOURCES: "loopback" } }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
     });
   });
@@ -80,12 +80,13 @@ describe("ns-llm manifest validate", () => {
     assert.match(human.stderr, /\/model\/artifacts\/0\/path: has a '\.\.' segment/);
     assert.match(human.stderr, /\/model\/artifacts\/0\/sha256: must be a sha256/);
     assert.match(human.stderr, /\/schema: unknown schema/);
-    assert.match(human.stderr, /^error: .*bad\.json is not a valid manifest \(3 problems\)/m);
+    assert.match(human.stderr, /\/model\/artifacts\/0\/sources: is empty/);
+    assert.match(human.stderr, /^error: .*bad\.json is not a valid manifest \(4 problems\)/m);
     const json = await cli("manifest", "validate", file, "--json");
     assert.equal(json.code, 1);
     const out = JSON.parse(json.stdout);
     assert.equal(out.ok, false);
-    assert.deepEqual(out.problems.map((p: { pointer: string }) => p.pointer), ["/model/artifacts/0/path", "/model/artifacts/0/sha256", "/schema"]);
+    assert.deepEqual(out.problems.map((p: { pointer: string }) => p.pointer), ["/model/artifacts/0/path", "/model/artifacts/0/sha256", "/model/artifacts/0/sources", "/schema"]);
   });
 
   it("wrong usage exits 2", async () => {
@@ -127,7 +128,11 @@ describe("ns-llm models", () => {
         assert.deepEqual(artifact.sources, []);
       }
     }
-    assert.equal((await cli("manifest", "validate", path.join(tmp, "demo-a", "generation.json"))).code, 0);
+    // The demo's manifests name local files (no sources yet): valid as drafts, not for a vote.
+    assert.equal((await cli("manifest", "validate", "--local", path.join(tmp, "demo-a", "generation.json"))).code, 0);
+    const forVote = await cli("manifest", "validate", path.join(tmp, "demo-a", "generation.json"));
+    assert.equal(forVote.code, 1);
+    assert.match(forVote.stderr, /\/model\/artifacts\/0\/sources: is empty: name at least one ipfs:\/\/ or https:\/\/ source/);
   });
 
   it("pull downloads and verifies, list shows the blobs, verify finds damage", async () => {

@@ -170,7 +170,7 @@ describe("follow the chain: each role on its own", () => {
 
     const health = await node.get<Health>("/health");
     assert.equal(health.status, "degraded");
-    assert.ok(health.reasons.some((r) => r.startsWith("governance: generation: ") && r.includes("not found")), health.reasons.join("; "));
+    assert.ok(health.reasons.some((r) => r.startsWith("governance: generation: ") && r.endsWith(": source_unavailable")), health.reasons.join("; "));
     assert.ok(health.reasons.includes(`governance: parameters: ${state.errors.parameters!.message}`), health.reasons.join("; "));
     assert.deepEqual({ model: health.generation.model, manifest: health.generation.manifest }, { model: bName, manifest: bManifest.cid }, "B keeps serving");
 

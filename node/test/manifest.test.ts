@@ -25,8 +25,8 @@ function embedding(overrides: Record<string, unknown> = {}, artifacts?: unknown[
       format: "onnx",
       dimensions: 384,
       artifacts: artifacts ?? [
-        { path: "model.onnx", sha256: HEX, size: 100, sources: ["https://example.org/model.onnx", "ipfs://bafkreiexample"] },
-        { path: "vocab.txt", sha256: HEX.replace("0", "1"), size: 10, sources: [] },
+        { path: "model.onnx", sha256: HEX, size: 100, sources: ["https://example.org/model.onnx", "ipfs://bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"] },
+        { path: "vocab.txt", sha256: HEX.replace("0", "1"), size: 10, sources: ["https://example.org/vocab.txt"] },
       ],
     },
     ...overrides,
@@ -34,7 +34,7 @@ function embedding(overrides: Record<string, unknown> = {}, artifacts?: unknown[
 }
 
 function artifact(p: string, extra: Record<string, unknown> = {}) {
-  return { path: p, sha256: HEX, size: 1, sources: [], ...extra };
+  return { path: p, sha256: HEX, size: 1, sources: ["https://example.org/a"], ...extra };
 }
 
 /** The problems of a refused manifest. */
@@ -65,10 +65,11 @@ describe("parseManifest", () => {
     }
   });
 
-  it("accepts a parameters manifest and an empty sources list", () => {
+  it("accepts a parameters manifest; an empty sources list only for local files (requireSources: false)", () => {
     const m = parseManifest({ schema: "ns-llm.manifest/v1", role: "parameters", name: "p", parameters: { temperature: 0.7, maxTokens: 64 } });
     assert.equal(m.role, "parameters");
-    parseManifest(embedding({}, [artifact("model.onnx")]));
+    parseManifest(embedding({}, [artifact("model.onnx", { sources: [] })]), { requireSources: false });
+    hasProblem(refuse(embedding({}, [artifact("model.onnx", { sources: [] })])), "/model/artifacts/0/sources", "is empty: name at least one");
   });
 
   it("does not keep a reference to the caller's object", () => {

@@ -8,6 +8,7 @@ import path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { parseManifest, type Manifest, type ModelManifest } from "../src/manifest/index.ts";
 import { PullError, openModelStore, type ModelStore, type PullEvent } from "../src/inference/store/index.ts";
+import { LOOPBACK_SOURCES } from "../src/manifest/index.ts";
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
@@ -63,7 +64,9 @@ beforeEach(async () => {
   requests.length = 0;
   home = await fs.mkdtemp(path.join(os.tmpdir(), "ns-llm-store-"));
   homes.push(home);
-  store = openModelStore(home);
+  // Loopback mirrors allowed (the dev chain's default); one round over the sources, so each
+  // test sees each source asked once (store-sources.test.ts covers the retry rounds).
+  store = openModelStore(home, { sourcePolicy: LOOPBACK_SOURCES, retry: { rounds: 1 } });
 });
 after(async () => {
   for (const dir of homes) await fs.rm(dir, { recursive: true, force: true });
@@ -75,7 +78,7 @@ function manifest(sources: string[], bytes: Uint8Array = BLOB, extra: object[] =
     role: "embedding",
     name: "test-model",
     model: { format: "onnx", dimensions: 8, artifacts: [{ path: "model.onnx", sha256: sha256(bytes), size: bytes.length, sources }, ...extra] },
-  }) as ModelManifest;
+  }, { requireSources: false }) as ModelManifest;
 }
 
 async function storedFiles(): Promise<string[]> {
@@ -226,7 +229,7 @@ describe("model store: pull over HTTP", () => {
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const deadPort = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const error = await pullError(manifest([`http://127.0.0.1:${deadPort}/x`, "ipfs://bafkreiexample"]));
+    const error = await pullError(manifest([`http://127.0.0.1:${deadPort}/x`, "ipfs://bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"]));
     assert.deepEqual(error.attempts.map((a) => a.kind), ["network", "unsupported"]);
     assert.match(error.message, /ECONNREFUSED/);
     assert.match(error.message, /no fetcher for ipfs:\/\//);
@@ -239,10 +242,10 @@ describe("model store: pull over HTTP", () => {
 
   it("takes fetchers for other schemes (ipfs://)", async () => {
     const offsets: number[] = [];
-    const result = await store.pull(manifest(["ipfs://bafkreiexample"]), {
+    const result = await store.pull(manifest(["ipfs://bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"]), {
       fetchers: {
         "ipfs:": async (url, { offset }) => {
-          assert.equal(url.host, "bafkreiexample");
+          assert.equal(url.host, "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy");
           offsets.push(offset);
           return (async function* () {
             yield BLOB.subarray(offset, offset + 1000);
@@ -251,7 +254,7 @@ describe("model store: pull over HTTP", () => {
         },
       },
     });
-    assert.equal(result.artifacts[0]!.source, "ipfs://bafkreiexample");
+    assert.equal(result.artifacts[0]!.source, "ipfs://bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy");
     assert.deepEqual(offsets, [0]);
   });
 

@@ -11,17 +11,28 @@
  * then the node follows its chain (and retries until the chain answers).
  */
 import { readFileSync } from "node:fs";
+import fs from "node:fs/promises";
 import path from "node:path";
 import type { HealthReport } from "@ns-llm/contracts";
 import { openAudit, registerAuditMetrics, type Audit } from "../audit/index.ts";
 import type { Config } from "../config.ts";
 import { demoGenesis, publishGenesis, type DemoGenesis } from "../demo/index.ts";
 import { createDryRuns } from "../dry-run/index.ts";
-import { createApplier, createChainFollowing, FollowerState, restoreApplied, type ChainFollowing, type FollowerEvent } from "../governance/index.ts";
+import { DEV_CHAIN_ID, publicClientFor } from "../chain/index.ts";
+import {
+  createApplier,
+  createChainFollowing,
+  createStorageUpkeep,
+  FollowerState,
+  restoreApplied,
+  type ChainFollowing,
+  type FollowerEvent,
+  type StorageUpkeep,
+} from "../governance/index.ts";
 import { createModels, type EmbeddingModelSpec, type GenerationModelSpec, type Models } from "../inference/index.ts";
-import { openModelStore } from "../inference/store/index.ts";
+import { formatSize, openModelStore } from "../inference/store/index.ts";
 import { fetchManifest, ipfsSourceFetcher, openIpfs, type IpfsClient } from "../ipfs/index.ts";
-import { parseManifest, type Manifest, type ManifestParameters } from "../manifest/index.ts";
+import { createSourcePolicy, parseManifest, type Manifest, type ManifestParameters } from "../manifest/index.ts";
 import { createMetrics, type NodeMetrics } from "../metrics.ts";
 import { createSearchIndex, loadDocuments, type SearchIndex } from "../search/index.ts";
 import {
@@ -106,6 +117,8 @@ export type RunningNode = {
   ipfs: IpfsClient;
   /** Absent with `chain: false`. */
   following: ChainFollowing<Manifest> | undefined;
+  /** Garbage collection of the model store and the IPFS repo. */
+  storage: StorageUpkeep;
   close(): Promise<void>;
 };
 
@@ -214,8 +227,21 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     const embeddingService = createEmbeddingService({ slot: embedding, embedder, metrics, recorder, maxInputChars: () => governed.limits().maxInputChars });
 
     // Governance: one applier for restoring (offline, before the node listens) and following.
-    const store = openModelStore(config.home);
-    const parse = (bytes: Uint8Array) => parseManifest(bytes, { maxTotalBytes: config.maxModelBytes });
+    // Sources are held to the source policy (public addresses only, unless the operator allows
+    // more; loopback once the node knows it follows the dev chain) at validation and when fetched.
+    let devChain = false;
+    const sourcePolicy = createSourcePolicy({
+      ...(config.allowPrivateSources ? { allowPrivate: config.allowPrivateSources } : {}),
+      allowHttp: config.allowHttpSources,
+      devChain: () => devChain,
+    });
+    const store = openModelStore(config.home, {
+      sourcePolicy,
+      limits: { maxStoreBytes: config.maxStoreBytes, minFreeBytes: config.minFreeBytes },
+    });
+    const parse = (bytes: Uint8Array) => parseManifest(bytes, { maxTotalBytes: config.maxModelBytes, sourcePolicy });
+    // What this node applied before was valid then: restoring it does not depend on today's policy.
+    const parseApplied = (bytes: Uint8Array) => parseManifest(bytes, { maxTotalBytes: config.maxModelBytes, requireSources: false });
     const applier = createApplier({
       store,
       fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) },
@@ -229,11 +255,18 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     // else the demo's (until an adoption is applied), then what was applied before, restored from
     // the database and the store alone. A model that fails to load leaves its role empty: the node
     // serves degraded (search) and /health says why.
+    // Meanwhile, ask the chain its id (2 s at most): on the dev chain, manifests published before
+    // the follower first reads the chain may name loopback mirrors already.
     await Promise.all([
       loadAtStart(options.generation ?? demoSpec(demo, state, "generation"), models.loadGeneration),
       loadAtStart(options.embedding ?? demoSpec(demo, state, "embedding"), models.loadEmbedding),
+      chain && !config.allowPrivateSources
+        ? probeChainId(config.rpcUrl).then((id) => {
+            if (id !== undefined) devChain = id === DEV_CHAIN_ID;
+          })
+        : undefined,
     ]);
-    const restored = await restoreApplied({ state, parseManifest: parse, applier, log });
+    const restored = await restoreApplied({ state, parseManifest: parseApplied, applier, log });
 
     const following = chain
       ? createChainFollowing<Manifest>({
@@ -245,6 +278,10 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
           fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }),
           restored,
           parameters: () => governed.parameters,
+          ...(config.confirmations !== undefined ? { confirmations: config.confirmations } : {}),
+          onChain: (chainId) => {
+            devChain = chainId === DEV_CHAIN_ID;
+          },
           onEvent: (event) => {
             if (event.type === "governance.refused") metrics.governanceRefusals.inc({ role: event.role, code: event.code });
             void audit.log.append(governanceEntry(event)).catch(() => {});
@@ -256,6 +293,34 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     // Proposal dry-runs (opt-in): a sandbox process per proposal, reports on IPFS and chain.
     const dryRuns = chain && config.dryRun.enabled ? createDryRuns({ ...config, ...config.dryRun, ipfs, store, fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) }, fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }), parseManifest: parse, software: "ns-llm/0.1.0", log }) : undefined;
     if (dryRuns) closers.push(() => dryRuns.stop());
+
+    // Storage: garbage collection (a sweep, and `ns-llm gc`) and its figures in /metrics.
+    const storage = createStorageUpkeep({
+      store,
+      ipfs,
+      state,
+      pending: () => following?.pending() ?? [],
+      extraRoots: () => (demo ? demoRoots(demo) : []),
+      ipfsQuota: config.maxIpfsBytes,
+      ipfsGraceMs: config.ipfsGcGraceSeconds * 1000,
+      log,
+    });
+    storage.registerMetrics(metrics.registry);
+    storage.start(config.gcIntervalSeconds * 1000);
+    closers.push(() => storage.stop());
+    const uploadRoom = async (): Promise<{ bytes: number; why: string }> => {
+      const used = ipfs.repoBytes ? await ipfs.repoBytes() : 0;
+      const quota = ipfs.repoBytes ? config.maxIpfsBytes - used : Number.POSITIVE_INFINITY;
+      try {
+        // The disk: what the embedded repo's folder may still take, keeping NS_LLM_MIN_FREE_BYTES free.
+        const stat = await fs.statfs(ipfs.mode === "embedded" ? ipfs.location : config.home);
+        const disk = stat.bavail * stat.bsize - config.minFreeBytes;
+        if (disk < quota) return { bytes: Math.max(0, disk), why: `the disk has ${formatSize(Math.max(0, disk))} to spare (NS_LLM_MIN_FREE_BYTES)` };
+      } catch {
+        // no statfs here: the quota alone
+      }
+      return { bytes: Math.max(0, quota), why: `the IPFS repo holds ${formatSize(used)} of its ${formatSize(config.maxIpfsBytes)} quota (NS_LLM_MAX_IPFS_BYTES)` };
+    };
 
     const status = createNodeStatus(models, scheduler, {
       ...(following ? { governance: following } : {}),
@@ -282,8 +347,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
         { plugin: ollamaRoutes, options: { generation: generationService, embedding: embeddingService, models: createModelDetails(models), version: NODE_VERSION } },
         { plugin: auditRoutes, options: { log: audit.log, retryAfterSeconds: config.auditBatchSeconds } },
         { plugin: manifestRoutes, options: { ipfs, validate: parse } },
-        { plugin: ipfsAddRoute, options: { ipfs, maxBytes: config.maxModelBytes } },
         { plugin: dryRunRoutes, options: { status: () => dryRuns?.status() ?? { enabled: false, reason: "off (set NS_LLM_DRY_RUN=1)", proposals: [] } } },
+        { plugin: ipfsAddRoute, options: { ipfs, maxBytes: config.maxModelBytes, room: uploadRoom } },
         ...(options.routes ?? []),
       ],
     });
@@ -305,6 +370,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       audit,
       ipfs,
       following,
+      storage,
       close: () => closeAll((error) => log(`shutdown: ${(error as Error).message}`)),
     };
   } catch (error) {
@@ -336,6 +402,30 @@ function demoSpec(demo: DemoGenesis | undefined, state: FollowerState, role: "ge
 /** Loads a start-up model; a failure is reported by /health (the role's load error), not thrown. */
 async function loadAtStart<S>(spec: S | undefined, load: (spec: S) => Promise<void>): Promise<void> {
   if (spec) await load(spec).catch(() => {});
+}
+
+/** The chain's id, or undefined when it does not answer within `timeoutMs`. */
+async function probeChainId(rpcUrl: string, timeoutMs = 2_000): Promise<number | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  try {
+    return await Promise.race([publicClientFor(rpcUrl).getChainId().catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The demo genesis's CIDs: its manifests and artifacts stay in the IPFS repo until adopted or replaced. */
+function demoRoots(demo: DemoGenesis): string[] {
+  const roots: string[] = [];
+  for (const role of ["generation", "embedding", "parameters"] as const) {
+    const entry = demo[role] as { cid: string; artifacts?: Array<{ cid?: string }> };
+    roots.push(entry.cid);
+    for (const artifact of entry.artifacts ?? []) if (artifact.cid) roots.push(artifact.cid);
+  }
+  return roots;
 }
 
 /** A follower step as an audit entry: `governance` with the step's name and details. */

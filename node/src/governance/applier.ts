@@ -61,22 +61,36 @@ async function fetchArtifacts(
     await pullOwnDownload(target.store, manifest, {
       // Offline (a restart) means the store alone: never the network.
       fetchers: options.offline ? {} : immutableSources(target.fetchers, manifest),
+      offline: options.offline,
       signal: options.signal,
       manifestDigest: adoption.digest,
     });
   } catch (error) {
     if (options.signal.aborted) throw error;
-    if (error instanceof PullError) {
-      const bad = error.attempts.find((a) => a.kind === "digest" || a.kind === "oversize");
-      if (bad) throw new AdoptionError("artifact_mismatch", error.message, { transient: false, cause: error });
-      if (options.offline) throw new AdoptionError("not_in_store", error.message, { transient: false, cause: error });
-      if (error.attempts.length === 0) throw new AdoptionError("no_source", error.message, { transient: false, cause: error });
-      if (error.attempts.every((a) => a.kind === "unsupported")) throw new AdoptionError("unsupported_source", error.message, { transient: false, cause: error });
-      throw new AdoptionError("source_unreachable", error.message, { transient: true, cause: error });
-    }
+    if (error instanceof PullError) throw adoptionErrorOf(error, options.offline);
     throw error;
   }
   return target.store.materialize(manifest);
+}
+
+/**
+ * A pull that no source could serve, as an adoption error: its public message is the error's
+ * summary (sources and codes), the full message its `detail`. The store already tried every
+ * source again while one failed in a way that can pass; what is left is transient only when
+ * some source was unreachable (the follower retries a bounded number of times), permanent when
+ * every source was refused, unsupported, or served other bytes.
+ */
+function adoptionErrorOf(error: PullError, offline: boolean): AdoptionError {
+  const base = { cause: error, detail: error.message };
+  const kinds = new Set(error.attempts.map((a) => a.kind));
+  if (offline) return new AdoptionError("not_in_store", error.summary, { ...base, transient: false });
+  if (error.attempts.length === 0) return new AdoptionError("no_source", error.summary, { ...base, transient: false });
+  if (kinds.has("network") || kinds.has("truncated")) return new AdoptionError("source_unreachable", error.summary, { ...base, transient: true });
+  if (kinds.has("digest") || kinds.has("oversize")) return new AdoptionError("artifact_mismatch", error.summary, { ...base, transient: false });
+  if (kinds.has("refused")) {
+    return new AdoptionError("source_refused", error.summary, { ...base, transient: false, hint: "sources must reach public addresses (NS_LLM_ALLOW_PRIVATE_SOURCES)" });
+  }
+  return new AdoptionError("unsupported_source", error.summary, { ...base, transient: false });
 }
 
 /**

@@ -7,8 +7,15 @@ import type { AdoptionErrorCode } from "@ns-llm/contracts";
 import { NsLlmError, type NsLlmErrorOptions } from "../errors.ts";
 
 export class AdoptionError extends NsLlmError<AdoptionErrorCode> {
-  constructor(code: AdoptionErrorCode, message: string, options: NsLlmErrorOptions & { transient: boolean }) {
+  /**
+   * The full story for the operator (their log, `ns-llm adoption list`) when `message` had to
+   * leave it out: what a source answered (status, size, hash) is never public (see PullError).
+   */
+  readonly detail: string | undefined;
+
+  constructor(code: AdoptionErrorCode, message: string, options: NsLlmErrorOptions & { transient: boolean; detail?: string }) {
     super(code, message, options);
+    this.detail = options.detail;
   }
 }
 
@@ -22,7 +29,7 @@ export function toAdoptionError(error: unknown): AdoptionError {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof NsLlmError) {
     const code = (ADOPTION_CODES.has(error.code) ? error.code : "apply_failed") as AdoptionErrorCode;
-    return new AdoptionError(code, message, { transient: error.transient, hint: error.hint, cause: error });
+    return new AdoptionError(code, message, { transient: error.transient, ...(error.hint ? { hint: error.hint } : {}), cause: error });
   }
   return new AdoptionError("apply_failed", message, { transient: true, cause: error });
 }

@@ -7,7 +7,7 @@
  */
 import type { GovernanceHealth, GovernanceState, Role } from "@ns-llm/contracts";
 import type { PublicClient } from "viem";
-import { loadDeployment, publicClientFor } from "../chain/index.ts";
+import { DEV_CHAIN_ID, loadDeployment, publicClientFor } from "../chain/index.ts";
 import { NsLlmError } from "../errors.ts";
 import type { Deployment } from "@ns-llm/contracts";
 import { Follower, type FollowerEvent, type GovernanceError, type GovernanceStatus } from "./follower.ts";
@@ -37,7 +37,17 @@ export type ChainFollowingParameters<M> = {
   parameters: () => GovernanceState["parameters"];
   onEvent?: (event: FollowerEvent) => void;
   log: (line: string) => void;
+  /**
+   * NS_LLM_CONFIRMATIONS: blocks under a change before it is applied. Unset: 0 on the dev chain
+   * (31337, whose blocks are mined on demand and never reorganised), DEFAULT_CONFIRMATIONS elsewhere.
+   */
+  confirmations?: number;
+  /** Told the chain's id once it answers (the source policy allows loopback on the dev chain). */
+  onChain?: (chainId: number) => void;
 };
+
+/** Confirmation depth on a real network when NS_LLM_CONFIRMATIONS is unset. */
+export const DEFAULT_CONFIRMATIONS = 2;
 
 export type ChainFollowing<M> = {
   /** Undefined until the chain and its deployment answer. */
@@ -49,6 +59,8 @@ export type ChainFollowing<M> = {
   health(): GovernanceHealth;
   /** GET /api/governance. */
   state(): GovernanceState;
+  /** Adoptions being applied or waiting to retry. */
+  pending(): Array<{ role: Role; version: number; cid: string; digest: string }>;
 };
 
 export function createChainFollowing<M>(p: ChainFollowingParameters<M>): ChainFollowing<M> {
@@ -76,8 +88,10 @@ export function createChainFollowing<M>(p: ChainFollowingParameters<M>): ChainFo
   const follow = async (): Promise<void> => {
     try {
       const publicClient = publicClientFor(p.rpcUrl);
-      const deployment = await chainDeployment(publicClient, p.rpcUrl, p.deploymentFile);
+      const { deployment, chainId } = await chainDeployment(publicClient, p.rpcUrl, p.deploymentFile);
       if (stopped) return;
+      p.onChain?.(chainId);
+      const confirmations = p.confirmations ?? (chainId === DEV_CHAIN_ID ? 0 : DEFAULT_CONFIRMATIONS);
       follower = new Follower<M>({
         publicClient,
         registry: deployment.contracts.ModelRegistry.address,
@@ -86,6 +100,7 @@ export function createChainFollowing<M>(p: ChainFollowingParameters<M>): ChainFo
         fetchManifest: p.fetchManifest,
         parseManifest: p.parseManifest,
         applier: p.applier,
+        confirmations,
         ...(p.onEvent ? { onEvent: p.onEvent } : {}),
         log: p.log,
       });
@@ -111,6 +126,7 @@ export function createChainFollowing<M>(p: ChainFollowingParameters<M>): ChainFo
       clearTimeout(retry);
       await follower?.stop();
     },
+    pending: () => follower?.pending() ?? [],
     health() {
       const s = follower?.status();
       return {
@@ -146,7 +162,7 @@ export function createChainFollowing<M>(p: ChainFollowingParameters<M>): ChainFo
  * chain's id and its ModelRegistry must have code there (a file from another chain, or from an
  * earlier run of a dev chain, names an empty address).
  */
-async function chainDeployment(publicClient: PublicClient, rpcUrl: string, deploymentFile: string | undefined): Promise<Deployment> {
+async function chainDeployment(publicClient: PublicClient, rpcUrl: string, deploymentFile: string | undefined): Promise<{ deployment: Deployment; chainId: number }> {
   const unreachable = (error: unknown) => new FollowError("chain_unreachable", `the chain at ${rpcUrl} does not answer: ${firstLine(error)}`, { transient: true });
   let chainId: number;
   try {
@@ -174,7 +190,7 @@ async function chainDeployment(publicClient: PublicClient, rpcUrl: string, deplo
       { transient: true },
     );
   }
-  return deployment;
+  return { deployment, chainId };
 }
 
 function firstLine(error: unknown): string {

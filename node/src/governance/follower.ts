@@ -34,8 +34,14 @@ export type FollowerParameters<M> = {
   parseManifest(bytes: Uint8Array): M & { role: Role; name: string };
   applier: Applier<M>;
   pollMs?: number;
-  /** Backoff of transient failures: first delay and cap, in ms. */
-  retry?: { baseMs: number; maxMs: number };
+  /** Backoff of transient failures: first delay and cap, in ms; `maxTries` tries in all before the adoption is refused (default 8). */
+  retry?: { baseMs: number; maxMs: number; maxTries?: number };
+  /**
+   * Blocks a change must have under it before the follower acts on it: it reads the registry at
+   * head - confirmations, so a reorganisation of the last blocks cannot make it apply (and
+   * audit) an adoption that then vanishes. Default 0.
+   */
+  confirmations?: number;
   /** Every governance step, for the audit log. */
   onEvent?: (event: FollowerEvent) => void;
   log?: (line: string) => void;
@@ -51,6 +57,9 @@ export type FollowerEvent =
   | { type: "governance.superseded"; role: Role; version: number; cid: string; byVersion: number; byCid: string };
 
 export type { GovernanceError, GovernanceStatus };
+
+/** Tries of a transiently failing adoption before it is refused (about 4 minutes with the default backoff). */
+export const DEFAULT_MAX_TRIES = 8;
 
 const adoptedEvent = parseAbiItem("event ManifestAdopted(bytes32 indexed role, uint64 indexed version, string cid, bytes32 digest)");
 const LOG_RANGE = 5_000n;
@@ -156,6 +165,11 @@ export class Follower<M> {
     await this.#lanes.settled();
   }
 
+  /** Adoptions being applied or waiting to retry: what garbage collection must not take from. */
+  pending(): Adoption[] {
+    return [...[...this.#lanes.all()].map(({ item }) => item), ...[...this.#retries.values()].map((r) => r.adoption)];
+  }
+
   status(): GovernanceStatus {
     const applying: GovernanceStatus["applying"] = {};
     for (const { role, item } of this.#lanes.all()) applying[role] = { version: item.version, cid: item.cid };
@@ -190,8 +204,11 @@ export class Follower<M> {
     // cacheTime 0: viem otherwise answers from a cache as old as its polling interval, so a wake
     // by the adoption event would read `current` at the block before the adoption and apply it
     // only at the next poll (the head cache delayed adoptions by up to a second).
-    const head = await client.getBlockNumber({ cacheTime: 0 });
-    this.#head = Number(head);
+    const tip = await client.getBlockNumber({ cacheTime: 0 });
+    this.#head = Number(tip);
+    const depth = BigInt(this.#p.confirmations ?? 0);
+    const head = tip > depth ? tip - depth : 0n;
+    if (head < BigInt(this.#p.startBlock)) return; // the deployment itself is not confirmed yet
     await this.#readHistory(head);
     for (const role of APPLY_ORDER) {
       if (this.#abort.signal.aborted) return;
@@ -284,15 +301,24 @@ export class Follower<M> {
       if (signal.aborted) return;
       const e = toAdoptionError(error);
       const tries = (this.#p.state.attempt(adoption.role, adoption.version, adoption.cid)?.tries ?? 0) + 1;
-      this.#p.state.recordAttempt(adoption.role, adoption.version, adoption.cid, e.transient ? "retrying" : "failed", e.code, e.message);
-      if (e.transient) {
-        const { baseMs, maxMs } = this.#p.retry ?? { baseMs: 1_000, maxMs: 60_000 };
+      const { baseMs, maxMs, maxTries = DEFAULT_MAX_TRIES } = this.#p.retry ?? { baseMs: 1_000, maxMs: 60_000 };
+      // A transient failure is retried with backoff, a bounded number of times; then it is
+      // refused like a permanent one, until the operator asks again (ns-llm adoption retry).
+      const retry = e.transient && tries < maxTries;
+      const reason = e.transient && !retry ? `${e.message} (gave up after ${tries} tries)` : e.message;
+      const detail = e.detail ?? e.message;
+      this.#p.state.recordAttempt(adoption.role, adoption.version, adoption.cid, retry ? "retrying" : "failed", e.code, reason, detail);
+      if (retry) {
         const delay = Math.min(maxMs, baseMs * 2 ** Math.min(tries - 1, 16)) * (0.5 + Math.random() / 2);
         this.#retries.set(key, { adoption, at: Date.now() + delay });
+      } else {
+        this.#retries.delete(key);
       }
-      this.#setError(adoption, e, e.transient);
-      this.#p.onEvent?.({ type: "governance.refused", ...pick(adoption), code: e.code, reason: e.message, retry: e.transient });
-      this.#log(`refused ${adoption.role} v${adoption.version} (${adoption.cid}): ${e.code}: ${e.message}${e.transient ? " (will retry)" : ""}`);
+      this.#setError(adoption, new AdoptionError(e.code, reason, { transient: e.transient }), retry);
+      this.#p.onEvent?.({ type: "governance.refused", ...pick(adoption), code: e.code, reason, retry });
+      this.#log(
+        `refused ${adoption.role} v${adoption.version} (${adoption.cid}): ${e.code}: ${detail}${retry ? " (will retry)" : e.transient ? ` (gave up after ${tries} tries; ns-llm adoption retry ${adoption.role})` : ""}`,
+      );
     }
   }
 

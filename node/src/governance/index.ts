@@ -7,3 +7,6 @@ export { restoreApplied, type RestoreAppliedParameters, type RestoreAppliedRetur
 export { createApplier, type ApplierTarget, type LoadControl, type SmokeTest } from "./applier.ts";
 export { AdoptionError, toAdoptionError } from "./errors.ts";
 export { adoptionAction, devPass, proposalState, proposeAdoption } from "./proposals.ts";
+export { createStorageUpkeep, type StorageUpkeep, type StorageUpkeepParameters, type StorageCollectReturnType } from "./storage-upkeep.ts";
+export { DEFAULT_CONFIRMATIONS } from "./follow-chain.ts";
+export { DEFAULT_MAX_TRIES } from "./follower.ts";

@@ -29,6 +29,8 @@ const MIGRATIONS: Migration[] = [
      id INTEGER PRIMARY KEY AUTOINCREMENT, role TEXT NOT NULL, version INTEGER NOT NULL,
      cid TEXT NOT NULL, status TEXT NOT NULL, code TEXT, reason TEXT, tries INTEGER NOT NULL DEFAULT 0,
      time TEXT NOT NULL, UNIQUE (role, version, cid));`,
+  // The operator's version of a refusal: what the sources answered (never public, see PullError).
+  `ALTER TABLE attempts ADD COLUMN detail TEXT;`,
 ];
 
 export class FollowerState {
@@ -92,16 +94,39 @@ export class FollowerState {
       .run(chainId, registry.toLowerCase(), block);
   }
 
-  /** Upserts the attempt for (role, version, cid); a retry increments its `tries`. */
-  recordAttempt(role: Role, version: number, cid: string, status: AttemptStatus, code: string | null, reason: string | null): void {
+  /** Upserts the attempt for (role, version, cid); a retry increments its `tries`. `detail` is for the operator only. */
+  recordAttempt(role: Role, version: number, cid: string, status: AttemptStatus, code: string | null, reason: string | null, detail: string | null = null): void {
     this.#db
       .prepare(
-        `INSERT INTO attempts (role, version, cid, status, code, reason, tries, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO attempts (role, version, cid, status, code, reason, detail, tries, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (role, version, cid) DO UPDATE SET status = excluded.status, code = excluded.code,
-           reason = excluded.reason, time = excluded.time,
+           reason = excluded.reason, detail = excluded.detail, time = excluded.time,
            tries = attempts.tries + (CASE WHEN excluded.status IN ('failed', 'retrying', 'applied') THEN 1 ELSE 0 END)`,
       )
-      .run(role, version, cid, status, code, reason, status === "seen" || status === "superseded" ? 0 : 1, new Date().toISOString());
+      .run(role, version, cid, status, code, reason, detail, status === "seen" || status === "superseded" ? 0 : 1, new Date().toISOString());
+  }
+
+  /**
+   * The operator asks for another try of a refused adoption of `role` (the newest one refused):
+   * its tries start again from 0 and the follower picks it up on its next poll. Returns it, or
+   * undefined when no adoption of the role is refused.
+   */
+  requestRetry(role: Role): Attempt | undefined {
+    const row = this.#db.prepare("SELECT * FROM attempts WHERE role = ? AND status = 'failed' ORDER BY version DESC, id DESC LIMIT 1").get(role);
+    if (!row) return undefined;
+    const attempt = toAttempt(row as Record<string, unknown>);
+    this.#db
+      .prepare("UPDATE attempts SET status = 'retrying', code = 'operator_retry', reason = 'the operator asked for another try', tries = 0, time = ? WHERE id = ?")
+      .run(new Date().toISOString(), attempt.id);
+    return { ...attempt, status: "retrying", tries: 0 };
+  }
+
+  /** Attempts with the operator's detail (ns-llm adoption list), newest first. */
+  historyWithDetail(limit = 50): Array<Attempt & { detail: string | null }> {
+    return (this.#db.prepare("SELECT * FROM attempts ORDER BY time DESC, id DESC LIMIT ?").all(limit) as Record<string, unknown>[]).map((row) => ({
+      ...toAttempt(row),
+      detail: (row.detail as string | null) ?? null,
+    }));
   }
 
   attempt(role: Role, version: number, cid: string): Attempt | undefined {

@@ -6,6 +6,8 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
+import type { CID } from "multiformats/cid";
+import { blocksBytes, collectBlocks } from "./block-gc.ts";
 import { parseCid } from "./cid.ts";
 import { IpfsError } from "./errors.ts";
 import { guardedCat } from "./guarded-read.ts";
@@ -49,7 +51,51 @@ export async function openEmbeddedIpfs({ repo }: OpenEmbeddedIpfsParameters): Pr
     throw error;
   }
   const files = unixfs(helia);
+  const blocksDir = path.join(location, "blocks");
   let stopped: Promise<void> | undefined;
+
+  /**
+   * Blocks written by adds still running: an add that fails (aborted, over its quota) removes
+   * the blocks it wrote, unless another add that succeeded wrote or found them too.
+   */
+  const fresh = new Map<string, { adds: number; committed: boolean }>();
+  const heliaBlocks = helia.blockstore;
+  async function trackedAdd(run: (fs: ReturnType<typeof unixfs>) => Promise<CID>): Promise<string> {
+    const mine = new Map<string, CID>();
+    const tracking = unixfs({
+      blockstore: {
+        get: (cid, options) => heliaBlocks.get(cid, options),
+        has: (cid, options) => heliaBlocks.has(cid, options),
+        async put(cid, bytes, options) {
+          const key = cid.toString();
+          const existed = await heliaBlocks.has(cid, options);
+          const result = await heliaBlocks.put(cid, bytes, options);
+          const entry = fresh.get(key);
+          if ((!existed || entry) && !mine.has(key)) {
+            mine.set(key, cid);
+            if (entry) entry.adds++;
+            else fresh.set(key, { adds: 1, committed: false });
+          }
+          return result;
+        },
+      },
+    });
+    let ok = false;
+    try {
+      const cid = await run(tracking);
+      ok = true;
+      return cid.toString();
+    } finally {
+      for (const [key, cid] of mine) {
+        const entry = fresh.get(key)!;
+        if (ok) entry.committed = true;
+        if (--entry.adds === 0) {
+          fresh.delete(key);
+          if (!entry.committed) await Promise.resolve(heliaBlocks.delete(cid)).catch(() => {});
+        }
+      }
+    }
+  }
 
   const { cat, catBytes } = guardedCat({
     open: (cid, range, signal) => files.cat(parseCid(cid), { signal, offline: true, ...range }),
@@ -63,10 +109,11 @@ export async function openEmbeddedIpfs({ repo }: OpenEmbeddedIpfsParameters): Pr
       const cid = await files.addBytes(bytes, { ...kuboCompatibleImporterOptions(), signal: options.signal });
       return cid.toString();
     },
-    async addByteStream(source, options = {}) {
-      const cid = await files.addByteStream(toAsync(source), { ...kuboCompatibleImporterOptions(), signal: options.signal });
-      return cid.toString();
+    addByteStream(source, options = {}) {
+      return trackedAdd((ufs) => ufs.addByteStream(toAsync(source), { ...kuboCompatibleImporterOptions(), signal: options.signal }));
     },
+    repoBytes: () => blocksBytes(blocksDir),
+    gc: (roots, options) => collectBlocks(blocksDir, roots, options),
     cat,
     catBytes,
     async has(cid, options = {}) {

@@ -47,6 +47,10 @@ export interface IpfsClient {
   cat(cid: string, options?: IpfsCatOptions): AsyncIterable<Uint8Array>;
   /** The whole file in memory, within `maxBytes` and `timeoutMs`. */
   catBytes(cid: string, options: IpfsCatBytesOptions): Promise<Uint8Array>;
+  /** Bytes of the blocks held (embedded repo only: a Kubo daemon keeps its own StorageMax). */
+  repoBytes?(): Promise<number>;
+  /** Removes blocks not reachable from `roots` and older than `graceMs` (embedded repo only). */
+  gc?(roots: Iterable<string>, options: { graceMs: number; dryRun?: boolean }): Promise<{ dryRun: boolean; blocks: number; bytes: number; kept: number }>;
   /** Whether the node holds the CID's root block locally (never searches the network). */
   has?(cid: string, options?: IpfsHasOptions): Promise<boolean>;
   /** Releases the repo (embedded) or the connection (Kubo). Safe to call twice. */

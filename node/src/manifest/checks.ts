@@ -4,12 +4,25 @@
  * raw parsed value (even one the schema refused) so that one report lists every problem.
  */
 import type { ManifestProblem } from "@ns-llm/contracts";
+import { CID } from "multiformats/cid";
+import { addressRefusal, literalAddress, type SourcePolicy } from "./source-policy.ts";
 
 export const SOURCE_SCHEMES = ["ipfs:", "http:", "https:"] as const;
 
 export type ManifestCheckOptions = {
   /** The largest total artifact size this node accepts (config.maxModelBytes); no limit when unset. */
   maxTotalBytes?: number;
+  /**
+   * Which hosts and schemes this node fetches from: a source naming a refused address (a literal
+   * IP; names are checked again once resolved, when fetching) or http:// when it is not allowed
+   * is a problem. Unset: any address, any of the three schemes (offline tools, restoring).
+   */
+  sourcePolicy?: SourcePolicy;
+  /**
+   * Every artifact must name at least one source this node can fetch (default true): a manifest
+   * put to a vote must be fetchable by every node. Tools that import local files pass false.
+   */
+  requireSources?: boolean;
 };
 
 /** Problems of an artifact path, each a reason it could leave (or not name) a file in its folder. */
@@ -29,8 +42,12 @@ export function artifactPathProblems(path: string): string[] {
   return problems;
 }
 
-/** Problems of a source URL: unparsable, an unsupported scheme, credentials, no CID. */
-export function sourceProblems(source: string): string[] {
+/**
+ * Problems of a source URL: unparsable, an unsupported scheme, credentials, a CID that does not
+ * parse, a path that leaves its CID, no host, a host this node's policy refuses, http:// when
+ * only https:// is fetched.
+ */
+export function sourceProblems(source: string, policy?: SourcePolicy): string[] {
   let url: URL;
   try {
     url = new URL(source);
@@ -38,13 +55,55 @@ export function sourceProblems(source: string): string[] {
     return ["is not a URL"];
   }
   if (!(SOURCE_SCHEMES as readonly string[]).includes(url.protocol)) {
-    return [`has an unsupported scheme "${url.protocol}" (use ipfs://, http:// or https://)`];
+    return [`has an unsupported scheme "${url.protocol}" (use ipfs://, https:// or http://)`];
   }
   const problems: string[] = [];
   if (url.username || url.password) problems.push("must not carry credentials");
-  if (url.protocol === "ipfs:" && !url.host) problems.push("names no CID (ipfs://<cid>)");
-  if (url.protocol !== "ipfs:" && !url.hostname) problems.push("names no host");
+  if (/[\s\x00-\x1f\x7f]/.test(source)) problems.push("contains white space or control characters");
+  if (url.protocol === "ipfs:") {
+    if (!url.host) problems.push("names no CID (ipfs://<cid>)");
+    else if (!parsesAsCid(url.host)) problems.push(`names "${url.host.slice(0, 80)}", which is not a CID (ipfs://bafy…, ipfs://bafk… or ipfs://Qm…)`);
+    if (url.port) problems.push("has a port (ipfs://<cid>[/path] has none)");
+    if (url.search || url.hash) problems.push("has a query or fragment (ipfs://<cid>[/path] has none)");
+    // The raw text: URL parsing would already have resolved the dot segments away.
+    const inside = source.replace(/^ipfs:\/\/[^/?#]*/i, "").split(/[?#]/)[0]!;
+    if (inside.split("/").some((s) => [".", ".."].includes(decodeURIComponentSafe(s)))) problems.push("has a '.' or '..' segment in its path");
+    return problems;
+  }
+  if (!url.hostname) {
+    problems.push("names no host");
+    return problems;
+  }
+  if (url.hash) problems.push("has a fragment (#…), which is never sent to the server");
+  if (policy) {
+    if (url.protocol === "http:" && !policy.allowsHttp()) {
+      problems.push("is http:// (not encrypted): this node fetches https:// and ipfs:// only (NS_LLM_ALLOW_HTTP_SOURCES=1 allows http://)");
+    }
+    const literal = literalAddress(url);
+    const refusal = literal !== undefined ? addressRefusal(literal, policy) : undefined;
+    if (refusal) problems.push(`names ${refusal}: sources must reach public addresses`);
+    else if (literal === undefined && policy.allowed() === "none" && /^(localhost|.*\.localhost|.*\.local|.*\.internal)$/i.test(url.hostname)) {
+      problems.push(`names ${url.hostname}, a local host name: sources must reach public addresses (NS_LLM_ALLOW_PRIVATE_SOURCES allows them)`);
+    }
+  }
   return problems;
+}
+
+function parsesAsCid(text: string): boolean {
+  try {
+    CID.parse(decodeURIComponentSafe(text));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** Every problem of `value` that the schema cannot express. */
@@ -81,8 +140,11 @@ export function ruleProblems(value: unknown, options: ManifestCheckOptions = {})
     if (Array.isArray(a.sources)) {
       a.sources.forEach((source: unknown, k) => {
         if (typeof source !== "string") return;
-        for (const message of sourceProblems(source)) problems.push({ pointer: `${base}/sources/${k}`, message });
+        for (const message of sourceProblems(source, options.sourcePolicy)) problems.push({ pointer: `${base}/sources/${k}`, message });
       });
+      if (a.sources.length === 0 && options.requireSources !== false) {
+        problems.push({ pointer: `${base}/sources`, message: "is empty: name at least one ipfs:// or https:// source, or no node can fetch this artifact" });
+      }
     }
   });
   if (options.maxTotalBytes !== undefined && total > options.maxTotalBytes) {

@@ -11,6 +11,16 @@ export type { ManifestErrorCode } from "./errors.ts";
 export { artifactPathProblems, sourceProblems, SOURCE_SCHEMES } from "./checks.ts";
 export type { ManifestCheckOptions } from "./checks.ts";
 export {
+  addressRefusal,
+  classifyAddress,
+  createSourcePolicy,
+  literalAddress,
+  LOOPBACK_SOURCES,
+  parsePrivateSourcesAllowed,
+  PUBLIC_SOURCES_ONLY,
+} from "./source-policy.ts";
+export type { AddressClass, PrivateSourcesAllowed, SourcePolicy } from "./source-policy.ts";
+export {
   canonicalManifestJson,
   encodeManifest,
   isModelManifest,

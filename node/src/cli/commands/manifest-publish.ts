@@ -6,6 +6,7 @@
 import path from "node:path";
 import { ManifestError, formatProblem, manifestDigest, parseManifest } from "../../manifest/index.ts";
 import { publishManifest } from "../../ipfs/index.ts";
+import { sourcePolicyOf } from "../store-context.ts";
 import { output, parseCommandArgs, type Command } from "../command.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { cliConfig, nodeError, nodeRequest, withIpfs } from "../ipfs-context.ts";
@@ -23,7 +24,7 @@ const command: Command = {
     const bytes = await readManifestFile(file);
     let manifest;
     try {
-      manifest = parseManifest(bytes, { maxTotalBytes: config.maxModelBytes, subject: path.basename(file) });
+      manifest = parseManifest(bytes, { maxTotalBytes: config.maxModelBytes, subject: path.basename(file), sourcePolicy: sourcePolicyOf(config) });
     } catch (error) {
       if (!(error instanceof ManifestError)) throw error;
       if (!json) for (const problem of error.problems) console.error(`  ${formatProblem(problem)}`);

@@ -6,6 +6,7 @@
  */
 import { ManifestError, formatProblem, manifestDigest, parseManifest, MAX_MANIFEST_BYTES, type ManifestProblem } from "../../manifest/index.ts";
 import { fetchManifest, parseCid } from "../../ipfs/index.ts";
+import { sourcePolicyOf } from "../store-context.ts";
 import { output, parseCommandArgs, type Command } from "../command.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { asUserError, cliConfig, nodeError, nodeRequest, withIpfs } from "../ipfs-context.ts";
@@ -44,7 +45,7 @@ const command: Command = {
     }
     let problems: ManifestProblem[] = [];
     try {
-      parseManifest(bytes, { maxTotalBytes: config.maxModelBytes, subject: cid });
+      parseManifest(bytes, { maxTotalBytes: config.maxModelBytes, subject: cid, sourcePolicy: sourcePolicyOf(config) });
     } catch (error) {
       if (!(error instanceof ManifestError)) throw error;
       problems = error.problems;

@@ -3,14 +3,15 @@ import path from "node:path";
 import { loadConfig } from "../../config.ts";
 import { ManifestError, formatProblem, isModelManifest, manifestDigest, parseManifest } from "../../manifest/index.ts";
 import { output, parseCommandArgs, type Command } from "../command.ts";
+import { sourcePolicyOf } from "../store-context.ts";
 import { UsageError, UserError } from "../errors.ts";
 
 const command: Command = {
   name: "manifest validate",
-  usage: "manifest validate <file>",
+  usage: "manifest validate <file> [--local]",
   summary: "check a manifest against the schema and this node's rules; prints its digest",
   async run(args) {
-    const parsed = parseCommandArgs(args, { json: { type: "boolean", default: false } }, { positionals: true });
+    const parsed = parseCommandArgs(args, { json: { type: "boolean", default: false }, local: { type: "boolean", default: false } }, { positionals: true });
     const json = parsed.values.json!;
     const [file, ...extra] = parsed.positionals;
     if (!file || extra.length > 0) throw new UsageError("manifest validate takes one manifest file");
@@ -18,7 +19,15 @@ const command: Command = {
     const bytes = await readManifestFile(file);
     const digest = manifestDigest(bytes);
     try {
-      const manifest = parseManifest(bytes, { maxTotalBytes: loadConfig().maxModelBytes, subject: path.basename(file) });
+      const config = loadConfig();
+      // --local: a draft whose files come from this machine (models make-demo, models pull --from):
+      // artifacts may name no source yet. A manifest for a vote needs one every node can fetch.
+      const manifest = parseManifest(bytes, {
+        maxTotalBytes: config.maxModelBytes,
+        subject: path.basename(file),
+        sourcePolicy: sourcePolicyOf(config),
+        ...(parsed.values.local ? { requireSources: false } : {}),
+      });
       const totalBytes = isModelManifest(manifest) ? manifest.model.artifacts.reduce((sum, a) => sum + a.size, 0) : 0;
       output(json, { ok: true, file, name: manifest.name, role: manifest.role, digest, totalBytes }, () =>
         console.log(`ok  ${manifest.name}  role=${manifest.role}  digest=${digest}`),

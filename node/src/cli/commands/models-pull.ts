@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../../config.ts";
 import { ManifestError, formatProblem, isModelManifest, manifestDigest, parseManifest, type ModelManifest } from "../../manifest/index.ts";
-import { PullError, openModelStore, shortDigest, type ModelStore, type PullEvent, type SourceFetchers } from "../../inference/store/index.ts";
+import { openConfiguredStore } from "../store-context.ts";
+import { PullError, shortDigest, type ModelStore, type PullEvent, type SourceFetchers } from "../../inference/store/index.ts";
 import { ipfsSourceFetcher } from "../../ipfs/index.ts";
 import { withIpfs } from "../ipfs-context.ts";
 import { output, parseCommandArgs, type Command } from "../command.ts";
@@ -25,7 +26,8 @@ const command: Command = {
     const digest = manifestDigest(bytes);
     let manifest;
     try {
-      manifest = parseManifest(bytes, { maxTotalBytes: config.maxModelBytes, subject: path.basename(file) });
+      // Sources are checked when fetched; an artifact without one may come from --from.
+      manifest = parseManifest(bytes, { maxTotalBytes: config.maxModelBytes, subject: path.basename(file), requireSources: false });
     } catch (error) {
       if (!(error instanceof ManifestError)) throw error;
       throw new UserError(`${file} is not a valid manifest: ${error.problems.map(formatProblem).join("; ")}`, `check it with: ns-llm manifest validate ${file}`);
@@ -37,7 +39,7 @@ const command: Command = {
       return 0;
     }
 
-    const store = openModelStore(config.home);
+    const store = openConfiguredStore(config);
     const controller = new AbortController();
     const onSigint = () => controller.abort(new UserError("interrupted", "run the same command again to resume the download"));
     process.once("SIGINT", onSigint);

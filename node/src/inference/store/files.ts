@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
+import path from "node:path";
 
 /** Feeds the bytes of `file` (all, or the first `length`) into `hash`. */
 export async function hashInto(hash: ReturnType<typeof createHash>, file: string, signal?: AbortSignal): Promise<number> {
@@ -43,7 +44,7 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes `data` to `file` atomically: a temporary sibling, fsync, rename. */
+/** Writes `data` to `file` atomically: a temporary sibling, fsync, rename, fsync of the folder (so the rename survives a power cut). */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   const handle = await fs.open(tmp, "w");
@@ -53,5 +54,11 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   } finally {
     await handle.close();
   }
-  await fs.rename(tmp, file);
+  try {
+    await fs.rename(tmp, file);
+  } catch (error) {
+    await fs.rm(tmp, { force: true });
+    throw error;
+  }
+  await syncDir(path.dirname(file));
 }

@@ -4,6 +4,13 @@
  * ipfs://) and `materialize` (a real folder of files for the engines).
  */
 export { openModelStore } from "./open-model-store.ts";
+export type { OpenModelStoreOptions } from "./open-model-store.ts";
+export { DEFAULT_GC_GRACE_MS } from "./gc.ts";
+export type { GcOptions, GcReturnType } from "./gc.ts";
+export { StoreFullError, checkSpace, storeBytes } from "./space.ts";
+export type { StoreLimits } from "./space.ts";
+export { acquirePartLock } from "./part-lock.ts";
+export { formatSize } from "./format-size.ts";
 export type {
   ModelStore,
   StoredBlob,
@@ -15,7 +22,7 @@ export type {
 } from "./open-model-store.ts";
 export type { PullEvent } from "./pull.ts";
 export type { SourceFetcher, SourceFetcherOptions, SourceFetchers } from "./fetcher.ts";
-export { createHttpFetcher, DEFAULT_HTTP_TIMEOUT_MS } from "./http-fetcher.ts";
+export { createHttpFetcher, DEFAULT_HTTP_TIMEOUT_MS, MAX_REDIRECTS } from "./http-fetcher.ts";
 export type { CreateHttpFetcherParameters } from "./http-fetcher.ts";
 export { PullError, SourceError, MissingBlobsError } from "./errors.ts";
 export type { SourceAttempt } from "./errors.ts";

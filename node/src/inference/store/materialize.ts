@@ -8,7 +8,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { artifactPathProblems, canonicalManifestJson, sha256Hex, type ModelManifest } from "../../manifest/index.ts";
 import { MissingBlobsError } from "./errors.ts";
-import { sizeOf } from "./files.ts";
+import { sizeOf, syncDir } from "./files.ts";
 import { blobPath, type StoreLayout } from "./layout.ts";
 
 /**
@@ -49,6 +49,7 @@ export async function materialize(layout: StoreLayout, manifest: ModelManifest):
     }
     await fs.rm(final, { recursive: true, force: true }); // an incomplete earlier attempt
     await fs.rename(staging, final);
+    await syncDir(layout.models);
   } catch (error) {
     await fs.rm(staging, { recursive: true, force: true });
     throw error;

@@ -6,7 +6,10 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { isModelManifest, type Manifest, type ManifestArtifact, type ModelManifest } from "../../manifest/index.ts";
+import type { SourcePolicy } from "../../manifest/index.ts";
 import { hashFile, sizeOf, syncDir } from "./files.ts";
+import { collectGarbage, type GcOptions, type GcReturnType } from "./gc.ts";
+import { storeBytes, type StoreLimits } from "./space.ts";
 import { materialize } from "./materialize.ts";
 import { fetchArtifact, type FetchArtifactOptions } from "./pull.ts";
 import { openRefsIndex, type BlobRef } from "./refs-index.ts";
@@ -41,9 +44,22 @@ export type ModelStore = {
   importFile(file: string, expect?: { sha256?: string; size?: number }, ref?: BlobRef): Promise<string>;
   /** `<home>/models/<name>-<id>/` with each artifact at its path (hard links to the blobs). */
   materialize(manifest: ModelManifest): Promise<string>;
+  /** Removes what no kept manifest references (gc.ts). */
+  gc(options: GcOptions): Promise<GcReturnType>;
+  /** Bytes held (blobs and partial downloads), and the quota when there is one. */
+  usage(): Promise<{ bytes: number; quota: number | undefined }>;
 };
 
-export function openModelStore(home: string): ModelStore {
+export type OpenModelStoreOptions = {
+  /** Which addresses and schemes pulls may reach over http(s); default public https:// only. */
+  sourcePolicy?: SourcePolicy;
+  /** Quota and disk reserve checked before every download. */
+  limits?: StoreLimits;
+  /** Retry rounds of pulls (see pull.ts). */
+  retry?: { rounds?: number; baseMs?: number };
+};
+
+export function openModelStore(home: string, defaults: OpenModelStoreOptions = {}): ModelStore {
   const layout = storeLayout(home);
   const refs = openRefsIndex(layout.index);
   const inFlight = new Map<string, ReturnType<typeof fetchArtifact>>();
@@ -93,7 +109,12 @@ export function openModelStore(home: string): ModelStore {
         // two pulls of the same blob in this process share one download
         let running = inFlight.get(artifact.sha256);
         if (!running) {
-          running = fetchArtifact(layout, artifact, options).finally(() => inFlight.delete(artifact.sha256));
+          running = fetchArtifact(layout, artifact, {
+            ...(defaults.sourcePolicy ? { sourcePolicy: defaults.sourcePolicy } : {}),
+            ...(defaults.limits ? { limits: defaults.limits } : {}),
+            ...(defaults.retry ? { retry: defaults.retry } : {}),
+            ...options,
+          }).finally(() => inFlight.delete(artifact.sha256));
           inFlight.set(artifact.sha256, running);
         }
         const result = await running;
@@ -131,5 +152,15 @@ export function openModelStore(home: string): ModelStore {
     },
 
     materialize: (manifest) => materialize(layout, manifest),
+
+    async gc(options) {
+      const result = await collectGarbage(layout, await refs.read(), options);
+      if (!result.dryRun && result.blobs.length > 0) await refs.remove(result.blobs.map((b) => b.sha256));
+      return result;
+    },
+
+    async usage() {
+      return { bytes: await storeBytes(layout), quota: defaults.limits?.maxStoreBytes };
+    },
   };
 }

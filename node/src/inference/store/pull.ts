@@ -1,15 +1,23 @@
 /**
  * Brings one artifact into the store: tries its sources in order, resumes a kept partial file,
  * hashes while streaming, and moves the file into place only once its size and sha256 are right.
+ *
+ * Retry policy: a source that fails (wrong bytes included) passes the turn to the next one; when
+ * every source failed and one of them failed in a way that can pass (a network fault, a cut
+ * transfer), all are tried again after a backoff, at most `retry.rounds` rounds. One writer per
+ * part file across processes (part-lock.ts), and room for the download checked first (space.ts).
  */
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
-import type { ManifestArtifact } from "../../manifest/index.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { ManifestArtifact, SourcePolicy } from "../../manifest/index.ts";
 import { SourceError, PullError, type SourceAttempt } from "./errors.ts";
 import type { SourceFetcher, SourceFetchers } from "./fetcher.ts";
 import { hashInto, sizeOf, syncDir } from "./files.ts";
 import { createHttpFetcher } from "./http-fetcher.ts";
 import { blobPath, partPath, type StoreLayout } from "./layout.ts";
+import { acquirePartLock } from "./part-lock.ts";
+import { checkSpace, type StoreLimits } from "./space.ts";
 
 export type PullEvent =
   /** Already in the store: nothing to fetch. */
@@ -20,6 +28,10 @@ export type PullEvent =
   | { type: "progress"; artifact: ManifestArtifact; source: string; received: number }
   /** `source` failed; the next one is tried. */
   | { type: "source-failed"; artifact: ManifestArtifact; attempt: SourceAttempt }
+  /** Every source failed, one of them transiently: all are tried again after `delayMs` (round `round`). */
+  | { type: "retry"; artifact: ManifestArtifact; round: number; delayMs: number }
+  /** Another process (`pid`) is writing this artifact's part file: waiting for it. */
+  | { type: "waiting"; artifact: ManifestArtifact; pid: number }
   /** Verified and stored. */
   | { type: "done"; artifact: ManifestArtifact; source: string };
 
@@ -31,6 +43,14 @@ export type FetchArtifactOptions = {
   signal?: AbortSignal;
   /** HTTP: longest silence from a source before it counts as dead. */
   timeoutMs?: number;
+  /** The store alone: no source is contacted, not even the built-in HTTP fetcher (a restart's restore). */
+  offline?: boolean;
+  /** Which addresses and schemes the built-in HTTP fetcher may reach. Default public https:// only. */
+  sourcePolicy?: SourcePolicy;
+  /** Rounds over all sources when some failed transiently, and the first backoff. Default 3 rounds, 1 s (doubling). */
+  retry?: { rounds?: number; baseMs?: number };
+  /** The store's quota and the disk reserve, checked before every download. */
+  limits?: StoreLimits;
 };
 
 export type FetchArtifactReturnType = { status: "present" } | { status: "downloaded"; source: string; bytes: number };
@@ -51,14 +71,51 @@ export async function fetchArtifact(
     emit({ type: "present", artifact });
     return { status: "present" };
   }
+  if (options.offline) {
+    const attempts = artifact.sources.map((source): SourceAttempt => ({ source, kind: "unsupported", reason: "not contacted: restoring from the store alone" }));
+    throw new PullError(artifact, attempts);
+  }
   await fs.mkdir(layout.tmp, { recursive: true });
   await fs.mkdir(layout.blobs, { recursive: true });
-  if (artifact.size === 0 && artifact.sha256 === EMPTY_SHA256) {
-    await place(layout, partPath(layout, artifact.sha256), blob, true);
-    emit({ type: "done", artifact, source: "(empty file)" });
-    return { status: "downloaded", source: "(empty file)", bytes: 0 };
+  const lock = await acquirePartLock(`${partPath(layout, artifact.sha256)}.lock`, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    onWait: (pid) => emit({ type: "waiting", artifact, pid }),
+  });
+  try {
+    // The writer we waited for may have stored it.
+    if ((await sizeOf(blob)) !== undefined) {
+      emit({ type: "present", artifact });
+      return { status: "present" };
+    }
+    if (artifact.size === 0 && artifact.sha256 === EMPTY_SHA256) {
+      await place(layout, partPath(layout, artifact.sha256), blob, true);
+      emit({ type: "done", artifact, source: "(empty file)" });
+      return { status: "downloaded", source: "(empty file)", bytes: 0 };
+    }
+    const kept = Math.min((await sizeOf(partPath(layout, artifact.sha256))) ?? 0, artifact.size);
+    await checkSpace(layout, artifact.size - kept, options.limits ?? {});
+    const rounds = Math.max(1, options.retry?.rounds ?? 3);
+    for (let round = 1; ; round++) {
+      const attempts = await tryEverySource(layout, artifact, options);
+      if (!Array.isArray(attempts)) return attempts;
+      const canPass = attempts.some((a) => a.kind === "network" || a.kind === "truncated");
+      if (!canPass || round >= rounds) throw new PullError(artifact, attempts);
+      const delayMs = (options.retry?.baseMs ?? 1_000) * 2 ** (round - 1);
+      emit({ type: "retry", artifact, round: round + 1, delayMs });
+      await sleep(delayMs, undefined, options.signal ? { signal: options.signal } : {});
+    }
+  } finally {
+    await lock.release();
   }
+}
 
+/** One round: each source in order until one delivers; the attempts when none did. */
+async function tryEverySource(
+  layout: StoreLayout,
+  artifact: ManifestArtifact,
+  options: FetchArtifactOptions,
+): Promise<FetchArtifactReturnType | SourceAttempt[]> {
+  const emit = options.onProgress ?? (() => {});
   const attempts: SourceAttempt[] = [];
   for (const source of artifact.sources) {
     const url = new URL(source);
@@ -87,14 +144,18 @@ export async function fetchArtifact(
       break;
     }
   }
-  throw new PullError(artifact, attempts);
+  return attempts;
 }
 
 function fetcherFor(url: URL, artifact: ManifestArtifact, options: FetchArtifactOptions): SourceFetcher | undefined {
   const custom = options.fetchers?.[url.protocol];
   if (custom) return custom;
   if (url.protocol === "http:" || url.protocol === "https:") {
-    return createHttpFetcher({ timeoutMs: options.timeoutMs, maxBytes: artifact.size });
+    return createHttpFetcher({
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      maxBytes: artifact.size,
+      ...(options.sourcePolicy ? { policy: options.sourcePolicy } : {}),
+    });
   }
   return undefined;
 }

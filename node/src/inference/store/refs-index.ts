@@ -20,6 +20,8 @@ type IndexFile = { version: 1; blobs: Record<string, { refs: BlobRef[] }> };
 export type RefsIndex = {
   read(): Promise<Record<string, BlobRef[]>>;
   add(entries: Array<{ sha256: string; ref: BlobRef }>): Promise<void>;
+  /** Forgets blobs that are gone (garbage collected). */
+  remove(sha256s: string[]): Promise<void>;
 };
 
 export function openRefsIndex(file: string): RefsIndex {
@@ -50,6 +52,15 @@ export function openRefsIndex(file: string): RefsIndex {
           entry.refs.push(ref);
           entry.refs.sort((a, b) => (a.manifest + a.path < b.manifest + b.path ? -1 : 1));
         }
+        await writeFileAtomic(file, `${JSON.stringify(index, null, 2)}\n`);
+      });
+      queue = run.catch(() => {});
+      return run;
+    },
+    remove(sha256s) {
+      const run = queue.then(async () => {
+        const index = await load();
+        for (const sha256 of sha256s) delete index.blobs[sha256];
         await writeFileAtomic(file, `${JSON.stringify(index, null, 2)}\n`);
       });
       queue = run.catch(() => {});

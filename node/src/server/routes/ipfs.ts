@@ -10,7 +10,10 @@
  * settings, so the CID is the one `ns-llm ipfs add` and every other node compute. An admin route
  * (a write under /api/): it needs the API token when one is set. Bounded: a body larger than
  * `maxBytes` (the node's NS_LLM_MAX_MODEL_BYTES) is refused with 413, before reading when its
- * Content-Length says so. Other content types: 415.
+ * Content-Length says so. Other content types: 415. Uploads share a quota (the embedded repo's
+ * NS_LLM_MAX_IPFS_BYTES, and the disk's free space less NS_LLM_MIN_FREE_BYTES): one that would
+ * pass it is refused with 507 `storage_full`, and an upload refused or cut halfway leaves no
+ * block behind (the IPFS client removes what a failed add wrote).
  */
 import type { IncomingMessage } from "node:http";
 import type { FastifyPluginAsync } from "fastify";
@@ -21,6 +24,8 @@ export type IpfsAddRouteOptions = {
   ipfs: IpfsClient;
   /** The largest file accepted, in bytes. */
   maxBytes: number;
+  /** Bytes uploads may still add (quota and disk); unbounded when unset. */
+  room?: () => Promise<{ bytes: number; why: string }>;
 };
 
 export type IpfsAddRouteReturnType = { cid: string; url: string; size: number };
@@ -31,7 +36,9 @@ class BodyTooLarge extends NsLlmError<"body_too_large"> {
   }
 }
 
-export const ipfsAddRoute: FastifyPluginAsync<IpfsAddRouteOptions> = async (app, { ipfs, maxBytes }) => {
+class StorageFull extends NsLlmError<"storage_full"> {}
+
+export const ipfsAddRoute: FastifyPluginAsync<IpfsAddRouteOptions> = async (app, { ipfs, maxBytes, room }) => {
   {
     // Hand the raw request stream to the handler: fastify's body limit (1 MiB) does not apply, ours does.
     app.addContentTypeParser("application/octet-stream", (_request, payload, done) => done(null, payload));
@@ -45,12 +52,18 @@ export const ipfsAddRoute: FastifyPluginAsync<IpfsAddRouteOptions> = async (app,
         request.raw.resume(); // let the client finish sending before the answer
         return reply.code(413).send(tooLarge(maxBytes));
       }
+      const space = room ? await room() : undefined;
+      if (space && Number.isFinite(declared) && declared > space.bytes) {
+        request.raw.resume();
+        return reply.code(507).send(storageFull(space.why));
+      }
       let size = 0;
       const body = request.body as IncomingMessage;
       async function* bounded(): AsyncGenerator<Uint8Array> {
         for await (const chunk of body as AsyncIterable<Buffer>) {
           size += chunk.byteLength;
           if (size > maxBytes) throw new BodyTooLarge(maxBytes);
+          if (space && size > space.bytes) throw new StorageFull("storage_full", space.why);
           yield chunk;
         }
       }
@@ -66,6 +79,10 @@ export const ipfsAddRoute: FastifyPluginAsync<IpfsAddRouteOptions> = async (app,
           reply.header("connection", "close");
           return reply.code(413).send(tooLarge(maxBytes));
         }
+        if (error instanceof StorageFull) {
+          reply.header("connection", "close");
+          return reply.code(507).send(storageFull(error.message));
+        }
         if (error instanceof IpfsError) {
           return reply.code(error.code === "unavailable" ? 502 : 503).send({ error: { code: `ipfs_${error.code}`, message: error.message } });
         }
@@ -74,6 +91,10 @@ export const ipfsAddRoute: FastifyPluginAsync<IpfsAddRouteOptions> = async (app,
     });
   }
 };
+
+function storageFull(why: string) {
+  return { error: { code: "storage_full", message: `the upload does not fit: ${why}` } };
+}
 
 function tooLarge(maxBytes: number) {
   return { error: { code: "body_too_large", message: `the file is larger than this node's limit of ${maxBytes} bytes (NS_LLM_MAX_MODEL_BYTES)` } };
