@@ -1,6 +1,7 @@
 /** The NS-LLM node's manifest routes (SPEC.md "HTTP API of the node"), called from the browser. */
 import type { Hex } from "viem";
 import type { Manifest } from "./manifest.ts";
+import { withNodeAuth } from "./node-http.ts";
 
 export type PublishedManifest = { cid: string; digest: Hex };
 
@@ -18,11 +19,8 @@ function unreachable(nodeUrl: string, error: unknown): Error {
 export async function publishManifest(nodeUrl: string, manifest: Manifest): Promise<PublishedManifest> {
   let response: Response;
   try {
-    response = await fetch(new URL("/api/manifests", nodeUrl), {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(manifest),
-    });
+    const url = new URL("/api/manifests", nodeUrl);
+    response = await fetch(url, withNodeAuth(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(manifest) }));
   } catch (error) {
     throw unreachable(nodeUrl, error);
   }
@@ -34,7 +32,8 @@ export async function publishManifest(nodeUrl: string, manifest: Manifest): Prom
 export async function fetchManifest(nodeUrl: string, cid: string): Promise<Manifest> {
   let response: Response;
   try {
-    response = await fetch(new URL(`/api/manifests/${encodeURIComponent(cid)}`, nodeUrl), { signal: AbortSignal.timeout(15_000) });
+    const url = new URL(`/api/manifests/${encodeURIComponent(cid)}`, nodeUrl);
+    response = await fetch(url, withNodeAuth(url, { signal: AbortSignal.timeout(15_000) }));
   } catch (error) {
     throw unreachable(nodeUrl, error);
   }
