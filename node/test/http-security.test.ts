@@ -136,6 +136,7 @@ describe("node without a token", { concurrency: false }, () => {
     socket.write(`POST /api/manifests HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name":`);
     await closed;
     assert.match(received, /^HTTP\/1\.1 408/);
+    assert.deepEqual(JSON.parse(received.slice(received.indexOf("\r\n\r\n") + 4)), { error: { code: "request_timeout", message: "the request did not arrive in time" } });
   });
 
   test("the default limits bound every request", () => {

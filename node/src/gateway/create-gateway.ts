@@ -13,7 +13,9 @@ import { openDatabase } from "../db/index.ts";
 import { answerFromSearch, createSearchIndex, type SearchIndex } from "../search/index.ts";
 import {
   ApiError,
+  clientErrorHandler,
   errorBody,
+  frameworkErrors,
   limitConnections,
   limitedServerOptions,
   observeRequests,
@@ -131,7 +133,7 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
   const threshold = () => governedSimilarity ?? p.cacheSimilarity ?? 0.92;
 
   const corsOrigins = p.corsOrigins ?? ["http://127.0.0.1:3000", "http://localhost:3000"];
-  const app = Fastify({ ...limitedServerOptions(p.httpLimits), logger: false, return503OnClosing: true, forceCloseConnections: "idle" });
+  const app = Fastify({ ...limitedServerOptions(p.httpLimits), logger: false, return503OnClosing: true, forceCloseConnections: "idle", frameworkErrors, clientErrorHandler });
   limitConnections(app, p.httpLimits);
   app.setErrorHandler((error, request, reply) => sendError(reply, request, error));
   app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody("not_found", `no route ${request.method} ${request.url}`)));
@@ -143,7 +145,7 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
   });
   // The node's Host and Origin policy (DNS rebinding, cross-site POSTs), before CORS and auth.
   registerRequestPolicy(app, { token: p.apiToken, allowedHosts: p.allowedHosts ?? [], allowedOrigins: corsOrigins });
-  await app.register(cors, { origin: corsOrigins });
+  await app.register(cors, { origin: corsOrigins, strictPreflight: false });
   if (p.apiToken) {
     const valid = tokenCheck(p.apiToken);
     app.addHook("onRequest", async (request) => {
