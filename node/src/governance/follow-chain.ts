@@ -73,12 +73,15 @@ export function createChainFollowing<M>(p: ChainFollowingParameters<M>): ChainFo
     if (ms < CHAIN_SILENT_MS) return null;
     return { code: "chain_unreachable", message: `cannot read the chain: ${host} has not answered for ${Math.round(ms / 1000)} s`, time: new Date().toISOString() };
   };
-  /** The chain's state as reported: its silence first, else what the follower or the connecting said. */
+  /**
+   * The chain's state as reported: what the follower or the connecting said about the chain, else
+   * its silence (calls still waiting), else the last role error.
+   */
   const report = () => {
     const s = follower?.status();
     const { lastError, errors } = s ? { lastError: s.chainError ?? s.lastError, errors: s.errors } : notFollowing();
-    const silent = silence();
-    const last = silent ?? lastError;
+    const aboutChain = lastError?.code === "chain_unreachable" || lastError?.code === "no_deployment";
+    const last = aboutChain ? lastError : (silence() ?? lastError);
     return { lastError: last ? { ...last, message: scrub(last.message) } : null, errors };
   };
 
