@@ -86,7 +86,7 @@ ${stack.accounts.map((a) => `    ${a.address}  ${a.privateKey}`).join("\n")}
   API token   ${apiToken ? "yours (NS_LLM_API_TOKEN)" : "made for this run (set NS_LLM_API_TOKEN to choose it)"}: writes to the node and
               every gateway route need it; the dApp has it. Reads of the node from this machine do not.
     export NS_LLM_API_TOKEN=${stack.apiToken}
-    curl -H "authorization: Bearer $NS_LLM_API_TOKEN" -H 'content-type: application/json' \
+    curl -H "authorization: Bearer $NS_LLM_API_TOKEN" -H 'content-type: application/json' \\
          -d '{"prompt":"Hello"}' ${stack.urls.gateway}/generate
 `);
 
