@@ -23,7 +23,8 @@ function BlockWatcher() {
 
 export function Providers({ config, children }: { config: AppConfig; children: ReactNode }) {
   // Before any query runs: requests to the default node carry its token, requests elsewhere never.
-  useState(() => setNodeToken(config.nodeUrl, config.nodeToken));
+  // In the browser only (the server's module state is shared by every visitor).
+  useState(() => typeof window !== "undefined" && setNodeToken(config.nodeUrl, config.nodeToken));
   const [{ wagmi, queryClient, chain }] = useState(() => {
     const chain = chainFor(config.chainId || 31337, config.rpcUrl);
     const wagmi = createConfig({
