@@ -2,7 +2,8 @@
  * `npm start`: the whole local stack on embedded defaults (SPEC.md): a Hardhat network, the
  * contracts, the NS-LLM node with the demo models, the genesis adoptions, the gateway and the
  * dApp. Ctrl-C stops everything. Ports: NS_LLM_CHAIN_PORT, NS_LLM_PORT, NS_LLM_GATEWAY_PORT,
- * NS_LLM_WEB_PORT; data: NS_LLM_HOME (default ./.ns-llm).
+ * NS_LLM_WEB_PORT; data: NS_LLM_HOME (default ./.ns-llm). The node and the gateway get an API
+ * token (NS_LLM_API_TOKEN, else a new random one each start), and so does the dApp; writes need it.
  */
 import path from "node:path";
 import { startStack, type Stack } from "./stack/start-stack.ts";
@@ -20,6 +21,18 @@ function port(name: string, fallback: number): number {
   return n;
 }
 
+/** The operator's token, or undefined for a new one; a blank one is a mistake, said at once. */
+function operatorToken(): string | undefined {
+  const value = process.env.NS_LLM_API_TOKEN;
+  if (value === undefined || value === "") return undefined;
+  if (value.trim() === "") {
+    console.error('error: NS_LLM_API_TOKEN is blank (set a token, e.g. NS_LLM_API_TOKEN=$(openssl rand -hex 32), or unset it and npm start makes one)');
+    process.exit(2);
+  }
+  return value.trim();
+}
+
+const apiToken = operatorToken();
 const home = path.resolve(REPO_ROOT, process.env.NS_LLM_HOME ?? ".ns-llm");
 const deploymentsDir = process.env.NS_LLM_DEPLOYMENT ? path.dirname(path.resolve(process.env.NS_LLM_DEPLOYMENT)) : path.join(REPO_ROOT, "deployments");
 const started = Date.now();
@@ -39,6 +52,7 @@ try {
     web: process.env.NS_LLM_NO_WEB !== "1",
     webDistDir: process.env.NS_LLM_WEB_DIST_DIR,
     progress: (line) => console.log(`  ${line}`),
+    ...(apiToken ? { apiToken } : {}),
   });
 } catch (error) {
   const hint = error instanceof StackError ? ` (${error.hint})` : "";
@@ -68,6 +82,12 @@ ${stack.urls.web ? `
 ${stack.accounts.map((a) => `    ${a.address}  ${a.privateKey}`).join("\n")}
 
   data        ${rel(home)}   logs: ${rel(stack.logDir)}/*.log
+
+  API token   ${apiToken ? "yours (NS_LLM_API_TOKEN)" : "made for this run (set NS_LLM_API_TOKEN to choose it)"}: writes to the node and
+              every gateway route need it; the dApp has it. Reads of the node from this machine do not.
+    export NS_LLM_API_TOKEN=${stack.apiToken}
+    curl -H "authorization: Bearer $NS_LLM_API_TOKEN" -H 'content-type: application/json' \\
+         -d '{"prompt":"Hello"}' ${stack.urls.gateway}/generate
 `);
 
 let stopping = false;

@@ -28,8 +28,15 @@ const schema = z.object({
     .optional(),
   NS_LLM_THREADS: z.coerce.number().int().min(1).max(256).optional(),
   NS_LLM_CONTEXT_SIZE: z.coerce.number().int().min(64).max(1_048_576).optional(),
-  NS_LLM_API_TOKEN: optional,
+  // Unset or empty: no token. Blank (only spaces) is a mistake, not "no token": refusing it keeps
+  // an operator who meant to set one from running an open node.
+  NS_LLM_API_TOKEN: z
+    .string()
+    .refine((s) => s === "" || s.trim() !== "", "is blank: set a token (e.g. NS_LLM_API_TOKEN=$(openssl rand -hex 32)) or unset it for none")
+    .transform((s) => s.trim() || undefined)
+    .optional(),
   NS_LLM_CORS_ORIGINS: z.string().default("http://127.0.0.1:3000,http://localhost:3000"),
+  NS_LLM_ALLOWED_HOSTS: z.string().default(""),
   NS_LLM_MAX_MODEL_BYTES: z.coerce.number().int().positive().default(8 * 1024 ** 3),
   NS_LLM_AUDIT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   NS_LLM_AUDIT_BATCH_SECONDS: z.coerce.number().positive().default(30),
@@ -65,7 +72,10 @@ export type Config = {
   /** Tokens of context per generation (prompt + reply); undefined: the model's training context, at most 4096. */
   contextSize: number | undefined;
   apiToken: string | undefined;
+  /** Browser origins allowed: CORS, and the only pages that may send state-changing requests. */
   corsOrigins: string[];
+  /** Host names the node answers to besides loopback ones (a request with the token may use any). */
+  allowedHosts: string[];
   /** The largest total artifact size a manifest may name. */
   maxModelBytes: number;
   /** The audit log closes a batch every this many entries... */
@@ -98,7 +108,7 @@ export type Config = {
   confirmations: number | undefined;
 };
 
-
+const list = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
 
 /** Inference threads when none is set: every core but one, at least one (2 cores -> 1). */
 export function defaultThreads(cores = os.availableParallelism()): number {
@@ -124,7 +134,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     threads: e.NS_LLM_THREADS ?? defaultThreads(),
     contextSize: e.NS_LLM_CONTEXT_SIZE,
     apiToken: e.NS_LLM_API_TOKEN,
-    corsOrigins: e.NS_LLM_CORS_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean),
+    corsOrigins: list(e.NS_LLM_CORS_ORIGINS),
+    allowedHosts: list(e.NS_LLM_ALLOWED_HOSTS),
     maxModelBytes: e.NS_LLM_MAX_MODEL_BYTES,
     auditBatchSize: e.NS_LLM_AUDIT_BATCH_SIZE,
     auditBatchSeconds: e.NS_LLM_AUDIT_BATCH_SECONDS,

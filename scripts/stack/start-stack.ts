@@ -3,6 +3,7 @@
  * the chain), the NS-LLM node with the demo models, the genesis adoptions through the governor,
  * the gateway, and the dApp. Each step prints one progress line; `stop()` ends every child.
  */
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { Address } from "viem";
 import { modelRegistryAbi, roleId, type Deployment, type Role } from "@ns-llm/contracts";
@@ -30,12 +31,16 @@ export type StartStackParameters = {
   webDistDir?: string;
   /** One line per step. */
   progress?: (line: string) => void;
+  /** The API token of the node and the gateway; default a new random one. */
+  apiToken?: string;
 };
 
 export type Stack = {
   urls: { chain: string; node: string; gateway: string; web: string | undefined };
   deployment: Deployment;
   deploymentFile: string;
+  /** The node's and the gateway's API token (the dApp has it too). */
+  apiToken: string;
   genesis: DemoGenesis;
   accounts: DevAccount[];
   services: Service[];
@@ -61,6 +66,8 @@ export async function startStack(p: StartStackParameters): Promise<Stack> {
   await assertPortFree(p.ports.gateway, "NS_LLM_GATEWAY_PORT");
   if (withWeb) await assertPortFree(p.ports.web, "NS_LLM_WEB_PORT");
 
+  // Every write to the node and the gateway needs it; the dApp gets it from its server.
+  const apiToken = p.apiToken ?? randomBytes(32).toString("hex");
   const services: Service[] = [];
   const stop = async () => {
     for (const service of services.splice(0).reverse()) await service.stop();
@@ -103,17 +110,22 @@ export async function startStack(p: StartStackParameters): Promise<Stack> {
     // 3. The node, serving the demo models and publishing them to its IPFS.
     const genesis = await step("demo models and manifests", () => demoGenesis(path.join(p.home, "demo")));
     const keys = devAccountsWithKeys(5);
-    const nodeEnv = {
+    const shared = {
       NS_LLM_HOME: p.home,
       NS_LLM_HOST: host,
       NS_LLM_PORT: String(p.ports.node),
+      NS_LLM_API_TOKEN: apiToken,
+      // The dApp's origin may send writes (publishing manifests); other pages may not.
+      NS_LLM_CORS_ORIGINS: process.env.NS_LLM_CORS_ORIGINS ?? (withWeb ? `http://127.0.0.1:${p.ports.web},http://localhost:${p.ports.web}` : ""),
+    };
+    const nodeEnv = {
+      ...shared,
       NS_LLM_RPC_URL: urls.chain,
       NS_LLM_DEPLOYMENT: deploymentFile,
       // The dev chain's first account anchors the audit log.
       NS_LLM_OPERATOR_KEY: process.env.NS_LLM_OPERATOR_KEY ?? keys[0]!.privateKey,
       // Proposal dry-runs: idle until a proposal to adopt a model, then one sandbox process for it.
       NS_LLM_DRY_RUN: process.env.NS_LLM_DRY_RUN ?? "1",
-      NS_LLM_CORS_ORIGINS: process.env.NS_LLM_CORS_ORIGINS ?? (withWeb ? `http://127.0.0.1:${p.ports.web},http://localhost:${p.ports.web}` : ""),
     };
     services.push(
       await step("NS-LLM node", () =>
@@ -152,7 +164,9 @@ export async function startStack(p: StartStackParameters): Promise<Stack> {
           command: process.execPath,
           args: [nodeCli, "gateway", "--port", String(p.ports.gateway)],
           cwd: REPO_ROOT,
-          env: { ...nodeEnv, NS_LLM_NODE_URL: urls.node },
+          // Not the node's environment: the gateway needs no key (undefined removes one the
+          // operator's shell may have exported).
+          env: { ...shared, NS_LLM_NODE_URL: urls.node, NS_LLM_OPERATOR_KEY: undefined },
           logDir,
           ready: () => httpOk(`${urls.gateway}/health`),
         }),
@@ -181,6 +195,9 @@ export async function startStack(p: StartStackParameters): Promise<Stack> {
               NS_LLM_GATEWAY_URL: urls.gateway,
               NEXT_PUBLIC_NS_LLM_GATEWAY_URL: urls.gateway,
               NS_LLM_DEPLOYMENT: deploymentFile,
+              // Server side only (not NEXT_PUBLIC_): put in the page for loopback visitors.
+              NS_LLM_API_TOKEN: apiToken,
+              NS_LLM_OPERATOR_KEY: undefined,
             },
             logDir,
             ready: () => httpOk(urls.web!),
@@ -189,7 +206,7 @@ export async function startStack(p: StartStackParameters): Promise<Stack> {
       );
     }
 
-    return { urls, deployment, deploymentFile, genesis, accounts: keys, services, logDir, stop };
+    return { urls, deployment, deploymentFile, apiToken, genesis, accounts: keys, services, logDir, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,11 +1,13 @@
 /**
- * `npm start`'s orchestration as a user runs it, on free ports: everything comes up, a chat goes
- * through the gateway to the node, Ctrl-C (SIGINT) stops it, and nothing is left running or
+ * `npm start`'s orchestration as a user runs it, on free ports: everything comes up with an API
+ * token it prints (the gateway refuses a chat without it; the dApp's page carries it; the
+ * gateway's environment holds no private key), a chat goes through the gateway to the node, Ctrl-C (SIGINT) stops it, and nothing is left running or
  * listening.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -53,6 +55,8 @@ test("npm start brings the stack up, answers a chat through the gateway, and SIG
       // Share the dApp build with the browser tests (same sources, same cache key).
       NS_LLM_WEB_DIST_DIR: ".next-test",
       NS_LLM_THREADS: "1",
+      // npm start makes one.
+      NS_LLM_API_TOKEN: undefined,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -70,11 +74,17 @@ test("npm start brings the stack up, answers a chat through the gateway, and SIG
     }
     for (const port of Object.values(ports)) assert.ok(await isListening(port), `port ${port} should listen`);
 
-    const chat = await fetch(`http://127.0.0.1:${ports.gateway}/generate`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ prompt: "Hello, node!", maxTokens: 8 }),
-    });
+    // npm start made a token and printed how to use it; the gateway wants it.
+    const token = /export NS_LLM_API_TOKEN=([0-9a-f]{64})\n/.exec(output)?.[1];
+    assert.ok(token, `npm start prints the API token:\n${output}`);
+    const generate = (headers: Record<string, string>) =>
+      fetch(`http://127.0.0.1:${ports.gateway}/generate`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ prompt: "Hello, node!", maxTokens: 8 }),
+      });
+    assert.equal((await generate({})).status, 401, "no token, no answer");
+    const chat = await generate({ authorization: `Bearer ${token}` });
     assert.equal(chat.status, 200);
     const answer = (await chat.json()) as { text: string; source: string; model: string; manifest: string };
     assert.equal(answer.source, "llm");
@@ -87,8 +97,21 @@ test("npm start brings the stack up, answers a chat through the gateway, and SIG
 
     const dapp = await fetch(`http://127.0.0.1:${ports.web}/`);
     assert.equal(dapp.status, 200);
+    assert.ok((await dapp.text()).includes(token), "the dApp's page carries the token for its calls to the node");
 
     const children = descendants(child.pid!);
+    const cmdline = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      } catch {
+        return [];
+      }
+    };
+    const gateway = children.find((pid) => cmdline(pid).includes("gateway"));
+    assert.ok(gateway, "the gateway process");
+    const gatewayEnv = readFileSync(`/proc/${gateway}/environ`, "utf8").split("\0");
+    assert.ok(!gatewayEnv.some((v) => v.startsWith("NS_LLM_OPERATOR_KEY=")), "the gateway's environment holds no private key");
+    assert.ok(gatewayEnv.includes(`NS_LLM_API_TOKEN=${token}`));
     assert.ok(children.length >= 4, `expected chain, node, gateway and dApp processes, found ${children.length}`);
     child.kill("SIGINT");
     assert.equal(await exited, 0, `npm start should exit 0 on SIGINT:\n${output.slice(-2000)}`);

@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { headers } from "next/headers";
 import type { ReactNode } from "react";
 import { Providers } from "@/components/Providers.tsx";
 import { Shell } from "@/components/Shell.tsx";
@@ -14,7 +15,7 @@ export const metadata: Metadata = {
 export const dynamic = "force-dynamic";
 
 export default async function RootLayout({ children }: { children: ReactNode }) {
-  const config = await loadAppConfig();
+  const config = await loadAppConfig({ host: (await headers()).get("host") });
   return (
     <html lang="en">
       <body>

@@ -6,6 +6,7 @@ import { injected } from "wagmi/connectors";
 import type { AppConfig } from "@/lib/app-config.ts";
 import { AppContext } from "@/lib/app-context.tsx";
 import { chainFor } from "@/lib/chain.ts";
+import { setNodeToken } from "@/lib/node-http.ts";
 
 const NODE_URL_KEY = "ns-llm.nodeUrl";
 
@@ -21,6 +22,9 @@ function BlockWatcher() {
 }
 
 export function Providers({ config, children }: { config: AppConfig; children: ReactNode }) {
+  // Before any query runs: requests to the default node carry its token, requests elsewhere never.
+  // In the browser only (the server's module state is shared by every visitor).
+  useState(() => typeof window !== "undefined" && setNodeToken(config.nodeUrl, config.nodeToken));
   const [{ wagmi, queryClient, chain }] = useState(() => {
     const chain = chainFor(config.chainId || 31337, config.rpcUrl);
     const wagmi = createConfig({

@@ -13,6 +13,12 @@ export type AppConfig = {
   nodeUrl: string;
   /** The gateway (semantic cache, search) whose /metrics the dashboard charts; null when none is configured. */
   gatewayUrl: string | null;
+  /**
+   * The default node's API token (NS_LLM_API_TOKEN; `npm start` makes one), sent to that node
+   * only, never to a URL a person typed. Null when there is none, or when the page was not asked
+   * for under a loopback name (a page that rebinds its name to this machine must not read it).
+   */
+  nodeToken: string | null;
   deployment: Deployment | null;
   /** Why there is no usable deployment, for a person. */
   problem: string | null;

@@ -53,12 +53,25 @@ async function readJson<T>(file: string): Promise<T | undefined> {
   }
 }
 
-export async function loadAppConfig(): Promise<AppConfig> {
+/** Whether a Host header names this machine (localhost, 127.x.x.x, [::1], any port). */
+export function isLoopbackHostHeader(host: string | null | undefined): boolean {
+  if (!host) return false;
+  const h = host.trim().toLowerCase();
+  const name = (h.startsWith("[") ? h.slice(1, h.indexOf("]")) : h.replace(/:\d*$/, "")).replace(/\.$/, "");
+  return name === "localhost" || name === "::1" || /^127(\.\d{1,3}){3}$/.test(name);
+}
+
+/**
+ * `host`: the Host header the page was asked for with. The node's token goes into the page only
+ * under a loopback name: a foreign name is a page that rebound its name to this machine.
+ */
+export async function loadAppConfig({ host }: { host?: string | null } = {}): Promise<AppConfig> {
   const rpcUrl = runtimeEnv("NEXT_PUBLIC_NS_LLM_RPC_URL", "NS_LLM_RPC_URL") ?? DEFAULT_RPC_URL;
   const nodeUrl = runtimeEnv("NEXT_PUBLIC_NS_LLM_NODE_URL", "NS_LLM_NODE_URL") ?? DEFAULT_NODE_URL;
   const gatewayUrl = runtimeEnv("NEXT_PUBLIC_NS_LLM_GATEWAY_URL", "NS_LLM_GATEWAY_URL") ?? null;
+  const token = runtimeEnv("NS_LLM_API_TOKEN")?.trim() || null;
   const root = repoRoot();
-  const base = { rpcUrl, nodeUrl, gatewayUrl };
+  const base = { rpcUrl, nodeUrl, gatewayUrl, nodeToken: token && isLoopbackHostHeader(host) ? token : null };
 
   let chainId: number;
   try {

@@ -6,6 +6,7 @@
 import type { Hex } from "viem";
 import type { Manifest } from "./manifest.ts";
 import { checkManifestBytes, encodeAndIdentify, manifestMismatch, type ManifestCheck } from "./manifest-hash.ts";
+import { withNodeAuth } from "./node-http.ts";
 
 export type PublishedManifest = { cid: string; digest: Hex };
 
@@ -41,11 +42,8 @@ export async function publishManifest(nodeUrl: string, manifest: Manifest): Prom
   const { bytes, cid, digest } = await encodeAndIdentify(manifest);
   let response: Response;
   try {
-    response = await fetch(new URL("/api/manifests", nodeUrl), {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: new Uint8Array(bytes),
-    });
+    const url = new URL("/api/manifests", nodeUrl);
+    response = await fetch(url, withNodeAuth(url, { method: "POST", headers: { "content-type": "application/json" }, body: new Uint8Array(bytes) }));
   } catch (error) {
     throw unreachable(nodeUrl, error);
   }
@@ -76,7 +74,8 @@ export type VerifiedManifest = {
 export async function fetchManifest(nodeUrl: string, cid: string, digest: Hex): Promise<VerifiedManifest> {
   let response: Response;
   try {
-    response = await fetch(new URL(`/api/manifests/${encodeURIComponent(cid)}`, nodeUrl), { signal: AbortSignal.timeout(15_000) });
+    const url = new URL(`/api/manifests/${encodeURIComponent(cid)}`, nodeUrl);
+    response = await fetch(url, withNodeAuth(url, { signal: AbortSignal.timeout(15_000) }));
   } catch (error) {
     throw unreachable(nodeUrl, error);
   }

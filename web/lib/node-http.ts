@@ -26,6 +26,29 @@ export class NodeRequestError extends Error {
 
 const TIMEOUT_MS = 8_000;
 
+/** The default node's origin and its API token (from the server's config), if it has one. */
+let nodeAuth: { origin: string; token: string } | undefined;
+
+/**
+ * Remembers the API token of the node at `nodeUrl` (the default node, whose token the server
+ * gave): requests to that origin carry it, requests to any other URL never do.
+ */
+export function setNodeToken(nodeUrl: string, token: string | null): void {
+  try {
+    nodeAuth = token ? { origin: new URL(nodeUrl).origin, token } : undefined;
+  } catch {
+    nodeAuth = undefined;
+  }
+}
+
+/** `init.headers` plus `Authorization: Bearer <token>` when `url` is the default node's. */
+export function withNodeAuth(url: URL, init: RequestInit = {}): RequestInit {
+  if (!nodeAuth || url.origin !== nodeAuth.origin) return init;
+  const headers = new Headers(init.headers);
+  headers.set("authorization", `Bearer ${nodeAuth.token}`);
+  return { ...init, headers };
+}
+
 /** `fetch` against the node; network failures and error statuses become NodeRequestErrors. */
 export async function nodeFetch(nodeUrl: string, path: string, init: RequestInit = {}): Promise<Response> {
   let response: Response;
@@ -36,7 +59,7 @@ export async function nodeFetch(nodeUrl: string, path: string, init: RequestInit
     throw new NodeRequestError("unreachable", `"${nodeUrl}" is not a URL; change the node URL in the settings`);
   }
   try {
-    response = await fetch(url, { cache: "no-store", ...init, signal: init.signal ?? AbortSignal.timeout(TIMEOUT_MS) });
+    response = await fetch(url, { cache: "no-store", ...withNodeAuth(url, init), signal: init.signal ?? AbortSignal.timeout(TIMEOUT_MS) });
   } catch (error) {
     if ((error as Error).name === "AbortError" && init.signal?.aborted) throw error;
     throw new NodeRequestError(

@@ -47,6 +47,7 @@ import {
   ollamaRoutes,
   openAiRoutes,
   systemRoutes,
+  type HttpLimits,
   type ServerPlugin,
 } from "../server/index.ts";
 import {
@@ -83,6 +84,8 @@ export type StartNodeOptions = {
   embedding?: EmbeddingModelSpec;
   /** The governed parameters at start when none were applied before; default: the demo genesis's with `demo`, else none. */
   parameters?: ManifestParameters;
+  /** HTTP limits other than the defaults (tests). */
+  httpLimits?: Partial<HttpLimits>;
   /** Extra route groups (tests). */
   routes?: ServerPlugin[];
   scheduler?: Partial<SchedulerLimits>;
@@ -336,6 +339,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       metrics,
       auth: { token: config.apiToken, scope: isLoopbackHost(config.host) ? "admin" : "all" },
       corsOrigins: config.corsOrigins,
+      allowedHosts: config.allowedHosts,
+      ...(options.httpLimits ? { limits: options.httpLimits } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
       routes: [
         {

@@ -5,7 +5,7 @@
  */
 import { getAddress, type Address, type Hex, type PublicClient } from "viem";
 import { NsLlmError } from "../errors.ts";
-import { loadDeployment, operatorWallet, publicClientFor, type OperatorWallet } from "../chain/index.ts";
+import { loadDeployment, operatorWallet, publicClientFor, redactRpcUrl, type OperatorWallet } from "../chain/index.ts";
 
 /** The chain side of the audit log: where batches are anchored and read back. */
 export type AnchorTarget = {
@@ -49,7 +49,7 @@ export async function connectAnchor(parameters: ConnectAnchorParameters): Promis
   try {
     chainId = await publicClient.getChainId();
   } catch {
-    throw new AnchorSetupError(`the chain at ${rpcUrl} does not answer`, "start it, or set NS_LLM_RPC_URL");
+    throw new AnchorSetupError(`the chain at ${redactRpcUrl(rpcUrl)} does not answer`, "start it, or set NS_LLM_RPC_URL");
   }
   let address: Address;
   let startBlock: bigint;

@@ -13,12 +13,28 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
+import type { AnswerWatch } from "./answer-watch.ts";
 
 export const DEV_CHAIN_ID = 31337;
 
+export type PublicClientOptions = {
+  /** Per request (ms); default 10 s. */
+  timeoutMs?: number;
+  /** Default 2. */
+  retryCount?: number;
+  /** Told of every request sent and every answer received (see createAnswerWatch). */
+  watch?: AnswerWatch;
+};
+
 /** A public client for `rpcUrl` that fails fast (timeouts, few retries) rather than hanging. */
-export function publicClientFor(rpcUrl: string, pollingInterval = 500): PublicClient {
-  return createPublicClient({ transport: http(rpcUrl, { timeout: 10_000, retryCount: 2 }), pollingInterval });
+export function publicClientFor(rpcUrl: string, pollingInterval = 500, options: PublicClientOptions = {}): PublicClient {
+  const { timeoutMs = 10_000, retryCount = 2, watch } = options;
+  const transport = http(rpcUrl, {
+    timeout: timeoutMs,
+    retryCount,
+    ...(watch ? { onFetchRequest: () => watch.onRequest(), onFetchResponse: () => watch.onResponse() } : {}),
+  });
+  return createPublicClient({ transport, pollingInterval });
 }
 
 /**

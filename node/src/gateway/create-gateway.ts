@@ -18,7 +18,22 @@ import { z } from "zod";
 import { createNodeClient, type ClientEvent, type NodeClient, type GenerateResponse } from "../client/index.ts";
 import { openDatabase } from "../db/index.ts";
 import { answerFromSearch, createSearchIndex, type SearchIndex } from "../search/index.ts";
-import { ApiError, errorBody, observeRequests, openSse, provenanceHeaders, sendError } from "../server/index.ts";
+import {
+  ApiError,
+  clientErrorHandler,
+  errorBody,
+  frameworkErrors,
+  limitConnections,
+  limitedServerOptions,
+  observeRequests,
+  openSse,
+  provenanceHeaders,
+  registerRequestPolicy,
+  sendError,
+  tokenCheck,
+  unauthorized,
+  type HttpLimits,
+} from "../server/index.ts";
 import { DenyFilter } from "../serving/deny-filter.ts";
 import { PROVENANCE_HEADERS, type ManifestParameters } from "@ns-llm/contracts";
 import { cacheKey, keyMatches, parametersKey, type Governed } from "./cache-key.ts";
@@ -32,7 +47,12 @@ export type CreateGatewayParameters = {
   /** Folder of the gateway's database (documents and cache). */
   home: string;
   apiToken?: string;
+  /** Browser origins allowed (CORS, and the Origin check of POSTs); default the dApp's on port 3000. */
   corsOrigins?: string[];
+  /** Host names answered besides loopback ones (NS_LLM_ALLOWED_HOSTS). */
+  allowedHosts?: string[];
+  /** HTTP limits other than the defaults (tests). */
+  httpLimits?: Partial<HttpLimits>;
   /** Similarity above which a cached answer is reused; the node's governed value wins when it has one. */
   cacheSimilarity?: number;
   /** Weight of BM25 against vectors in hybrid search (0..1). */
@@ -155,8 +175,9 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
   refresher.unref();
   const threshold = () => governedSimilarity ?? p.cacheSimilarity ?? 0.92;
 
-  const app = Fastify({ bodyLimit: 1024 * 1024, logger: false });
-  await app.register(cors, { origin: p.corsOrigins ?? ["http://127.0.0.1:3000", "http://localhost:3000"] });
+  const corsOrigins = p.corsOrigins ?? ["http://127.0.0.1:3000", "http://localhost:3000"];
+  const app = Fastify({ ...limitedServerOptions(p.httpLimits), logger: false, return503OnClosing: true, forceCloseConnections: "idle", frameworkErrors, clientErrorHandler });
+  limitConnections(app, p.httpLimits);
   app.setErrorHandler((error, request, reply) => sendError(reply, request, error));
   app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody("not_found", `no route ${request.method} ${request.url}`)));
   // Registered first so refused requests count too; streamed replies included.
@@ -165,10 +186,16 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
     metrics.requests.inc({ route, source, status });
     metrics.latency.observe({ route, source }, seconds);
   });
+  // The node's Host and Origin policy (DNS rebinding, cross-site POSTs), before CORS and auth.
+  registerRequestPolicy(app, { token: p.apiToken, allowedHosts: p.allowedHosts ?? [], allowedOrigins: corsOrigins });
+  await app.register(cors, { origin: corsOrigins, strictPreflight: false });
   if (p.apiToken) {
+    const valid = tokenCheck(p.apiToken);
     app.addHook("onRequest", async (request) => {
-      if (request.url === "/health" || request.url === "/metrics") return;
-      if (request.headers.authorization !== `Bearer ${p.apiToken}`) throw new ApiError(401, "unauthorized", "send Authorization: Bearer <NS_LLM_API_TOKEN>");
+      if (request.method === "OPTIONS") return;
+      const route = request.routeOptions.url;
+      if (route === "/health" || route === "/metrics") return;
+      if (!valid(request)) throw unauthorized();
     });
   }
 

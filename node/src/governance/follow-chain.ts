@@ -3,11 +3,13 @@
  * check the registry is really there), start the follower, and when the chain or its deployment is
  * not there yet say why and try again (1 s, 2 s, 4 s... at most 30 s), so a node started before its
  * chain follows it once it answers. Until the follower runs, the roles that could not be restored
- * at start are its report.
+ * at start are its report. An RPC that accepts connections but stays silent is reported after
+ * CHAIN_SILENT_MS, while its calls still wait; the RPC URL is said by its host only (it may carry
+ * a provider's key).
  */
 import type { GovernanceHealth, GovernanceState, Role } from "@ns-llm/contracts";
 import type { PublicClient } from "viem";
-import { DEV_CHAIN_ID, loadDeployment, publicClientFor } from "../chain/index.ts";
+import { createAnswerWatch, DEV_CHAIN_ID, loadDeployment, publicClientFor, redactRpcUrl, scrubRpcUrl } from "../chain/index.ts";
 import { NsLlmError } from "../errors.ts";
 import type { Deployment } from "@ns-llm/contracts";
 import { Follower, type FollowerEvent, type GovernanceError, type GovernanceStatus } from "./follower.ts";
@@ -16,6 +18,10 @@ import type { FollowerState } from "./state.ts";
 import type { Applier } from "./types.ts";
 
 const FOLLOW_RETRY = { baseMs: 1_000, maxMs: 30_000 };
+/** A chain asked and silent this long is reported unreachable (/health), whatever calls still wait. */
+export const CHAIN_SILENT_MS = 10_000;
+/** Per call of the follower's client: a silent RPC fails a sync after this, and the poll tries again. */
+const CHAIN_CALL_TIMEOUT_MS = 5_000;
 
 /** Why the node does not follow its chain: the RPC does not answer, or there is no deployment for it. */
 export class FollowError extends NsLlmError<"chain_unreachable" | "no_deployment"> {
@@ -70,6 +76,26 @@ export function createChainFollowing<M>(p: ChainFollowingParameters<M>): ChainFo
   let tries = 0;
   let stopped = false;
   const restoredAt = new Date().toISOString();
+  const answers = createAnswerWatch();
+  const host = redactRpcUrl(p.rpcUrl);
+  const scrub = (message: string) => scrubRpcUrl(message, p.rpcUrl);
+  /** The RPC's silence, as the error /health shows while it lasts. */
+  const silence = (): GovernanceState["lastError"] => {
+    const ms = answers.silentMs();
+    if (ms < CHAIN_SILENT_MS) return null;
+    return { code: "chain_unreachable", message: `cannot read the chain: ${host} has not answered for ${Math.round(ms / 1000)} s`, time: new Date().toISOString() };
+  };
+  /**
+   * The chain's state as reported: what the follower or the connecting said about the chain, else
+   * its silence (calls still waiting), else the last role error.
+   */
+  const report = () => {
+    const s = follower?.status();
+    const { lastError, errors } = s ? { lastError: s.chainError ?? s.lastError, errors: s.errors } : notFollowing();
+    const aboutChain = lastError?.code === "chain_unreachable" || lastError?.code === "no_deployment";
+    const last = aboutChain ? lastError : (silence() ?? lastError);
+    return { lastError: last ? { ...last, message: scrub(last.message) } : null, errors };
+  };
 
   // Until the follower runs (it takes them over), the roles that could not be restored.
   const restoreErrors = (): GovernanceStatus["errors"] => {
@@ -87,8 +113,8 @@ export function createChainFollowing<M>(p: ChainFollowingParameters<M>): ChainFo
 
   const follow = async (): Promise<void> => {
     try {
-      const publicClient = publicClientFor(p.rpcUrl);
-      const { deployment, chainId } = await chainDeployment(publicClient, p.rpcUrl, p.deploymentFile);
+      const publicClient = publicClientFor(p.rpcUrl, 500, { timeoutMs: CHAIN_CALL_TIMEOUT_MS, retryCount: 1, watch: answers });
+      const { deployment, chainId } = await chainDeployment(publicClient, host, p.deploymentFile);
       if (stopped) return;
       p.onChain?.(chainId);
       const confirmations = p.confirmations ?? (chainId === DEV_CHAIN_ID ? 0 : DEFAULT_CONFIRMATIONS);
@@ -109,7 +135,7 @@ export function createChainFollowing<M>(p: ChainFollowingParameters<M>): ChainFo
     } catch (error) {
       // No chain or no deployment: serve what we have, say why, keep going.
       const code = error instanceof NsLlmError && error.code === "no_deployment" ? "no_deployment" : "chain_unreachable";
-      followError = new FollowError(code, `not following the chain: ${firstLine(error)}`, { transient: true });
+      followError = new FollowError(code, scrub(`not following the chain: ${firstLine(error)}`), { transient: true });
       const delay = Math.min(FOLLOW_RETRY.maxMs, FOLLOW_RETRY.baseMs * 2 ** tries++);
       p.log(`${followError.message} (trying again in ${delay / 1000} s)`);
       if (!stopped) retry = setTimeout(() => void follow(), delay);
@@ -136,7 +162,7 @@ export function createChainFollowing<M>(p: ChainFollowingParameters<M>): ChainFo
         syncedBlock: s?.syncedBlock ?? null,
         lag: s?.lag ?? null,
         // The follower's own report once it runs (it took over any restore failure).
-        ...(s ? { lastError: s.chainError ?? s.lastError, errors: s.errors } : notFollowing()),
+        ...report(),
       };
     },
     state() {
@@ -150,7 +176,7 @@ export function createChainFollowing<M>(p: ChainFollowingParameters<M>): ChainFo
         applied: p.state.appliedRoles(),
         applying: s?.applying ?? {},
         history: p.state.history(20),
-        ...(s ? { lastError: s.chainError ?? s.lastError, errors: s.errors } : notFollowing()),
+        ...report(),
         parameters: p.parameters(),
       };
     },
@@ -158,12 +184,12 @@ export function createChainFollowing<M>(p: ChainFollowingParameters<M>): ChainFo
 }
 
 /**
- * The deployment for the chain at `rpcUrl`, checked against the chain: its file must exist for the
+ * The deployment for the chain at `host` (the RPC, as said to people), checked against the chain: its file must exist for the
  * chain's id and its ModelRegistry must have code there (a file from another chain, or from an
  * earlier run of a dev chain, names an empty address).
  */
-async function chainDeployment(publicClient: PublicClient, rpcUrl: string, deploymentFile: string | undefined): Promise<{ deployment: Deployment; chainId: number }> {
-  const unreachable = (error: unknown) => new FollowError("chain_unreachable", `the chain at ${rpcUrl} does not answer: ${firstLine(error)}`, { transient: true });
+async function chainDeployment(publicClient: PublicClient, host: string, deploymentFile: string | undefined): Promise<{ deployment: Deployment; chainId: number }> {
+  const unreachable = (error: unknown) => new FollowError("chain_unreachable", `the chain at ${host} does not answer: ${firstLine(error)}`, { transient: true });
   let chainId: number;
   try {
     chainId = await publicClient.getChainId();

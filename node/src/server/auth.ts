@@ -27,20 +27,32 @@ export function isAdminRoute(request: FastifyRequest): boolean {
 
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
+/**
+ * Whether a request carries `Authorization: Bearer <token>`. Compared in constant time over
+ * sha256 digests (equal lengths whatever was sent), so the time taken says nothing about how much
+ * of a guess was right. Undefined token: never.
+ */
+export function tokenCheck(token: string | undefined): (request: FastifyRequest) => boolean {
+  if (!token) return () => false;
+  const expected = digest(token);
+  return (request) => {
+    const match = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? "");
+    return match !== null && timingSafeEqual(digest(match[1]!.trim()), expected);
+  };
+}
+
+export function unauthorized(): ApiError {
+  return new ApiError(401, "unauthorized", "this route needs Authorization: Bearer <NS_LLM_API_TOKEN>", { "www-authenticate": "Bearer" });
+}
+
 /** Adds the check as an onRequest hook on `app` (and every plugin registered after it). */
 export function registerAuth(app: FastifyInstance, { token, scope }: AuthOptions): void {
   if (!token) return;
-  const expected = digest(token);
+  const valid = tokenCheck(token);
   app.addHook("onRequest", async (request) => {
     if (request.method === "OPTIONS") return;
     if (scope !== "all" && !isAdminRoute(request)) return;
-    const header = request.headers.authorization ?? "";
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match || !timingSafeEqual(digest(match[1]!.trim()), expected)) {
-      throw new ApiError(401, "unauthorized", "this route needs Authorization: Bearer <NS_LLM_API_TOKEN>", {
-        "www-authenticate": "Bearer",
-      });
-    }
+    if (!valid(request)) throw unauthorized();
   });
 }
 

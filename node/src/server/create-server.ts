@@ -1,6 +1,6 @@
 /**
- * The node's HTTP API on fastify: JSON errors, 404/405, bearer auth, the CORS allow-list, request
- * metrics, and the route groups, each a fastify plugin that receives what it serves in its
+ * The node's HTTP API on fastify: the Host and Origin policy, JSON errors, 404/405, bearer auth,
+ * the CORS allow-list, request metrics, HTTP limits, and the route groups, each a fastify plugin that receives what it serves in its
  * options. HTTP only: the routes translate requests to calls of the serving layer and its answers
  * and domain errors back to HTTP.
  */
@@ -9,12 +9,14 @@ import { PROVENANCE_HEADERS } from "@ns-llm/contracts";
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyPluginCallback, type FastifyServerOptions } from "fastify";
 import type { NodeMetrics } from "../metrics.ts";
 import { registerAuth, type AuthOptions } from "./auth.ts";
-import { sendError } from "./errors.ts";
+import { clientErrorHandler } from "./client-errors.ts";
+import { frameworkErrors, sendError } from "./errors.ts";
+import { limitConnections, limitedServerOptions, type HttpLimits } from "./limits.ts";
 import { observeRequests } from "./observe-requests.ts";
+import { registerRequestPolicy } from "./request-policy.ts";
 import { registerRoutingErrors } from "./routing-errors.ts";
 
-/** 1 MiB: larger bodies get 413. */
-export const BODY_LIMIT = 1024 * 1024;
+export { BODY_LIMIT } from "./limits.ts";
 
 // Plugins of any options shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -27,15 +29,20 @@ export type CreateServerParameters = {
   metrics: NodeMetrics;
   /** Default: no token. */
   auth?: AuthOptions;
-  /** Browser origins allowed (NS_LLM_CORS_ORIGINS). */
+  /** Browser origins allowed (NS_LLM_CORS_ORIGINS): CORS, and the Origin check of state-changing requests. */
   corsOrigins?: string[];
+  /** Host names answered besides loopback ones (NS_LLM_ALLOWED_HOSTS). */
+  allowedHosts?: string[];
+  /** HTTP limits other than the defaults (tests). */
+  limits?: Partial<HttpLimits>;
   /** The route groups, registered in order after auth. */
   routes: ServerPlugin[];
   logger?: FastifyServerOptions["logger"];
 };
 
-export async function createServer({ metrics, auth, corsOrigins, routes, logger }: CreateServerParameters): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: BODY_LIMIT, logger: logger ?? false, return503OnClosing: true, forceCloseConnections: "idle" });
+export async function createServer({ metrics, auth, corsOrigins, allowedHosts, limits, routes, logger }: CreateServerParameters): Promise<FastifyInstance> {
+  const app = Fastify({ ...limitedServerOptions(limits), logger: logger ?? false, return503OnClosing: true, forceCloseConnections: "idle", frameworkErrors, clientErrorHandler });
+  limitConnections(app, limits);
 
   app.setErrorHandler((error, request, reply) => sendError(reply, request, error));
   registerRoutingErrors(app);
@@ -44,8 +51,13 @@ export async function createServer({ metrics, auth, corsOrigins, routes, logger 
     metrics.requests.inc({ route, method: request.method, status });
     metrics.requestSeconds.observe({ route, method: request.method }, seconds);
   });
+  // Before CORS and auth: a foreign Host or Origin gets no further (preflights included).
+  registerRequestPolicy(app, { token: auth?.token, allowedHosts: allowedHosts ?? [], allowedOrigins: corsOrigins ?? [] });
   await app.register(cors, {
     origin: corsOrigins ?? [],
+    // An OPTIONS request that is not a well-formed preflight gets the plain preflight answer
+    // (204), not the plugin's text/plain 400 (not the API's error shape; found by the fuzz test).
+    strictPreflight: false,
     methods: ["GET", "POST", "OPTIONS"],
     allowedHeaders: ["content-type", "authorization"],
     exposedHeaders: [...Object.values(PROVENANCE_HEADERS), "retry-after"],

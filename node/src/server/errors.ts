@@ -70,6 +70,9 @@ export function toApiError(error: unknown): ApiError {
   if (e.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
     return new ApiError(415, "unsupported_media_type", "send the body as application/json");
   }
+  // A path fastify cannot decode (a bad percent-escape such as %ff): fastify answers these itself,
+  // in its own shape, unless `frameworkErrors` hands them here.
+  if (e.code === "FST_ERR_BAD_URL") return new ApiError(400, "bad_url", "the URL's path is not valid (a bad %-escape?)");
   if (e.code === "FST_ERR_CTP_EMPTY_JSON_BODY") return new ApiError(400, "invalid_json", "the JSON body is empty");
   if (status === 400 && (error instanceof SyntaxError || e.code === "FST_ERR_CTP_INVALID_JSON_BODY")) {
     return new ApiError(400, "invalid_json", `the body is not valid JSON: ${e.message ?? ""}`.trim());
@@ -78,6 +81,11 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(status, (e.code ?? "bad_request").toLowerCase(), e.message ?? "bad request");
   }
   return new ApiError(500, "internal", "internal error (see the node's log)");
+}
+
+/** fastify's `frameworkErrors` option: errors it meets before routing, sent in the API's shape. */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  sendError(reply, request, error);
 }
 
 /** Sends `error` as the API's JSON error (for replies fastify still owns). */

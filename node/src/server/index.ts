@@ -4,8 +4,11 @@
  */
 export { BODY_LIMIT, createServer, type CreateServerParameters, type ServerPlugin } from "./create-server.ts";
 export { listen, type ListenParameters } from "./listen.ts";
-export { assertSafeBind, isLoopbackHost, UnsafeBindError, type AuthOptions } from "./auth.ts";
-export { ApiError, errorBody, sendError, toApiError, type ErrorBody } from "./errors.ts";
+export { assertSafeBind, isLoopbackHost, tokenCheck, unauthorized, UnsafeBindError, type AuthOptions } from "./auth.ts";
+export { hostAllowed, originAllowed, registerRequestPolicy, type RequestPolicy } from "./request-policy.ts";
+export { HTTP_LIMITS, limitConnections, limitedServerOptions, type HttpLimits } from "./limits.ts";
+export { clientErrorHandler } from "./client-errors.ts";
+export { ApiError, errorBody, frameworkErrors, sendError, toApiError, type ErrorBody } from "./errors.ts";
 export { openSse, type SseStream } from "./sse.ts";
 export { observeRequests, type RequestObservation } from "./observe-requests.ts";
 export { provenanceHeaders } from "./provenance-headers.ts";

@@ -4,6 +4,7 @@ import { UsageError, UserError } from "../errors.ts";
 import { loadConfig } from "../../config.ts";
 import { createGateway } from "../../gateway/index.ts";
 import { loadDocuments } from "../../search/index.ts";
+import { isLoopbackHost } from "../../server/index.ts";
 
 const command: Command = {
   name: "gateway",
@@ -11,11 +12,16 @@ const command: Command = {
   summary: "run the NS Node gateway: semantic cache, hybrid search, failover to search when the node is down",
   async run(args) {
     const { values } = parseCommandArgs(args, { port: { type: "string" }, host: { type: "string" }, node: { type: "string", multiple: true } });
-    const config = loadConfig();
+    let config;
+    try {
+      config = loadConfig();
+    } catch (error) {
+      throw new UserError((error as Error).message, "fix the environment variables named above");
+    }
     const port = Number(values.port ?? process.env.NS_LLM_GATEWAY_PORT ?? 3009);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got ${values.port}`);
     const host = values.host ?? config.host;
-    if (!isLoopback(host) && !config.apiToken) {
+    if (!isLoopbackHost(host) && !config.apiToken) {
       throw new UserError(`refusing to listen on ${host} without NS_LLM_API_TOKEN`, "set NS_LLM_API_TOKEN, or bind 127.0.0.1");
     }
     const nodeUrls = values.node ?? (process.env.NS_LLM_NODE_URL ?? `http://127.0.0.1:${config.port}`).split(",");
@@ -24,6 +30,7 @@ const command: Command = {
       home: path.join(config.home, "gateway"),
       apiToken: config.apiToken,
       corsOrigins: config.corsOrigins,
+      allowedHosts: config.allowedHosts,
       cacheSimilarity: fraction("NS_LLM_CACHE_SIMILARITY"),
       lexicalWeight: fraction("NS_LLM_SEARCH_LEXICAL_WEIGHT"),
       log: process.env.NS_LLM_DEBUG ? (line) => console.error(line) : undefined,
@@ -51,10 +58,6 @@ function fraction(variable: string): number | undefined {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${variable} must be a number from 0 to 1, got "${value}"`, `unset ${variable} or fix it`);
   return n;
-}
-
-function isLoopback(host: string): boolean {
-  return host === "127.0.0.1" || host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
 export default command;
