@@ -9,3 +9,4 @@ export * from "./governance.ts";
 export * from "./health.ts";
 export * from "./audit.ts";
 export * from "./native-api.ts";
+export * from "./validation.ts";

@@ -4,6 +4,7 @@
  * `parseManifest`: schema, paths, sizes and sources are checked.
  */
 import type { Role } from "../roles.ts";
+import type { ValidationRule } from "./validation.ts";
 
 export const MANIFEST_SCHEMA = "ns-llm.manifest/v1";
 
@@ -40,7 +41,14 @@ export type ManifestParameters = {
   maxTokens?: number;
   systemPrompt?: string;
   cacheSimilarity?: number;
-  validation?: { maxToxicity?: number; minCoherence?: number; denyPatterns?: string[] };
+  validation?: {
+    maxToxicity?: number;
+    minCoherence?: number;
+    denyPatterns?: string[];
+    minChars?: number;
+    maxChars?: number;
+    rules?: ValidationRule[];
+  };
   audit?: { batchSize?: number; batchSeconds?: number };
   limits?: {
     maxConcurrent?: number;
@@ -65,12 +73,14 @@ export type EmbeddingManifest = ManifestCommon & {
   role: "embedding";
   model: ManifestModel<"onnx"> & { dimensions: number };
 };
+/** A text classifier scoring toxicity (sequence classification, ONNX; see node/docs/validation.md). */
+export type ModerationManifest = ManifestCommon & { role: "moderation"; model: ManifestModel<"onnx"> };
 export type ParametersManifest = ManifestCommon & { role: "parameters"; parameters: ManifestParameters; model?: never };
 
-export type ModelManifest = GenerationManifest | EmbeddingManifest;
+export type ModelManifest = GenerationManifest | EmbeddingManifest | ModerationManifest;
 export type Manifest = ModelManifest | ParametersManifest;
 
-/** True when the manifest names a model (generation or embedding), i.e. has artifacts. */
+/** True when the manifest names a model (generation, embedding or moderation), i.e. has artifacts. */
 export function isModelManifest(manifest: Manifest): manifest is ModelManifest {
   return manifest.role !== "parameters";
 }

@@ -59,6 +59,7 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
     };
     const provenance = (o: GenerationOutcome) => ({
       source: o.source, manifest: o.manifest?.cid ?? null, auditSeq: o.auditSeq, ...(o.fallbackReason ? { reason: o.fallbackReason } : {}),
+      ...(o.validation ? { validation: o.validation } : {}),
     });
 
     if (!body.stream) {
