@@ -158,7 +158,7 @@ export class AnswerGate {
 
 /** The first complete unit at the start of `text` (a sentence, a line, or a full window), or undefined. */
 export function takeUnit(text: string): string | undefined {
-  const end = /[.!?…。！？]+["')\]]*\s+|\n+/u.exec(text);
+  const end = /[.!?…。！？]+["')\]]*\s|\n/u.exec(text);
   if (end && end.index + end[0].length <= WINDOW_CHARS) return text.slice(0, end.index + end[0].length);
   if (text.length <= WINDOW_CHARS) return undefined;
   const space = text.lastIndexOf(" ", WINDOW_CHARS);
