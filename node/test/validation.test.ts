@@ -42,7 +42,7 @@ describe("contributor rules at manifest validation", () => {
   });
   const problems = (value: unknown) => {
     try {
-      parseManifest(value);
+      parseManifest(value as object);
       return [];
     } catch (error) {
       return (error as ManifestError).problems;

@@ -6,6 +6,10 @@
  *   coherence    = (1 - r) * (0.5 + 0.5 * s)                     with an embedding model
  *                = 1 - r                                          without one (relevance null)
  *
+ * While an answer streams, repetition is recomputed at every unit, relevance at the first
+ * judgement (once the answer has 12 words) and again at the end: between them a unit is judged
+ * with the relevance computed last (an embedding per unit would cost more than all the rest).
+ *
  * Words are lower-cased runs of letters and digits (Unicode). A degenerate loop ("the the the",
  * or one sentence over and over) drives r to 1 and coherence to 0 whatever the topic; an answer
  * unrelated to its prompt keeps at most half. The generation model's token probabilities are not

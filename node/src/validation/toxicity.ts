@@ -1,13 +1,15 @@
 /**
- * Toxicity in [0, 1] of one unit of an answer (a sentence or window), from two sources:
+ * Toxicity in [0, 1] of one unit of an answer (a sentence or window), from one of two sources:
  *
- * - the lexicon floor (obscenity's English data set with its recommended transformers, which also
- *   catch spaced, repeated and look-alike spellings): 1 when the unit contains a listed term, else
- *   0. It needs no model, so every node scores every answer from its first start;
  * - the governed classifier (the adopted `moderation` model), when one is loaded: its probability
- *   of "toxic" (classifier.ts).
+ *   of "toxic" (classifier.ts);
+ * - until one is adopted, the lexicon floor: obscenity's English data set with its recommended
+ *   transformers (which also catch spaced, repeated and look-alike spellings), 1 when the unit
+ *   contains a listed term, else 0. It needs no model, so every node scores every answer from its
+ *   first start.
  *
- * A unit's toxicity is the higher of the two: the lexicon stays a floor under the classifier.
+ * The lexicon is not run beside an adopted classifier: the voters chose the classifier, and the
+ * lexicon would cost more than the demo classifier itself (about 0.1 ms per 100 characters).
  */
 import { englishDataset, englishRecommendedTransformers, RegExpMatcher } from "obscenity";
 import type { ToxicityScorer } from "@ns-llm/contracts";
@@ -27,10 +29,8 @@ export async function scoreToxicity(
   units: readonly string[],
   classifier: { engine: ToxicityClassifier; manifest: string | null } | undefined,
 ): Promise<ToxicityScores> {
-  const floor = units.map(lexiconScore);
-  if (!classifier || units.length === 0) return { scores: floor, scorer: classifier ? classifierScorer(classifier) : { kind: "lexicon", model: "obscenity" } };
-  const model = await classifier.engine.score(units);
-  return { scores: floor.map((f, i) => Math.max(f, model[i]!)), scorer: classifierScorer(classifier) };
+  if (!classifier) return { scores: units.map(lexiconScore), scorer: { kind: "lexicon", model: "obscenity" } };
+  return { scores: units.length === 0 ? [] : await classifier.engine.score(units), scorer: classifierScorer(classifier) };
 }
 
 function classifierScorer(c: { engine: ToxicityClassifier; manifest: string | null }): ToxicityScorer {

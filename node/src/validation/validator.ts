@@ -47,6 +47,8 @@ export class AnswerGate {
   #toxicity = 0;
   #coherence: CoherenceScore | undefined;
   #promptVector: Promise<Float32Array | undefined> | undefined;
+  /** The last relevance computed: refreshed at the first mid-stream judgement and at the end only (an embedding per unit would cost more than the rest). */
+  #relevance: number | null | undefined;
   #chain: Promise<void> = Promise.resolve();
   #scorer: ValidationVerdict["scorer"];
 
@@ -137,7 +139,7 @@ export class AnswerGate {
       if (policy.maxToxicity !== null && scores[0]! > policy.maxToxicity) return refuse("toxicity", `${round(scores[0]!)} > maxToxicity ${policy.maxToxicity}`);
     }
     if (policy.minCoherence !== null && (final || wordCount(candidate) >= COHERENCE_MIN_WORDS) && candidate.trim() !== "") {
-      this.#coherence = await this.#coherenceOf(candidate);
+      this.#coherence = await this.#coherenceOf(candidate, !final && this.#relevance !== undefined);
       if (this.#coherence.coherence < policy.minCoherence) {
         return refuse("coherence", `${round(this.#coherence.coherence)} < minCoherence ${policy.minCoherence}`);
       }
@@ -146,13 +148,16 @@ export class AnswerGate {
     if (unit !== "") this.#c.send(unit);
   }
 
-  async #coherenceOf(text: string): Promise<CoherenceScore> {
+  /** Coherence of `text`; with `reuseRelevance`, the relevance computed last (repetition is always fresh). */
+  async #coherenceOf(text: string, reuseRelevance = false): Promise<CoherenceScore> {
     const rep = repetition(text);
+    if (reuseRelevance && this.#relevance !== undefined) return coherenceOf(rep, this.#relevance);
     const embed = this.#c.embed;
-    if (!embed || this.#c.prompt.trim() === "" || text.trim() === "") return coherenceOf(rep, null);
+    if (!embed || this.#c.prompt.trim() === "" || text.trim() === "") return coherenceOf(rep, (this.#relevance = null));
     this.#promptVector ??= embed([this.#c.prompt]).then((v) => v?.[0], () => undefined);
     const [prompt, answer] = await Promise.all([this.#promptVector, embed([text]).then((v) => v?.[0], () => undefined)]);
-    return coherenceOf(rep, prompt && answer ? Math.max(0, cosine(prompt, answer)) : null);
+    this.#relevance = prompt && answer ? Math.max(0, cosine(prompt, answer)) : null;
+    return coherenceOf(rep, this.#relevance);
   }
 }
 
