@@ -6,9 +6,10 @@
  *   coherence    = (1 - r) * (0.5 + 0.5 * s)                     with an embedding model
  *                = 1 - r                                          without one (relevance null)
  *
- * While an answer streams, repetition is recomputed at every unit, relevance at the first
- * judgement (once the answer has 12 words) and again at the end: between them a unit is judged
- * with the relevance computed last (an embedding per unit would cost more than all the rest).
+ * While an answer streams, each unit (once the answer has 12 words) is judged on repetition alone,
+ * relevance taken as 1 (its best case): only degeneration stops a stream mid-way. At the end the
+ * prompt and the whole answer are embedded in one batch and the full formula judges the answer
+ * (a refusal then withholds its last unit). An embedding per unit would cost more than the rest.
  *
  * Words are lower-cased runs of letters and digits (Unicode). A degenerate loop ("the the the",
  * or one sentence over and over) drives r to 1 and coherence to 0 whatever the topic; an answer

@@ -46,9 +46,7 @@ export class AnswerGate {
   #refusal: Refusal | undefined;
   #toxicity = 0;
   #coherence: CoherenceScore | undefined;
-  #promptVector: Promise<Float32Array | undefined> | undefined;
-  /** The last relevance computed: refreshed at the first mid-stream judgement and at the end only (an embedding per unit would cost more than the rest). */
-  #relevance: number | null | undefined;
+
   #chain: Promise<void> = Promise.resolve();
   #scorer: ValidationVerdict["scorer"];
 
@@ -100,7 +98,10 @@ export class AnswerGate {
       this.#toxicity = Math.max(0, ...scores);
       this.#coherence = await this.#coherenceOf(this.#sent);
     }
-    if (this.#coherence === undefined && this.#examined.trim() !== "") this.#coherence = await this.#coherenceOf(this.#examined);
+    // The verdict's coherence is always the end's (relevance included), even after a mid-stream refusal.
+    if (this.#examined.trim() !== "" && (this.#coherence === undefined || this.#refusal)) {
+      this.#coherence = await this.#coherenceOf(this.#examined);
+    }
     const { policy } = this.#c;
     return {
       verdict: this.#refusal ? "refused" : "pass",
@@ -139,7 +140,7 @@ export class AnswerGate {
       if (policy.maxToxicity !== null && scores[0]! > policy.maxToxicity) return refuse("toxicity", `${round(scores[0]!)} > maxToxicity ${policy.maxToxicity}`);
     }
     if (policy.minCoherence !== null && (final || wordCount(candidate) >= COHERENCE_MIN_WORDS) && candidate.trim() !== "") {
-      this.#coherence = await this.#coherenceOf(candidate, !final && this.#relevance !== undefined);
+      this.#coherence = await this.#coherenceOf(candidate, !final);
       if (this.#coherence.coherence < policy.minCoherence) {
         return refuse("coherence", `${round(this.#coherence.coherence)} < minCoherence ${policy.minCoherence}`);
       }
@@ -148,16 +149,18 @@ export class AnswerGate {
     if (unit !== "") this.#c.send(unit);
   }
 
-  /** Coherence of `text`; with `reuseRelevance`, the relevance computed last (repetition is always fresh). */
-  async #coherenceOf(text: string, reuseRelevance = false): Promise<CoherenceScore> {
+  /**
+   * Coherence of `text`. Mid-stream (`streaming`), repetition alone judges it (relevance taken as
+   * 1, its best case): embedding the growing answer at every unit would cost more than all the
+   * rest. At the end, prompt and answer are embedded in one batch and relevance counts.
+   */
+  async #coherenceOf(text: string, streaming = false): Promise<CoherenceScore> {
     const rep = repetition(text);
-    if (reuseRelevance && this.#relevance !== undefined) return coherenceOf(rep, this.#relevance);
+    if (streaming) return coherenceOf(rep, 1);
     const embed = this.#c.embed;
-    if (!embed || this.#c.prompt.trim() === "" || text.trim() === "") return coherenceOf(rep, (this.#relevance = null));
-    this.#promptVector ??= embed([this.#c.prompt]).then((v) => v?.[0], () => undefined);
-    const [prompt, answer] = await Promise.all([this.#promptVector, embed([text]).then((v) => v?.[0], () => undefined)]);
-    this.#relevance = prompt && answer ? Math.max(0, cosine(prompt, answer)) : null;
-    return coherenceOf(rep, this.#relevance);
+    if (!embed || this.#c.prompt.trim() === "" || text.trim() === "") return coherenceOf(rep, null);
+    const vectors = await embed([this.#c.prompt, text]).catch(() => undefined);
+    return coherenceOf(rep, vectors?.length === 2 ? Math.max(0, cosine(vectors[0]!, vectors[1]!)) : null);
   }
 }
 
