@@ -274,10 +274,12 @@ describe("ns-llm-client against real nodes", { concurrency: false }, () => {
     const { client } = clientFor([a.url]);
     try {
       const prompt = "Tell me about the network";
-      const whole = await client.generate({ prompt, maxTokens: 24, temperature: 0 });
+      // 64 tokens: the demo genesis's validation thresholds release a stream one checked unit
+      // (sentence, or window of up to 200 characters) at a time, so the answer spans several.
+      const whole = await client.generate({ prompt, maxTokens: 64, temperature: 0 });
       const tokens: string[] = [];
       let done: { done: true; tokens?: number; source?: string } | undefined;
-      for await (const event of client.generateStream({ prompt, maxTokens: 24, temperature: 0 })) {
+      for await (const event of client.generateStream({ prompt, maxTokens: 64, temperature: 0 })) {
         if ("token" in event) {
           assert.equal(done, undefined, "no token after done");
           tokens.push(event.token);
