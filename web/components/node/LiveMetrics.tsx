@@ -3,6 +3,7 @@ import { useMetricsSeries } from "@/lib/node-queries.ts";
 import { Card } from "../ui/Card.tsx";
 import { formatFigure, MetricChart } from "./MetricChart.tsx";
 import { NodeProblem } from "./NodeProblem.tsx";
+import { ValidationScores } from "./ValidationScores.tsx";
 
 const INTERVAL_MS = 3000;
 const WINDOW_MIN = 5;
@@ -76,6 +77,7 @@ export function LiveMetrics() {
           <MetricChart title="Anchored batches" points={points} testId="chart-anchors" lines={[{ key: "anchorsTotal", label: "anchors", color: "var(--info)" }]} />
         </div>
       )}
+      {metrics.data?.last && <ValidationScores scrape={metrics.data.last} />}
       {latest && latest.cacheHitRate !== null && <p className="small muted">Cache hit rate over the last interval: {formatFigure(latest.cacheHitRate)} %</p>}
     </Card>
   );
