@@ -4,9 +4,12 @@
  * nothing of a refused unit sent).
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
 import { parseManifest, ManifestError } from "../src/manifest/index.ts";
 import { DenyFilter } from "../src/serving/index.ts";
+import { json, startTestNode, type TestNode } from "./helpers/api-node.ts";
 import { AnswerGate, coherenceOf, lexiconScore, policyOf, repetition, splitUnits, toxicityOf, type ToxicityClassifier } from "../src/validation/index.ts";
 
 describe("DenyFilter on the original text", () => {
@@ -190,5 +193,44 @@ describe("AnswerGate", () => {
     assert.ok(verdict.repetition! > 0.5);
     assert.ok(sent.join("").startsWith("A fine start here. "));
     assert.ok(sent.length < 11, "stopped before the end");
+  });
+});
+
+describe("the search fallback passes the same layers", () => {
+  let node: TestNode;
+  before(async () => {
+    const probe = await startTestNode({ demo: false });
+    const corpus = path.join(probe.home, "docs");
+    await probe.close();
+    await mkdir(corpus, { recursive: true });
+    await writeFile(
+      path.join(corpus, "guide.md"),
+      "# Keys\n\nA node keeps its keys safe. Never share the recovery words of a wallet. The operator key signs anchors.\n",
+    );
+    node = await startTestNode({ demo: false, corpus: [corpus] });
+    const stop = node.stop;
+    node.stop = async () => {
+      await stop();
+      await probe.stop();
+    };
+  });
+  after(() => node?.stop());
+
+  it("stops a search answer at the unit that breaks a rule, and says which", async () => {
+    const free = (await (await fetch(`${node.url}/generate`, json({ prompt: "recovery words of a wallet" }))).json()) as { text: string; source: string };
+    assert.equal(free.source, "search");
+    assert.match(free.text, /recovery words/);
+    node.governed.apply({ validation: { rules: [{ id: "no-recovery", kind: "forbid", phrase: "RECOVERY WORDS" }] } });
+    const body = (await (await fetch(`${node.url}/generate`, json({ prompt: "recovery words of a wallet" }))).json()) as {
+      text: string;
+      source: string;
+      finishReason: string;
+      validation: { verdict: string; layer: string; detail: string };
+    };
+    assert.equal(body.source, "search");
+    assert.equal(body.finishReason, "content_filter");
+    assert.deepEqual([body.validation.verdict, body.validation.layer, body.validation.detail], ["refused", "rule", "no-recovery"]);
+    assert.ok(!/recovery/i.test(body.text), "nothing of the refused unit");
+    assert.ok(free.text.startsWith(body.text), "the units before it are sent");
   });
 });

@@ -196,7 +196,8 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
     if (body.stream) return streamFromNode(body, embedding, settings);
     try {
       const answer = await client.generate({ prompt: body.prompt, maxTokens: body.maxTokens, temperature: body.temperature });
-      if (useCache && answer.source === "llm") {
+      // A refused answer (validation stopped it) is never served again from the cache.
+      if (useCache && answer.source === "llm" && answer.finishReason !== "content_filter") {
         cache.store({ embedding: embedding?.vector ?? new Float32Array(0), space: embedding?.space, settings, prompt: body.prompt, text: answer.text, model: answer.model, ms: answer.ms, tokens: answer.tokens });
       }
       // The node's own URL stays inside the gateway.
@@ -240,7 +241,7 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
             sse.send(event);
           } else {
             const done = event as Partial<GenerateResponse>;
-            if (b.cache !== false && done.source === "llm") {
+            if (b.cache !== false && done.source === "llm" && done.finishReason !== "content_filter") {
               cache.store({ embedding: vector?.vector ?? new Float32Array(0), space: vector?.space, settings: key, prompt: b.prompt, text, model: done.model ?? "", ms: done.ms ?? 0, tokens: done.tokens ?? 0 });
             }
             sse.send(event);
