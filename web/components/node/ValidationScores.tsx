@@ -25,7 +25,7 @@ export function ValidationScores({ scrape }: { scrape: Scrape }) {
   );
 }
 
-function Distribution({ title, bins, testId }: { title: string; bins: ScoreBin[]; testId: string }) {
+export function Distribution({ title, bins, testId }: { title: string; bins: ScoreBin[]; testId: string }) {
   const most = Math.max(1, ...bins.map((b) => b.answers));
   return (
     <figure data-testid={testId} className="histogram">

@@ -4,6 +4,7 @@ import type { ManifestDraft } from "@/lib/manifest.ts";
 import { EMPTY_PARAMETERS_DRAFT, parametersManifest, type ParametersDraft } from "@/lib/manifest-forms.ts";
 import { useManifest, useRegistry } from "@/lib/queries.ts";
 import { TextAreaField, TextField } from "../ui/Field.tsx";
+import { ThresholdPreview } from "./ThresholdPreview.tsx";
 
 const text = (value: unknown) => (value === undefined ? "" : String(value));
 
@@ -73,8 +74,9 @@ export function ParametersForm({ onChange }: { onChange: (manifest: ManifestDraf
           <TextField label="Min coherence" hint="0 – 1, optional" inputMode="decimal" {...bind("minCoherence")} />
         </div>
         <div style={{ marginTop: "0.9rem" }}>
-          <TextAreaField label="Deny patterns" hint="one regular expression per line" {...bind("denyPatterns")} />
+          <TextAreaField label="Deny patterns" hint="one phrase per line, matched case-insensitively" {...bind("denyPatterns")} />
         </div>
+        <ThresholdPreview maxToxicity={draft.maxToxicity} minCoherence={draft.minCoherence} />
       </fieldset>
     </div>
   );
