@@ -166,6 +166,8 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
       try {
         result = request.kind === "complete" ? await engine.complete({ ...common, prompt: request.prompt }) : await engine.chat({ ...common, messages: messages! });
       } catch (error) {
+        // Unless it goes on to a verdict (an abort), the answer's validation lets go of its classifier.
+        if (!signal.aborted) check?.abandon();
         // Bad sampling values or a prompt over the context: the caller's fault, never a reason to fall back.
         if (error instanceof GenerationRequestError) throw error;
         if (signal.aborted) {

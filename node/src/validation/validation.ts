@@ -27,6 +27,8 @@ export type AnswerCheck = {
   gate: AnswerGate;
   /** Waits for the last checks, records the verdict in the metrics, releases the classifier. */
   finish(): Promise<ValidationVerdict>;
+  /** The answer ends without a verdict (its generation failed): releases the classifier. */
+  abandon(): void;
 };
 
 export type Validation = {
@@ -73,6 +75,7 @@ export function createValidation(p: CreateValidationParameters): Validation {
             lease?.release();
           }
         },
+        abandon: () => lease?.release(),
       };
     },
 
