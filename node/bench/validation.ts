@@ -53,14 +53,16 @@ try {
 
   const baseline: number[] = [];
   const validated: number[] = [];
+  const validatedNoEmbed: number[] = [];
   let recorded = "";
   const tokens: string[] = [];
-  for (let run = 0; run < runs * 2; run++) {
-    const withGate = run % 2 === 1;
+  for (let run = 0; run < runs * 3; run++) {
+    const withGate = run % 3 !== 0;
+    const withEmbed = run % 3 === 1;
     const began = performance.now();
     let sent = "";
     if (!withGate) {
-      const r = await engine.complete({ prompt: prompt(run >> 1), maxTokens, temperature: 0, onToken: (t) => (sent += t) });
+      const r = await engine.complete({ prompt: prompt(Math.floor(run / 3)), maxTokens, temperature: 0, onToken: (t) => (sent += t) });
       baseline.push(performance.now() - began);
       if (run === 0) {
         recorded = r.text;
@@ -68,12 +70,12 @@ try {
     } else {
       const deny = new DenyFilter(policy.denyPatterns);
       const stop = new AbortController();
-      const gate = new AnswerGate({ prompt: prompt(run >> 1), policy, classifier: { engine: classifier, manifest: null }, embed, send: (t) => (sent += t), stop: () => stop.abort() });
-      await engine.complete({ prompt: prompt(run >> 1), maxTokens, temperature: 0, signal: stop.signal, onToken: (t) => gate.push(deny.push(t)) });
+      const gate = new AnswerGate({ prompt: prompt(Math.floor(run / 3)), policy, classifier: { engine: classifier, manifest: null }, embed: withEmbed ? embed : undefined, send: (t) => (sent += t), stop: () => stop.abort() });
+      await engine.complete({ prompt: prompt(Math.floor(run / 3)), maxTokens, temperature: 0, signal: stop.signal, onToken: (t) => gate.push(deny.push(t)) });
       gate.push(deny.flush());
       const verdict = await gate.finish();
       if (verdict.verdict !== "pass") throw new Error(`the benchmark answer was refused: ${JSON.stringify(verdict)}`);
-      validated.push(performance.now() - began);
+      (withEmbed ? validated : validatedNoEmbed).push(performance.now() - began);
     }
   }
   // The recorded answer, cut into the engine's pieces again for the gate-alone timing.
@@ -120,7 +122,9 @@ try {
   const v = median(validated);
   console.log(`demo models, ${maxTokens}-token answers, ${runs} runs each, medians`);
   console.log(`  answer alone:                ${b.toFixed(1)} ms`);
+  const n = median(validatedNoEmbed);
   console.log(`  answer through every layer:  ${v.toFixed(1)} ms  (+${(((v - b) / b) * 100).toFixed(1)}%)`);
+  console.log(`  the same, no embedding model (coherence = repetition): ${n.toFixed(1)} ms  (+${(((n - b) / b) * 100).toFixed(1)}%)`);
   console.log(`  the gate alone per answer (${tokens.length} pieces, ${units.length} units, ${recorded.length} chars):`);
   console.log(`    rules + demo classifier + coherence with demo embeddings: ${withClassifierMs.toFixed(2)} ms`);
   console.log(`    rules + demo classifier, no embedding model:              ${classifierAndRulesMs.toFixed(2)} ms`);
