@@ -7,6 +7,7 @@ import { test } from "node:test";
 import { createMetrics } from "../../node/src/metrics.ts";
 import { createValidation } from "../../node/src/validation/index.ts";
 import { parsePrometheusText } from "../lib/prometheus.ts";
+import { validateManifest } from "../lib/validate-manifest.ts";
 import { validationSummary, wouldRefuse } from "../lib/validation-metrics.ts";
 
 test("refusals by layer and score distributions, from the node's real metrics", async () => {
@@ -34,4 +35,15 @@ test("refusals by layer and score distributions, from the node's real metrics", 
   assert.equal(summary.toxicity[0]!.answers, 2, "two answers scored 0 (lexicon)");
   assert.equal(wouldRefuse(summary.toxicity, 0.5, "above"), 2, "a maxToxicity of 0.5 refuses the two lexicon hits");
   await validation.close();
+});
+
+test("the browser refuses a rule that would not compile, with RE2's reason, before any proposal", () => {
+  const check = validateManifest({
+    schema: "ns-llm.manifest/v1",
+    role: "parameters",
+    name: "bad-rule",
+    parameters: { validation: { rules: [{ id: "back-ref", kind: "regex", pattern: "(a)\\1" }] } },
+  });
+  assert.equal(check.ok, false);
+  assert.match((check as { errors: string[] }).errors.join("\n"), /parameters\.validation\.rules\.0\.pattern does not compile/);
 });
