@@ -4,6 +4,7 @@
  */
 import type { Address } from "viem";
 import type { FollowError, GovernanceError } from "./governance.ts";
+import type { ValidationHealth } from "./validation.ts";
 
 export type RoleHealth = {
   ready: boolean;
@@ -67,4 +68,6 @@ export type HealthReport = {
   ipfs: { mode: string };
   audit: AuditHealth;
   search: { documents: number };
+  /** What scores toxicity (the adopted moderation model, or the lexicon floor) and the thresholds in force. */
+  validation?: ValidationHealth;
 };

@@ -10,3 +10,4 @@ export * from "./health.ts";
 export * from "./audit.ts";
 export * from "./native-api.ts";
 export * from "./dry-run.ts";
+export * from "./validation.ts";

@@ -57,6 +57,7 @@ function toProblem(error: ErrorObject): ManifestProblem | undefined {
     case "enum":
       return { pointer: at, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` };
     case "not":
+      if (/\/rules\/\d+$/.test(at)) return { pointer: at, message: "a regex rule takes pattern (and flags); a forbid or require rule takes phrase" };
       return at === "" ? { pointer: "/model", message: "a parameters manifest cannot name a model" } : { pointer: at, message: error.message ?? "is invalid" };
     case "pattern":
       return { pointer: at, message: PATTERN_MESSAGES[error.schemaPath] ?? error.message ?? "is invalid" };

@@ -4,6 +4,7 @@
  * `parseManifest`: schema, paths, sizes and sources are checked.
  */
 import type { Role } from "../roles.ts";
+import type { ValidationRule } from "./validation.ts";
 
 export const MANIFEST_SCHEMA = "ns-llm.manifest/v1";
 
@@ -37,8 +38,8 @@ export type ManifestModel<F extends "gguf" | "onnx" = "gguf" | "onnx"> = {
 
 /**
  * The governed parameters (the schema's descriptions give each field's unit and meaning). Every
- * field takes effect on a node from its next request (node/src/serving/governed-state.ts), except
- * `validation.maxToxicity`/`minCoherence`, not enforced yet. The operator may cap `limits.*` and
+ * field takes effect on a node from its next request (node/src/serving/governed-state.ts; validation:
+ * node/src/validation). The operator may cap `limits.*` and
  * `maxTokens` (NS_LLM_MAX_*); GET /api/governance `effective` shows what applies.
  */
 export type ManifestParameters = {
@@ -55,8 +56,15 @@ export type ManifestParameters = {
   systemPrompt?: string;
   /** The gateway's cache threshold (cosine similarity). */
   cacheSimilarity?: number;
-  /** denyPatterns: case-insensitive substrings, never regular expressions. */
-  validation?: { maxToxicity?: number; minCoherence?: number; denyPatterns?: string[] };
+  /** denyPatterns: case-insensitive substrings, never regular expressions; rules: RE2 regexes and phrases (node/docs/validation.md). */
+  validation?: {
+    maxToxicity?: number;
+    minCoherence?: number;
+    denyPatterns?: string[];
+    minChars?: number;
+    maxChars?: number;
+    rules?: ValidationRule[];
+  };
   /** An audit batch closes every `batchSize` entries or `batchSeconds` seconds. */
   audit?: { batchSize?: number; batchSeconds?: number };
   limits?: {
@@ -88,12 +96,14 @@ export type EmbeddingManifest = ManifestCommon & {
   role: "embedding";
   model: ManifestModel<"onnx"> & { dimensions: number };
 };
+/** A text classifier scoring toxicity (sequence classification, ONNX; see node/docs/validation.md). */
+export type ModerationManifest = ManifestCommon & { role: "moderation"; model: ManifestModel<"onnx"> };
 export type ParametersManifest = ManifestCommon & { role: "parameters"; parameters: ManifestParameters; model?: never };
 
-export type ModelManifest = GenerationManifest | EmbeddingManifest;
+export type ModelManifest = GenerationManifest | EmbeddingManifest | ModerationManifest;
 export type Manifest = ModelManifest | ParametersManifest;
 
-/** True when the manifest names a model (generation or embedding), i.e. has artifacts. */
+/** True when the manifest names a model (generation, embedding or moderation), i.e. has artifacts. */
 export function isModelManifest(manifest: Manifest): manifest is ModelManifest {
   return manifest.role !== "parameters";
 }

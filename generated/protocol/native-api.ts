@@ -3,6 +3,7 @@
  * OpenAI-compatible routes follow OpenAI's own shapes (with an extra `ns_llm` provenance field).
  */
 import type { AnswerSource } from "./answers.ts";
+import type { ValidationVerdict } from "./validation.ts";
 
 export type EmbedRequest = { input: string | string[] };
 
@@ -45,6 +46,8 @@ export type GenerateSummary = {
   auditSeq: number | null;
   /** Why the answer comes from search, when it does. */
   reason?: string;
+  /** Its validation scores and verdict; with finishReason content_filter, `layer` says which layer refused it. */
+  validation?: ValidationVerdict;
 };
 
 export type GenerateResponse = GenerateSummary & { text: string };

@@ -12,6 +12,7 @@ import { getGovernance, getHealth, getMetricsText, NodeRequestError } from "./no
 import { cachePoint, type CachePoint } from "./gateway-metrics.ts";
 import { metricsPoint, type MetricsPoint } from "./node-metrics.ts";
 import { parsePrometheusText, type Scrape } from "./prometheus.ts";
+import { validationSummary } from "./validation-metrics.ts";
 
 /** 1 s, 2 s, 4 s ... at most 15 s between attempts. */
 export function retryDelay(attempt: number): number {
@@ -46,6 +47,17 @@ export function useNodeHealth(refetchInterval = 3000) {
 export function useNodeGovernance(refetchInterval = 5000) {
   const { nodeUrl } = useApp();
   return useQuery({ queryKey: ["node", nodeUrl, "governance"], queryFn: () => getGovernance(nodeUrl), refetchInterval, ...nodeQueryOptions(nodeUrl) });
+}
+
+/** The node's validation figures (refusals per layer, score distributions), from /metrics. */
+export function useValidationSummary(refetchInterval = 10_000) {
+  const { nodeUrl } = useApp();
+  return useQuery({
+    queryKey: ["node", nodeUrl, "validation-metrics"],
+    queryFn: async () => validationSummary(parsePrometheusText(await getMetricsText(nodeUrl))),
+    refetchInterval,
+    ...nodeQueryOptions(nodeUrl),
+  });
 }
 
 export type MetricsSeries = { points: MetricsPoint[]; last: Scrape | undefined };

@@ -99,6 +99,12 @@ test("/node: health, the applied models next to the registry, and live charts fr
   await page.getByTestId("chart-requests").locator("path.recharts-curve").first().waitFor();
   await page.getByTestId("chart-tokens").locator("path.recharts-curve").first().waitFor();
   await waitUntil("a latency percentile", async () => /\d/.test((await page.getByTestId("chart-latency-value").textContent()) ?? ""), 15_000);
+  // Answer validation: refusals per layer and the score distribution of the answers just made.
+  await page.getByTestId("refusals-toxicity").waitFor();
+  await waitUntil("the chat answers in the toxicity histogram", async () => {
+    const caption = (await page.getByTestId("toxicity-histogram").textContent()) ?? "";
+    return Number(/Toxicity of (\d+) answers/.exec(caption)?.[1] ?? 0) >= 4;
+  }, 15_000);
   // The chain side: three contributors delegated on deploy (1000 NSG each of the supply).
   await waitForText(page.getByTestId("stat-delegated"), "delegated");
   await page.getByTestId("chart-proposal-states").locator(".recharts-surface").first().waitFor();

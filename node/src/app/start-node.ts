@@ -63,6 +63,7 @@ import {
   type Scheduler,
   type SchedulerLimits,
 } from "../serving/index.ts";
+import { createValidation } from "../validation/index.ts";
 import { shutdown } from "./shutdown.ts";
 
 /** The node package's version (GET /api/version); "unknown" when its package.json is not beside the code. */
@@ -226,7 +227,23 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
         return m ? `${m.name}@${m.cid ?? ""}` : undefined;
       },
     });
-    const generationService = createGenerationService({ slot: generation, scheduler, search, metrics, governed, recorder });
+    // Validation: thresholds and rules from the governed parameters, coherence under the governed embedding model.
+    const validation = createValidation({
+      parameters: () => governed.parameters,
+      embed: async (texts) => {
+        const lease = embedding.acquire();
+        if (!lease) return undefined;
+        try {
+          return await lease.engine.embed(texts);
+        } finally {
+          lease.release();
+        }
+      },
+      registry: metrics.registry,
+      refusals: metrics.validationRefusals,
+    });
+    closers.push(() => validation.close());
+    const generationService = createGenerationService({ slot: generation, scheduler, search, metrics, governed, recorder, validation });
     const embeddingService = createEmbeddingService({ slot: embedding, embedder, metrics, recorder, maxInputChars: () => governed.limits().maxInputChars });
 
     // Governance: one applier for restoring (offline, before the node listens) and following.
@@ -250,6 +267,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) },
       loadGeneration: models.loadGeneration,
       loadEmbedding: models.loadEmbedding,
+      loadModeration: validation.loadModeration,
       setParameters: (parameters, manifest) => governed.apply(parameters, manifest),
       log: (line) => log(`governance: ${line}`),
     });
@@ -335,6 +353,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       effective: () => governed.limits(),
       searchDocuments: () => search.size,
     });
+    const health = (): HealthReport => ({ ...status.health(), validation: validation.health() });
     const app = await createServer({
       metrics,
       auth: { token: config.apiToken, scope: isLoopbackHost(config.host) ? "admin" : "all" },
@@ -345,7 +364,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       routes: [
         {
           plugin: systemRoutes,
-          options: { health: status.health, governance: status.governance, metrics },
+          options: { health, governance: status.governance, metrics },
         },
         { plugin: nativeRoutes, options: { generation: generationService, embedding: embeddingService } },
         { plugin: openAiRoutes, options: { generation: generationService, embedding: embeddingService, models: status.models } },
@@ -365,7 +384,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
 
     return {
       url,
-      health: status.health,
+      health,
       models,
       scheduler,
       embedder,

@@ -7,5 +7,6 @@ export { type DemoLlamaOptions, demoLlamaName, demoLlamaShape, encodeDemoLlama, 
 export { DEMO_BERT_HIDDEN, DEMO_BERT_MAX_LENGTH, writeDemoBert } from "./demo-bert.ts";
 export { encodeGguf, gguf, type EncodeGgufParameters, type GgufTensor, type GgufValue } from "./gguf-writer.ts";
 export { demoBertName, makeDemoModels } from "./make-demo.ts";
+export { demoToxicityBytes, demoToxicityName, DEMO_TOXIC_WORDS, writeDemoToxicity } from "./demo-toxicity.ts";
 export { ensureDemoModels, type DemoModels } from "./ensure-demo-models.ts";
 export { demoGenesis, publishGenesis, type DemoGenesis, type GenesisManifest, type GenesisRole } from "./genesis.ts";

@@ -286,7 +286,7 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
     if (body.stream) return streamFromNode(nodeRequest, embedding, settings);
     try {
       const answer = await client.generate(nodeRequest);
-      // Only an answer that ended by itself: never one cut at maxTokens or by a deny pattern.
+      // Only an answer that ended by itself: never one cut at maxTokens, by a deny pattern or by validation.
       if (useCache && answer.source === "llm" && answer.finishReason === "stop") {
         cache.store({
           embedding: embedding?.vector ?? new Float32Array(0),

@@ -11,7 +11,7 @@
 import path from "node:path";
 import type { EmbeddingEngine, GenerationEngine, LoadedManifest } from "../inference/index.ts";
 import { PullError, SourceError, type ModelStore, type PullOptions, type SourceFetcher, type SourceFetchers } from "../inference/store/index.ts";
-import type { EmbeddingManifest, GenerationManifest, Manifest, ManifestParameters } from "../manifest/index.ts";
+import type { EmbeddingManifest, GenerationManifest, Manifest, ManifestParameters, ModelManifest, ModerationManifest } from "../manifest/index.ts";
 import { AdoptionError } from "./errors.ts";
 import type { Adoption, Applier } from "./types.ts";
 
@@ -28,6 +28,8 @@ export type ApplierTarget = {
   /** Loads beside the current engine and swaps; once `signal` has fired it must not swap. */
   loadGeneration(spec: { modelPath: string; name: string; manifest: LoadedManifest }, control: LoadControl<GenerationEngine>): Promise<void>;
   loadEmbedding(spec: { model: string; tokenizer?: string; name: string; manifest: LoadedManifest }, control: LoadControl<EmbeddingEngine>): Promise<void>;
+  /** Loads the toxicity classifier (the `moderation` role) beside the current one and swaps. */
+  loadModeration?(spec: { model: string; tokenizer?: string; name: string; manifest: LoadedManifest }, control: { signal: AbortSignal }): Promise<void>;
   setParameters(parameters: ManifestParameters, manifest: LoadedManifest): void;
   log?: (line: string) => void;
 };
@@ -46,6 +48,7 @@ export function createApplier(target: ApplierTarget): Applier<Manifest> {
       // Operators (and the crash tests) see when the new model is being loaded beside the current one.
       target.log?.(`loading ${manifest.role} v${adoption.version} ${manifest.name} beside the current model`);
       if (manifest.role === "generation") await applyGeneration(target, manifest, folder, loaded, signal);
+      else if (manifest.role === "moderation") await applyModeration(target, manifest, folder, loaded, signal);
       else await applyEmbedding(target, manifest, folder, loaded, signal);
     },
   };
@@ -53,7 +56,7 @@ export function createApplier(target: ApplierTarget): Applier<Manifest> {
 
 async function fetchArtifacts(
   target: ApplierTarget,
-  manifest: GenerationManifest | EmbeddingManifest,
+  manifest: ModelManifest,
   adoption: Adoption,
   options: { signal: AbortSignal; offline: boolean },
 ): Promise<string> {
@@ -98,7 +101,7 @@ function adoptionErrorOf(error: PullError, offline: boolean): AdoptionError {
  * signal: when that puller was aborted (an adoption superseded by one naming the same file), this
  * pull, not aborted itself, pulls again and resumes the part the other one left.
  */
-async function pullOwnDownload(store: ModelStore, manifest: GenerationManifest | EmbeddingManifest, options: PullOptions & { signal: AbortSignal }): Promise<void> {
+async function pullOwnDownload(store: ModelStore, manifest: ModelManifest, options: PullOptions & { signal: AbortSignal }): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await store.pull(manifest, options);
@@ -124,7 +127,7 @@ const CONTENT_ADDRESSED = ["ipfs:"];
  * the store keeps the part "for resuming" and the follower retries it forever as unreachable.
  * An interrupted transfer (the stream throws) is left to the store's resume logic.
  */
-function immutableSources(fetchers: SourceFetchers, manifest: GenerationManifest | EmbeddingManifest): SourceFetchers {
+function immutableSources(fetchers: SourceFetchers, manifest: ModelManifest): SourceFetchers {
   const sizes = new Map<string, number | null>();
   for (const artifact of manifest.model.artifacts) {
     for (const source of artifact.sources) {
@@ -189,6 +192,17 @@ async function applyEmbedding(target: ApplierTarget, manifest: EmbeddingManifest
         if (!Number.isFinite(norm) || Math.abs(Math.sqrt(norm) - 1) > 1e-3) throw smokeFailure(manifest.name, "embedding is not a unit vector");
       },
     },
+  );
+}
+
+/** The classifier's own load runs its smoke test (a score in [0, 1] for a probe text). */
+async function applyModeration(target: ApplierTarget, manifest: ModerationManifest, folder: string, loaded: LoadedManifest, signal: AbortSignal): Promise<void> {
+  if (!target.loadModeration) throw new AdoptionError("apply_failed", "this node cannot load a moderation model", { transient: false });
+  const [model, ...rest] = manifest.model.artifacts;
+  const tokenizer = rest.find((a) => /(^|\/)(vocab\.txt|tokenizer\.json)$/.test(a.path));
+  await target.loadModeration(
+    { model: path.join(folder, model!.path), ...(tokenizer ? { tokenizer: path.join(folder, tokenizer.path) } : {}), name: manifest.name, manifest: loaded },
+    { signal },
   );
 }
 

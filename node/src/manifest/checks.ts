@@ -1,9 +1,10 @@
 /**
  * The rules JSON Schema cannot say: artifact paths stay inside their folder and are unique, the
- * total size fits this node, and every source has a scheme the node can fetch. They run on the
+ * total size fits this node, every source has a scheme the node can fetch, and every governed
+ * validation regex compiles (RE2) within its size bound. They run on the
  * raw parsed value (even one the schema refused) so that one report lists every problem.
  */
-import type { ManifestProblem } from "@ns-llm/contracts";
+import { validationRuleProblems, type ManifestProblem } from "@ns-llm/contracts";
 import { CID } from "multiformats/cid";
 import { addressRefusal, literalAddress, type SourcePolicy } from "./source-policy.ts";
 
@@ -106,9 +107,9 @@ function decodeURIComponentSafe(text: string): string {
   }
 }
 
-/** Every problem of `value` that the schema cannot express. */
+/** Every problem of `value` that the schema cannot express (validation rules that do not compile included). */
 export function ruleProblems(value: unknown, options: ManifestCheckOptions = {}): ManifestProblem[] {
-  const problems: ManifestProblem[] = [];
+  const problems: ManifestProblem[] = validationRuleProblems(value);
   const artifacts = (value as { model?: { artifacts?: unknown } } | null)?.model?.artifacts;
   if (!Array.isArray(artifacts)) return problems;
 

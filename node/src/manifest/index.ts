@@ -36,5 +36,6 @@ export {
   type ManifestProblem,
   type ManifestRole,
   type ModelManifest,
+  type ModerationManifest,
   type ParametersManifest,
 } from "@ns-llm/contracts";

@@ -1,10 +1,14 @@
 /**
  * The governed deny patterns (`parameters.validation.denyPatterns`): text that must never reach a
  * client. Matched case-insensitively as plain substrings (not regular expressions, so a governed
- * pattern cannot make matching slow). While streaming, the filter holds back the last
- * (longest pattern - 1) characters, so no part of a match is ever sent: a pattern can only be seen
- * whole, and then generation stops there.
+ * pattern cannot make matching slow), on the original text: each code point is folded on its own
+ * and a match maps back to its exact start (validation/fold.ts), so a lower-casing that changes
+ * lengths ("İ") cannot shift the cut. While streaming, the filter holds back whatever could be the
+ * start of a pattern (the last folded length - 1 units, rounded to whole code points), so no part
+ * of a match is ever sent: a pattern can only be seen whole, and then generation stops there.
  */
+import { firstMatch, fold, foldPattern } from "../validation/fold.ts";
+
 export class DenyFilter {
   readonly #patterns: string[];
   readonly #holdBack: number;
@@ -13,7 +17,7 @@ export class DenyFilter {
   #matched: string | undefined;
 
   constructor(patterns: readonly string[]) {
-    this.#patterns = [...new Set(patterns.map((p) => p.toLowerCase()).filter((p) => p.length > 0))];
+    this.#patterns = [...new Set(patterns.map(foldPattern).filter((p) => p.length > 0))];
     this.#holdBack = Math.max(0, ...this.#patterns.map((p) => p.length - 1));
   }
 
@@ -21,7 +25,7 @@ export class DenyFilter {
     return this.#patterns.length > 0;
   }
 
-  /** The pattern that matched, once one has. */
+  /** The pattern that matched (folded), once one has. */
   get matched(): string | undefined {
     return this.#matched;
   }
@@ -35,17 +39,15 @@ export class DenyFilter {
   push(text: string): string {
     if (this.#matched !== undefined) return "";
     this.#held += text;
-    const lower = this.#held.toLowerCase();
-    let at = -1;
-    for (const pattern of this.#patterns) {
-      const i = lower.indexOf(pattern);
-      if (i !== -1 && (at === -1 || i < at)) {
-        at = i;
-        this.#matched = pattern;
-      }
+    const folded = fold(this.#held);
+    const match = firstMatch(folded, this.#patterns);
+    if (match) {
+      this.#matched = match.pattern;
+      return this.#emit(match.at);
     }
-    const cut = at !== -1 ? at : Math.max(0, this.#held.length - this.#holdBack);
-    return this.#emit(cut);
+    // Keep the folded tail that could still begin a pattern; its origin is a code point boundary.
+    const keepFrom = Math.max(0, folded.text.length - this.#holdBack);
+    return this.#emit(folded.origin[keepFrom]!);
   }
 
   /** At the end of a generation without a match: the text still held back. */

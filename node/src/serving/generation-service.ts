@@ -5,7 +5,7 @@
  * no generation model is loaded or it fails before its first token, and record the answer in the
  * audit log. Refusals are domain errors (errors.ts); the HTTP server maps them to statuses.
  */
-import { chatDigest, textDigest, type AnswerSource } from "@ns-llm/contracts";
+import { chatDigest, textDigest, type AnswerSource, type ValidationVerdict } from "@ns-llm/contracts";
 import {
   checkOutputFormat,
   GenerationRequestError,
@@ -21,6 +21,7 @@ import {
 } from "../inference/index.ts";
 import type { NodeMetrics } from "../metrics.ts";
 import { answerFromSearch, type SearchIndex } from "../search/index.ts";
+import type { Validation } from "../validation/index.ts";
 import type { AnswerRecorder } from "./answer-record.ts";
 import { DenyFilter } from "./deny-filter.ts";
 import { countRejection, InvalidRequestError, UnavailableError } from "./errors.ts";
@@ -71,6 +72,8 @@ export type GenerationOutcome = AnswerOrigin & {
   parameters: Record<string, unknown>;
   /** The answer's audit log entry; null when the node keeps no audit log. */
   auditSeq: number | null;
+  /** Its validation scores and verdict (also in the audit entry's parameters). */
+  validation?: ValidationVerdict;
 };
 
 export type GenerationServiceDependencies = {
@@ -80,6 +83,8 @@ export type GenerationServiceDependencies = {
   metrics: NodeMetrics;
   governed: GovernedState;
   recorder: AnswerRecorder;
+  /** The validation layers (issue 15); without it only the deny patterns apply. */
+  validation?: Validation;
 };
 
 export type GenerationService = { generate(request: GenerationRequest): Promise<GenerationOutcome> };
@@ -97,20 +102,33 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
     const results = await deps.search.search(query, 3);
     const origin: AnswerOrigin = { source: "search", model: "search", manifest: undefined };
     request.onStart?.(origin);
-    const text = answerFromSearch(results);
-    const firstTokenMs = performance.now() - began;
-    request.onToken?.(text);
-    metrics.generations.inc({ source: "search", finish: "stop" });
+    // The search answer passes the same layers as a generated one.
+    const deny = new DenyFilter(deps.governed.generation().denyPatterns);
+    let firstTokenMs: number | null = null;
+    const send = (t: string) => {
+      if (t === "") return;
+      firstTokenMs ??= performance.now() - began;
+      request.onToken?.(t);
+    };
+    const check = deps.validation?.begin(query, send, () => {});
+    const pass = check ? (t: string) => check.gate.push(t) : send;
+    pass(deny.push(answerFromSearch(results)));
+    pass(deny.flush());
+    const validation = withDeny(await check?.finish(), deny);
+    const finishReason = validation?.verdict === "refused" || deny.matched !== undefined ? "content_filter" : "stop";
+    if (deny.matched !== undefined) metrics.validationRefusals.inc({ rule: "deny_pattern" });
+    metrics.generations.inc({ source: "search", finish: finishReason });
     return {
       ...origin,
-      text,
+      text: check ? check.gate.text : deny.emitted,
       tokens: 0,
       promptTokens: 0,
-      finishReason: "stop",
+      finishReason,
+      ...(validation ? { validation } : {}),
       ms: performance.now() - began,
       firstTokenMs,
       fallbackReason: reason,
-      parameters: { k: 3, results: results.map((r) => r.id) },
+      parameters: { k: 3, results: results.map((r) => r.id), ...(validation ? { validation } : {}) },
     };
   }
 
@@ -146,29 +164,33 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
       };
       request.onStart?.({ source: "llm", model: engine.info.name, manifest });
       const deny = new DenyFilter(governed.denyPatterns);
-      // A deny pattern stops the engine as a client going away would.
+      // A deny pattern or a validation layer stops the engine as a client going away would.
       const denied = new AbortController();
       const send = (text: string) => {
         if (text === "") return;
         if (emitted++ === 0) firstTokenMs = performance.now() - began;
         request.onToken?.(text);
       };
+      const check = deps.validation?.begin(request.kind === "complete" ? request.prompt : lastUserText(request.messages), send, () => denied.abort());
+      const pass = check ? (text: string) => check.gate.push(text) : send;
       const common = {
         ...sampling,
         ...(request.format ? { format: request.format } : {}),
         ...(request.logprobs ? { logprobs: request.logprobs } : {}),
-        signal: deny.active ? AbortSignal.any([signal, denied.signal]) : signal,
+        signal: deny.active || check ? AbortSignal.any([signal, denied.signal]) : signal,
         onToken: deny.active
           ? (text: string) => {
-              send(deny.push(text));
+              pass(deny.push(text));
               if (deny.matched !== undefined) denied.abort();
             }
-          : send,
+          : pass,
       };
       let result: GenerationResult;
       try {
         result = request.kind === "complete" ? await engine.complete({ ...common, prompt: request.prompt }) : await engine.chat({ ...common, messages: messages! });
       } catch (error) {
+        // Unless it goes on to a verdict (an abort), the answer's validation lets go of its classifier.
+        if (!signal.aborted) check?.abandon();
         // Bad sampling values or a prompt over the context: the caller's fault, never a reason to fall back.
         if (error instanceof GenerationRequestError) throw error;
         if (signal.aborted) {
@@ -177,9 +199,10 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
           return await fallback(request, `the generation model failed: ${(error as Error).message}`, "engine_error", began);
         } else throw error;
       }
-      if (deny.active && deny.matched === undefined) send(deny.flush());
+      if (deny.active && deny.matched === undefined) pass(deny.flush());
+      const validation = withDeny(await check?.finish(), deny);
       const finishReason: GenerationOutcome["finishReason"] =
-        deny.matched !== undefined ? "content_filter" : result.finishReason === "abort" && signal.reason instanceof RequestTimeoutError ? "timeout" : result.finishReason;
+        deny.matched !== undefined || validation?.verdict === "refused" ? "content_filter" : result.finishReason === "abort" && signal.reason instanceof RequestTimeoutError ? "timeout" : result.finishReason;
       if (deny.matched !== undefined) metrics.validationRefusals.inc({ rule: "deny_pattern" });
       metrics.tokens.inc(result.tokens);
       metrics.promptTokens.inc(result.promptTokens);
@@ -193,14 +216,15 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
         source: "llm",
         model: engine.info.name,
         manifest,
-        text: deny.active ? deny.emitted : result.text,
-        ...(result.logprobs ? { logprobs: logprobsOfText(result.logprobs, deny.active ? deny.emitted : result.text) } : {}),
+        text: check ? check.gate.text : deny.active ? deny.emitted : result.text,
+        ...(result.logprobs ? { logprobs: logprobsOfText(result.logprobs, check ? check.gate.text : deny.active ? deny.emitted : result.text) } : {}),
         tokens: result.tokens,
         promptTokens: result.promptTokens,
         finishReason,
         ms: performance.now() - began,
         firstTokenMs,
-        parameters: { ...sampling, ...(request.format ? { format: request.format.type } : {}), ...(request.logprobs ? { logprobs: request.logprobs.top } : {}), ...(deny.matched !== undefined ? { validation: { refused: "deny_pattern", pattern: deny.matched } } : {}) },
+        ...(validation ? { validation } : {}),
+        parameters: { ...sampling, ...(request.format ? { format: request.format.type } : {}), ...(request.logprobs ? { logprobs: request.logprobs.top } : {}), ...(validation ? { validation } : deny.matched !== undefined ? { validation: { refused: "deny_pattern", pattern: deny.matched } } : {}) },
       };
     } finally {
       metrics.activeGenerations.dec();
@@ -239,6 +263,12 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
       }
     },
   };
+}
+
+/** The gate's verdict, refused by the deny layer when a deny pattern stopped the answer before the gate saw it. */
+function withDeny(verdict: ValidationVerdict | undefined, deny: DenyFilter): ValidationVerdict | undefined {
+  if (!verdict || deny.matched === undefined) return verdict;
+  return { ...verdict, verdict: "refused", layer: "deny_pattern", detail: deny.matched };
 }
 
 function lastUserText(messages: readonly ChatMessage[]): string {

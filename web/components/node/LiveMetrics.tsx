@@ -5,6 +5,7 @@ import { Notice } from "../ui/Notice.tsx";
 import { Card } from "../ui/Card.tsx";
 import { formatFigure, MetricChart } from "./MetricChart.tsx";
 import { NodeProblem } from "./NodeProblem.tsx";
+import { ValidationScores } from "./ValidationScores.tsx";
 
 const INTERVAL_MS = 3000;
 const WINDOW_MIN = 5;
@@ -70,6 +71,7 @@ export function LiveMetrics() {
           <MetricChart title="Anchored batches" points={points} testId="chart-anchors" lines={[{ key: "anchorsTotal", label: "anchors", color: "var(--info)" }]} />
         </div>
       )}
+      {metrics.data?.last && <ValidationScores scrape={metrics.data.last} />}
     </Card>
   );
 }

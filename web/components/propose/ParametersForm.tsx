@@ -5,6 +5,7 @@ import { EMPTY_PARAMETERS_DRAFT, parametersDraftValues, parametersManifest, type
 import { parameterGroups, rangeHint, type ParameterField } from "@/lib/parameters-schema.ts";
 import { useManifest, useRegistry } from "@/lib/queries.ts";
 import { TextAreaField, TextField } from "../ui/Field.tsx";
+import { ThresholdPreview } from "./ThresholdPreview.tsx";
 
 const GROUPS = parameterGroups();
 
@@ -64,6 +65,7 @@ export function ParametersForm({ onChange }: { onChange: (manifest: ManifestDraf
           ))}
         </fieldset>
       ))}
+      <ThresholdPreview maxToxicity={draft.values["validation.maxToxicity"] ?? ""} minCoherence={draft.values["validation.minCoherence"] ?? ""} />
     </div>
   );
 }

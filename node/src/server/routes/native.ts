@@ -40,6 +40,7 @@ export const nativeRoutes: FastifyPluginAsync<NativeRoutesOptions> = async (app,
       model: o.model, source: o.source, tokens: o.tokens, promptTokens: o.promptTokens, finishReason: o.finishReason,
       ms: Math.round(o.ms), firstTokenMs: o.firstTokenMs === null ? null : Math.round(o.firstTokenMs),
       manifest: o.manifest?.cid ?? null, auditSeq: o.auditSeq, ...(o.fallbackReason ? { reason: o.fallbackReason } : {}),
+      ...(o.validation ? { validation: o.validation } : {}),
     });
 
     if (!body.stream) {

@@ -90,6 +90,7 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
     const plan = extras.tools;
     const provenance = (o: GenerationOutcome) => ({
       source: o.source, manifest: o.manifest?.cid ?? null, auditSeq: o.auditSeq, ...(o.fallbackReason ? { reason: o.fallbackReason } : {}),
+      ...(o.validation ? { validation: o.validation } : {}),
     });
 
     if (!body.stream) {

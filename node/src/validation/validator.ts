@@ -1,0 +1,197 @@
+/**
+ * The answer gate: every answer (generated or from the search fallback) passes the layers in
+ * order — deny patterns (serving/deny-filter.ts, before this gate), contributor rules (regex and
+ * forbidden phrases, then required phrases at the end), length bounds, toxicity, coherence — and
+ * gets a verdict with its scores.
+ *
+ * Streaming: when a layer could refuse mid-answer (a threshold, a rule or a bound is set), text is
+ * released one unit at a time — a sentence (up to . ! ? … and the space after it, or a newline), or
+ * a window of at most WINDOW_CHARS cut at a space — and only after the unit passed every layer;
+ * the first unit that fails stops generation and nothing of it is sent. With nothing that could
+ * refuse, text streams as it comes and is scored at the end, for the audit entry.
+ */
+import type { ValidationLayer, ValidationVerdict } from "@ns-llm/contracts";
+import type { ToxicityClassifier } from "./classifier.ts";
+import { coherenceOf, cosine, repetition, type CoherenceScore } from "./coherence.ts";
+import { brokenRule, missingPhrase, refusesMidStream, rulesFor, type Policy } from "./rules.ts";
+import { scoreToxicity } from "./toxicity.ts";
+
+/** A window without a sentence end is cut after this many characters (at the last space before). */
+export const WINDOW_CHARS = 200;
+/** Coherence is judged mid-stream only once the answer has this many words (a few words say little). */
+export const COHERENCE_MIN_WORDS = 12;
+
+export type GateContext = {
+  prompt: string;
+  policy: Policy;
+  /** The loaded moderation model, leased for this answer; undefined for the lexicon alone. */
+  classifier: { engine: ToxicityClassifier; manifest: string | null } | undefined;
+  /** Embeds texts under the governed embedding model; undefined (or resolving undefined) without one. */
+  embed: ((texts: string[]) => Promise<Float32Array[] | undefined>) | undefined;
+  /** Passes released text on to the client. */
+  send: (text: string) => void;
+  /** Stops generation (called once, on a refusal). */
+  stop: () => void;
+};
+
+export type Refusal = { layer: ValidationLayer; detail: string };
+
+export class AnswerGate {
+  readonly #c: GateContext;
+  readonly #rules: ReturnType<typeof rulesFor>;
+  readonly gated: boolean;
+  #pending = "";
+  #sent = "";
+  #examined = "";
+  #refusal: Refusal | undefined;
+  #toxicity = 0;
+  #coherence: CoherenceScore | undefined;
+
+  #chain: Promise<void> = Promise.resolve();
+  #scorer: ValidationVerdict["scorer"];
+
+  constructor(context: GateContext) {
+    this.#c = context;
+    this.#rules = rulesFor(context.policy, context.prompt);
+    const { policy } = context;
+    this.gated = refusesMidStream(policy, this.#rules) || policy.minChars !== null || this.#rules.some((r) => r.kind === "require");
+    this.#scorer = context.classifier
+      ? { kind: "classifier", model: context.classifier.engine.info.name, manifest: context.classifier.manifest }
+      : { kind: "lexicon", model: "obscenity" };
+  }
+
+  /** The text sent to the client. */
+  get text(): string {
+    return this.#sent;
+  }
+
+  get refusal(): Refusal | undefined {
+    return this.#refusal;
+  }
+
+  /** Adds text the deny filter let through; sends it now (ungated) or unit by unit once checked. */
+  push(text: string): void {
+    if (text === "" || this.#refusal) return;
+    if (!this.gated) {
+      this.#sent += text;
+      this.#c.send(text);
+      return;
+    }
+    this.#pending += text;
+    for (let unit = takeUnit(this.#pending); unit !== undefined; unit = takeUnit(this.#pending)) {
+      this.#pending = this.#pending.slice(unit.length);
+      const u = unit;
+      this.#chain = this.#chain.then(() => this.#check(u, false));
+    }
+  }
+
+  /** The answer ended (or was stopped): checks what is left and gives the verdict. */
+  async finish(): Promise<ValidationVerdict> {
+    await this.#chain;
+    if (this.gated) {
+      if (!this.#refusal) await this.#check(this.#pending, true);
+      this.#pending = "";
+    } else {
+      this.#examined = this.#sent;
+      const units = splitUnits(this.#sent);
+      const { scores } = await scoreToxicity(units, this.#c.classifier);
+      this.#toxicity = Math.max(0, ...scores);
+      this.#coherence = await this.#coherenceOf(this.#sent);
+    }
+    // The verdict's coherence is always the end's (relevance included), even after a mid-stream refusal.
+    if (this.#examined.trim() !== "" && (this.#coherence === undefined || this.#refusal)) {
+      this.#coherence = await this.#coherenceOf(this.#examined);
+    }
+    const { policy } = this.#c;
+    return {
+      verdict: this.#refusal ? "refused" : "pass",
+      ...(this.#refusal ? { layer: this.#refusal.layer, detail: this.#refusal.detail } : {}),
+      toxicity: round(this.#toxicity),
+      coherence: this.#coherence ? round(this.#coherence.coherence) : null,
+      repetition: this.#coherence ? round(this.#coherence.repetition) : null,
+      relevance: this.#coherence?.relevance == null ? null : round(this.#coherence.relevance),
+      scorer: this.#scorer,
+      maxToxicity: policy.maxToxicity,
+      minCoherence: policy.minCoherence,
+    };
+  }
+
+  /** Checks one unit against every layer; sends it when it passes, else refuses and stops. */
+  async #check(unit: string, final: boolean): Promise<void> {
+    if (this.#refusal) return;
+    const { policy } = this.#c;
+    const candidate = this.#sent + unit;
+    this.#examined = candidate;
+    const refuse = (layer: ValidationLayer, detail: string) => {
+      this.#refusal = { layer, detail };
+      this.#c.stop();
+    };
+    const broken = brokenRule(candidate, this.#rules);
+    if (broken !== undefined) return refuse("rule", broken);
+    if (final) {
+      const missing = missingPhrase(candidate, this.#rules);
+      if (missing !== undefined) return refuse("rule", `${missing} (required phrase missing)`);
+    }
+    if (policy.maxChars !== null && candidate.length > policy.maxChars) return refuse("length", `more than maxChars ${policy.maxChars}`);
+    if (final && policy.minChars !== null && candidate.length < policy.minChars) return refuse("length", `fewer than minChars ${policy.minChars}`);
+    if (unit.trim() !== "") {
+      const { scores } = await scoreToxicity([unit], this.#c.classifier);
+      this.#toxicity = Math.max(this.#toxicity, scores[0]!);
+      if (policy.maxToxicity !== null && scores[0]! > policy.maxToxicity) return refuse("toxicity", `${round(scores[0]!)} > maxToxicity ${policy.maxToxicity}`);
+    }
+    if (policy.minCoherence !== null && (final || wordCount(candidate) >= COHERENCE_MIN_WORDS) && candidate.trim() !== "") {
+      this.#coherence = await this.#coherenceOf(candidate, !final);
+      if (this.#coherence.coherence < policy.minCoherence) {
+        return refuse("coherence", `${round(this.#coherence.coherence)} < minCoherence ${policy.minCoherence}`);
+      }
+    }
+    this.#sent = candidate;
+    if (unit !== "") this.#c.send(unit);
+  }
+
+  /**
+   * Coherence of `text`. Mid-stream (`streaming`), repetition alone judges it (relevance taken as
+   * 1, its best case): embedding the growing answer at every unit would cost more than all the
+   * rest. At the end, prompt and answer are embedded in one batch and relevance counts.
+   */
+  async #coherenceOf(text: string, streaming = false): Promise<CoherenceScore> {
+    const rep = repetition(text);
+    if (streaming) return coherenceOf(rep, 1);
+    const embed = this.#c.embed;
+    if (!embed || this.#c.prompt.trim() === "" || text.trim() === "") return coherenceOf(rep, null);
+    const vectors = await embed([this.#c.prompt, text]).catch(() => undefined);
+    return coherenceOf(rep, vectors?.length === 2 ? Math.max(0, cosine(vectors[0]!, vectors[1]!)) : null);
+  }
+}
+
+/** The first complete unit at the start of `text` (a sentence, a line, or a full window), or undefined. */
+export function takeUnit(text: string): string | undefined {
+  const end = /[.!?…。！？]+["')\]]*\s|\n/u.exec(text);
+  if (end && end.index + end[0].length <= WINDOW_CHARS) return text.slice(0, end.index + end[0].length);
+  if (text.length <= WINDOW_CHARS) return undefined;
+  const space = text.lastIndexOf(" ", WINDOW_CHARS);
+  let cut = space > 0 ? space + 1 : WINDOW_CHARS;
+  // Never split a surrogate pair.
+  if (/[\uD800-\uDBFF]/.test(text[cut - 1]!)) cut++;
+  return text.slice(0, cut);
+}
+
+/** `text` cut into units as the stream would have. */
+export function splitUnits(text: string): string[] {
+  const units: string[] = [];
+  let rest = text;
+  for (let unit = takeUnit(rest); unit !== undefined; unit = takeUnit(rest)) {
+    units.push(unit);
+    rest = rest.slice(unit.length);
+  }
+  if (rest.trim() !== "") units.push(rest);
+  return units.filter((u) => u.trim() !== "");
+}
+
+function wordCount(text: string): number {
+  return (text.match(/[\p{L}\p{N}]+/gu) ?? []).length;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
