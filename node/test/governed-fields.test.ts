@@ -221,9 +221,14 @@ describe("governed parameters take effect on the next request", { concurrency: f
       const anchorsBefore = metricValue(await metrics(), "ns_llm_audit_anchors_total");
       const since = Date.now();
       for (let i = 0; i < 7; i++) await generate({ prompt: `entry ${i}`, maxTokens: 1 });
-      const { batches } = (await (await fetch(`${node.url}/api/audit/batches?from=0&limit=1000`)).json()) as { batches: Array<{ size: number; closedAt: string }> };
-      const closed = batches.filter((b) => Date.parse(b.closedAt) >= since);
-      assert.ok(closed.length >= 2, `batches closed since: ${JSON.stringify(closed)}`);
+      // A batch is closed by the log after the append that fills it commits, not before that
+      // answer is sent: read until both have closed (the default, 100, would close none at all).
+      let closed: Array<{ size: number; closedAt: string }> = [];
+      await waitUntil("two batches of 3 to close", async () => {
+        const { batches } = (await (await fetch(`${node.url}/api/audit/batches?from=0&limit=1000`)).json()) as { batches: Array<{ size: number; closedAt: string }> };
+        closed = batches.filter((b) => Date.parse(b.closedAt) >= since);
+        return closed.length >= 2;
+      }, 10_000, () => `batches closed since: ${JSON.stringify(closed)}`, 50);
       // A batch closes once it holds 3 entries; entries appended in the same transaction (an
       // anchor entry, a request's) may join it. The default (100) would have closed none here.
       for (const b of closed) assert.ok(b.size >= 3 && b.size <= 5, `a batch of ${b.size}`);

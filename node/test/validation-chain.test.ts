@@ -65,6 +65,10 @@ describe("validation governed on chain", () => {
   before(async () => {
     chain = await startTestChain();
     node = await spawnFollowNode({ chain });
+    // Every later vote names only validation, so the sampling defaults from here on are the
+    // node's own: vote that first (a threshold nothing reaches), or the answer searched for below
+    // would be sampled under the genesis's topK/repeatPenalty and differ from the later ones.
+    await adoptParameters({ maxToxicity: 1 });
     dir = await mkdtemp(path.join(os.tmpdir(), "ns-llm-validation-"));
     await writeFile(path.join(dir, "model.onnx"), demoToxicityBytes());
     await writeFile(path.join(dir, "vocab.txt"), demoVocab.join("\n") + "\n");
