@@ -1,7 +1,7 @@
 /**
  * Benchmark of the HTTP API against the engines it wraps (not a test: it prints figures).
  *
- *   node node/bench/api.ts [--duration 60] [--tokens 128] [--rounds 3] [--gguf FILE] [--window MS] [--no-audit]
+ *   node node/bench/api.ts [--duration 60] [--tokens 128] [--rounds 3] [--gguf FILE] [--window MS] [--no-audit] [--embeddings-only]
  *
  * - embeddings/s: the engine directly vs POST /embed, batch 1 and batch 32, and 32 concurrent
  *   single-text requests (micro-batching);
@@ -37,6 +37,8 @@ const { values } = parseArgs({
     gguf: { type: "string" },
     window: { type: "string" },
     "no-audit": { type: "boolean", default: false },
+    // Only the embeddings table (skips generation and the latency run): quick to compare changes.
+    "embeddings-only": { type: "boolean", default: false },
   },
 });
 const duration = Number(values.duration);
@@ -134,6 +136,13 @@ for (const [label, p] of embedRows) {
   );
 }
 console.log("  (32 concurrent x 1: API against the engine's batch of 32, what micro-batching aims at; CPU per text request)\n");
+if (audit) console.log(`audit log: ${node.audit.log.size} entries, ${node.audit.log.status().commits} commits\n`);
+if (values["embeddings-only"]) {
+  clearInterval(sampler);
+  await node.close();
+  await rm(home, { recursive: true, force: true });
+  process.exit(0);
+}
 
 // --- generation
 type Summary = { aggregate: number; perStream: number; ttft: number; cpuPerTokenUs: number };
