@@ -90,6 +90,8 @@ export type AuditLogStatus = {
   unbatched: number;
   /** Transactions committed by this process (a group commit counts once). */
   commits: number;
+  /** WAL syncs made by this process (one covers every commit made while the previous one ran). */
+  syncs: number;
   /** Gas used by every recorded anchoring. */
   gasSpent: number;
 };
@@ -152,6 +154,7 @@ export class AuditLog {
   #scheduled = false;
   #closed = false;
   #commits = 0;
+  #syncs = 0;
   /** True while appends commit without sync and the WAL is synced off the event loop (WAL mode, a file). */
   #deferSync: boolean;
   readonly #unsynced: Unsynced[] = [];
@@ -401,6 +404,7 @@ export class AuditLog {
       pendingBatches: (this.#sql.pendingBatches.get() as { n: number }).n,
       unbatched: entries - (batchedThrough === null ? 0 : batchedThrough + 1),
       commits: this.#commits,
+      syncs: this.#syncs,
       gasSpent: (this.#sql.gasSpent.get() as { gas: number }).gas,
     };
   }
@@ -453,7 +457,10 @@ export class AuditLog {
         if (this.#deferSync) {
           this.#unsynced.push(...done);
           void this.#sync();
-        } else this.#acknowledge(done);
+        } else {
+          this.#syncs += 1; // COMMIT itself synced (synchronous=FULL)
+          this.#acknowledge(done);
+        }
       }
     }
     if (this.#queue.length > 0) this.#schedule();
@@ -471,6 +478,7 @@ export class AuditLog {
       const batch = this.#unsynced.splice(0);
       try {
         await (await this.#walHandle()).datasync();
+        this.#syncs += 1;
       } catch (error) {
         // Unacknowledged, as after a crash between commit and sync; from now on every commit
         // syncs itself (after a failed fsync the kernel may already have dropped the dirty pages).
