@@ -6,8 +6,20 @@ import type { Address } from "viem";
 import type { FollowError, GovernanceError } from "./governance.ts";
 import type { ValidationHealth } from "./validation.ts";
 
+/** Where a model's work runs: llama.cpp's GPU backend (node-llama-cpp `llama.gpu`), or onnxruntime's execution provider. */
+export type ComputeBackend = "cpu" | "cuda" | "vulkan" | "metal";
+
+/** The device a loaded model runs on. */
+export type ModelDevice = {
+  backend: ComputeBackend;
+  /** Layers offloaded to the GPU (node-llama-cpp `model.gpuLayers`); 0 on "cpu". */
+  gpuLayers: number;
+};
+
 export type RoleHealth = {
   ready: boolean;
+  /** Where the loaded model runs; null when none is loaded. */
+  device?: ModelDevice | null;
   model: string | null;
   /** The CID of the manifest the model was adopted with. */
   manifest: string | null;
@@ -46,6 +58,8 @@ export type AuditHealth = {
   pendingBatches?: number;
   unbatched?: number;
   commits?: number;
+  /** Durable syncs of the log: one covers every transaction committed while the previous one ran (group commit). */
+  syncs?: number;
   gasSpent?: number;
   anchoring?: "enabled" | "disabled";
   disabledReason?: string | null;

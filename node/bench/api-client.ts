@@ -9,7 +9,7 @@ import { Agent, request } from "undici";
 
 export type ClientJob =
   | { kind: "generate"; url: string; n: number; concurrent: boolean; maxTokens: number; stream: boolean }
-  | { kind: "embed"; url: string; texts: string[]; batch: number; ms: number; concurrent: boolean }
+  | { kind: "embed"; url: string; texts: string[]; batch: number; ms: number; concurrent: boolean; clients?: number }
   | { kind: "latency"; url: string; texts: string[]; perSecond: number; seconds: number };
 
 export type StreamRun = { tokens: number; ttftMs: number; ms: number };
@@ -81,18 +81,21 @@ async function run(job: ClientJob): Promise<GenerateResult | EmbedResult | Laten
     return { latencies, errors };
   }
   // Embeddings: texts per second for `ms`, requests of `batch` texts (or `batch` concurrent single-text ones).
-  const once = () =>
+  // With `clients`, that many clients each send the batch at once (several users of batch 32).
+  const clients = job.clients ?? 1;
+  const one = () =>
     job.concurrent
       ? Promise.all(job.texts.slice(0, job.batch).map(async (t) => (await post(`${job.url}/embed`, { input: t })).body.arrayBuffer()))
       : post(`${job.url}/embed`, { input: job.texts.slice(0, job.batch) }).then((r) => r.body.arrayBuffer());
+  const once = () => Promise.all(Array.from({ length: clients }, one));
   for (let i = 0; i < 3; i++) await once();
   let n = 0;
   let requests = 0;
   const t0 = performance.now();
   while (performance.now() - t0 < job.ms) {
     await once();
-    n += job.batch;
-    requests += job.concurrent ? job.batch : 1;
+    n += job.batch * clients;
+    requests += (job.concurrent ? job.batch : 1) * clients;
   }
   return { perSecond: n / ((performance.now() - t0) / 1000), requests };
 }

@@ -14,9 +14,14 @@ export type CreateMetricsParameters = {
   prefix?: string;
   /** Generation requests waiting now, read at each scrape. */
   queueDepth?: () => number;
+  /** The loaded models and the device each runs on, read at each scrape. */
+  modelDevices?: () => ModelDeviceRow[];
 };
 
-export function createMetrics({ defaultMetrics = true, prefix = "ns_llm_", queueDepth }: CreateMetricsParameters = {}) {
+/** One loaded model: its role, name, backend ("cpu", "cuda", "vulkan", "metal") and layers offloaded to the GPU. */
+export type ModelDeviceRow = { role: string; model: string; backend: string; gpuLayers: number };
+
+export function createMetrics({ defaultMetrics = true, prefix = "ns_llm_", queueDepth, modelDevices }: CreateMetricsParameters = {}) {
   const registry = new Registry();
   if (defaultMetrics) collectDefaultMetrics({ register: registry, prefix });
   const registers = [registry];
@@ -66,6 +71,18 @@ export function createMetrics({ defaultMetrics = true, prefix = "ns_llm_", queue
       registers,
       collect() {
         if (queueDepth) this.set(queueDepth());
+      },
+    }),
+    modelGpuLayers: new Gauge({
+      name: `${prefix}model_gpu_layers`,
+      help: "Layers of each loaded model offloaded to the GPU, labelled with the backend it runs on (cpu, cuda, vulkan, metal)",
+      labelNames: ["role", "model", "backend"] as const,
+      registers,
+      collect() {
+        if (!modelDevices) return;
+        // Reset first: a swapped-out model's series must not linger.
+        this.reset();
+        for (const d of modelDevices()) this.set({ role: d.role, model: d.model, backend: d.backend }, d.gpuLayers);
       },
     }),
     activeGenerations: new Gauge({ name: `${prefix}active_generations`, help: "Generations running", registers }),

@@ -97,6 +97,28 @@ describe("AuditLog", () => {
     await log.close();
   });
 
+  it("acknowledges an append only after the sync that makes it durable; one sync covers a group", async () => {
+    const log = fresh();
+    // Each append checks, when it resolves, that a sync has completed since it was committed.
+    const seen: number[] = [];
+    const appends = Array.from({ length: 32 }, (_, i) => log.append({ type: "request", route: "/embed", i }).then(() => seen.push(log.status().syncs)));
+    await Promise.all(appends);
+    assert.deepEqual(seen, Array(32).fill(1));
+    assert.deepEqual([log.status().commits, log.status().syncs], [1, 1]);
+    // Appends of later turns, not awaited one by one: every one is acknowledged after a sync of its own transaction or a later one.
+    const more = [];
+    for (let i = 0; i < 5; i++) {
+      more.push(log.append({ type: "request", route: "/embed", i }).then(() => log.status().syncs));
+      await new Promise((r) => setImmediate(r));
+    }
+    const syncsAtAck = await Promise.all(more);
+    assert.ok(syncsAtAck.every((s) => s >= 2), String(syncsAtAck));
+    const { commits, syncs } = log.status();
+    assert.ok(syncs <= commits, `${syncs} syncs for ${commits} transactions`);
+    assert.equal(log.size, 37);
+    await log.close();
+  });
+
   it("continues the sequence and the chain after reopening", async () => {
     const file = path.join(dir, "reopen.db");
     let log = openAuditLog({ file });

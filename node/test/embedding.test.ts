@@ -24,8 +24,8 @@ describe("embedding engine (demo model, onnxruntime-node)", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("describes the model: name, path, dimensions read from the model, max length", () => {
-    assert.deepEqual(engine.info, { name: "demo-bert", path: demo.model, dimensions: DEMO_BERT_HIDDEN, maxLength: 256 });
+  it("describes the model: name, path, dimensions read from the model, max length, the CPU it runs on", () => {
+    assert.deepEqual(engine.info, { name: "demo-bert", path: demo.model, dimensions: DEMO_BERT_HIDDEN, maxLength: 256, device: { backend: "cpu", gpuLayers: 0 } });
   });
 
   it("gives one unit vector of `dimensions` per text, in order", async () => {

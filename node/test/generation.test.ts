@@ -80,7 +80,7 @@ describe("generation engine (demo llama model, 1 thread)", () => {
   });
 
   it("reports the model and its capacity", () => {
-    assert.deepEqual(engine.info, { name: "demo", path: modelPath, contextLength: 512, hasChatTemplate: true });
+    assert.deepEqual(engine.info, { name: "demo", path: modelPath, contextLength: 512, hasChatTemplate: true, device: { backend: "cpu", gpuLayers: 0 } });
     assert.equal(engine.capacity, 2);
     assert.equal(engine.active, 0);
     assert.equal(engine.waiting, 0);

@@ -58,6 +58,7 @@ import {
   createModelDetails,
   createNodeStatus,
   createScheduler,
+  modelDevices,
   GovernedState,
   type EmbeddingBatcher,
   type Scheduler,
@@ -178,7 +179,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       },
       capacity,
     });
-    const metrics = createMetrics({ queueDepth: () => scheduler.stats().queued });
+    const metrics = createMetrics({ queueDepth: () => scheduler.stats().queued, modelDevices: () => modelDevices(models) });
     models.onSwap((role) => {
       metrics.swaps.inc({ role });
       if (role === "generation") scheduler.pump();

@@ -3,7 +3,7 @@
  * gateway). The engines implement it; nothing above imports an engine's internals.
  */
 
-import type { ChatMessage, ChatRole } from "@ns-llm/contracts";
+import type { ChatMessage, ChatRole, ModelDevice } from "@ns-llm/contracts";
 
 export type { ChatMessage, ChatRole };
 
@@ -62,6 +62,8 @@ export type ModelInfo = {
   /** A name for people and for /v1/models (the manifest's name, else the file's). */
   name: string;
   path: string;
+  /** The backend the model runs on and the layers it offloaded (for /health and /metrics). */
+  device: ModelDevice;
 };
 
 export interface GenerationEngine {

@@ -5,7 +5,7 @@
  * audit log) report through providers; an absent one is said to be disabled.
  */
 import type { EffectiveLimits, GovernanceHealth, GovernanceHealthOff, GovernanceResponse, HealthReport, ManifestParameters, RoleHealth } from "@ns-llm/contracts";
-import type { EmbeddingEngine, GenerationEngine, ModelRole, Models, ModelSlot } from "../inference/index.ts";
+import type { EmbeddingEngine, GenerationEngine, ModelInfo, ModelRole, Models, ModelSlot } from "../inference/index.ts";
 import type { Scheduler } from "./scheduler.ts";
 
 /** The follower's reports: `health()` feeds /health, `state()` is GET /api/governance. */
@@ -118,9 +118,26 @@ export function createNodeStatus(models: Models, scheduler: Scheduler, providers
 
 function roleHealth(slot: ModelSlot<GenerationEngine | EmbeddingEngine>, error: string | undefined): RoleHealth {
   const m = slot.manifest;
-  const h: RoleHealth = { ready: slot.ready, model: m ? (peek(slot)?.name ?? m.name) : null, manifest: m?.cid ?? null, version: m?.version ?? null };
+  const info = peek(slot);
+  const h: RoleHealth = {
+    ready: slot.ready,
+    model: m ? (info?.name ?? m.name) : null,
+    manifest: m?.cid ?? null,
+    version: m?.version ?? null,
+    device: info?.device ?? null,
+  };
   if (error && !slot.ready) h.error = error;
   return h;
+}
+
+/** The device of each loaded model (for /metrics). */
+export function modelDevices(models: Pick<Models, "slots">): Array<{ role: ModelRole; model: string; backend: string; gpuLayers: number }> {
+  const rows = [];
+  for (const role of ["generation", "embedding"] as const) {
+    const info = peek(models.slots[role]);
+    if (info?.device) rows.push({ role, model: info.name, backend: info.device.backend, gpuLayers: info.device.gpuLayers });
+  }
+  return rows;
 }
 
 function peekEngine<E>(slot: ModelSlot<E & { dispose(): Promise<void> }>): E | undefined {
@@ -129,6 +146,6 @@ function peekEngine<E>(slot: ModelSlot<E & { dispose(): Promise<void> }>): E | u
   return lease?.engine;
 }
 
-function peek(slot: ModelSlot<GenerationEngine | EmbeddingEngine>): { name: string } | undefined {
+function peek(slot: ModelSlot<GenerationEngine | EmbeddingEngine>): ModelInfo | undefined {
   return peekEngine(slot)?.info;
 }

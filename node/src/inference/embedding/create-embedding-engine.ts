@@ -108,7 +108,15 @@ export async function createEmbeddingEngine(parameters: CreateEmbeddingEnginePar
         { cause: error },
       );
     }
-    return makeEngine({ session, tokenizer, run, batchSize, info: { name: parameters.name ?? path.basename(modelPath), path: modelPath, dimensions, maxLength } });
+    return makeEngine({ session, tokenizer, run, batchSize, info: {
+        name: parameters.name ?? path.basename(modelPath),
+        path: modelPath,
+        dimensions,
+        maxLength,
+        // The session is created on onnxruntime's CPU execution provider only (see above).
+        device: { backend: "cpu", gpuLayers: 0 },
+      },
+    });
   } catch (error) {
     await session.release();
     throw error;

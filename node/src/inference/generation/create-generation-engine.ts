@@ -101,6 +101,8 @@ export async function createGenerationEngine(parameters: CreateGenerationEngineP
       path: modelPath,
       contextLength: context.contextSize,
       hasChatTemplate,
+      // llama.gpu is false when llama.cpp runs on the CPU; gpuLayers counts what loadModel offloaded.
+      device: { backend: llama.gpu || "cpu", gpuLayers: model.gpuLayers } as const,
     };
     return new Engine({ model, context, chatWrapper, info, defaults, afterDispatch });
   } catch (error) {
