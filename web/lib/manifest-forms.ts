@@ -42,7 +42,8 @@ export function parametersManifest(draft: ParametersDraft): ManifestDraft {
 export type ArtifactDraft = { path: string; sha256: string; size: string; sources: string };
 
 export type ModelDraft = {
-  role: "generation" | "embedding";
+  /** moderation: the toxicity classifier the validation layers score answers with (ONNX). */
+  role: "generation" | "embedding" | "moderation";
   name: string;
   description: string;
   format: "gguf" | "onnx";
@@ -57,6 +58,7 @@ export const EMPTY_ARTIFACT_DRAFT: ArtifactDraft = { path: "", sha256: "", size:
 
 export function modelManifest(draft: ModelDraft): ManifestDraft {
   const generation = draft.role === "generation";
+  const embedding = draft.role === "embedding";
   return prune({
     schema: "ns-llm.manifest/v1",
     role: draft.role,
@@ -71,7 +73,7 @@ export function modelManifest(draft: ModelDraft): ManifestDraft {
         sources: lines(a.sources),
       })),
       contextLength: generation ? numberField(draft.contextLength) : undefined,
-      dimensions: generation ? undefined : numberField(draft.dimensions),
+      dimensions: embedding ? numberField(draft.dimensions) : undefined,
       chatTemplate: generation ? draft.chatTemplate : undefined,
       license: draft.license.trim(),
     },

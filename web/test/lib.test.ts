@@ -73,6 +73,12 @@ test("the model form needs each artifact's sha256, size and path", () => {
   const embedding = validateManifest(modelManifest({ ...EMPTY_MODEL_DRAFT, role: "embedding", format: "onnx", name: "mini", artifacts: artifacts.map((a) => ({ ...a, size: String(a.size), sources: "" })) }));
   assert.ok(embedding.ok, JSON.stringify(embedding));
   assert.equal(embedding.manifest.model?.dimensions, 384);
+  // A moderation classifier (the toxicity layer's model): ONNX, and no dimensions of an embedding.
+  const moderation = validateManifest(modelManifest({ ...EMPTY_MODEL_DRAFT, role: "moderation", format: "onnx", name: "toxic-bert", artifacts: artifacts.map((a) => ({ ...a, path: "model.onnx", size: String(a.size), sources: "" })) }));
+  assert.ok(moderation.ok, JSON.stringify(moderation));
+  assert.equal(moderation.manifest.role, "moderation");
+  assert.equal(moderation.manifest.model?.dimensions, undefined);
+  assert.equal(moderation.manifest.model?.contextLength, undefined);
 });
 
 test("diffManifests lists each changed field with both values", () => {

@@ -28,10 +28,13 @@ export function ModelForm({ onChange }: { onChange: (manifest: ManifestDraft) =>
         >
           <option value="generation">generation (llama.cpp, GGUF)</option>
           <option value="embedding">embedding (ONNX)</option>
+          <option value="moderation">moderation (ONNX toxicity classifier)</option>
         </SelectField>
         <TextField label="Format" value={draft.format} readOnly hint="set by the role" />
         {generation ? (
           <TextField label="Context length" inputMode="numeric" value={draft.contextLength} onChange={(e) => set("contextLength", e.target.value)} />
+        ) : draft.role === "moderation" ? (
+          <TextField label="Output" value="toxicity logits" readOnly hint="1 logit: sigmoid; 2: softmax, second label" />
         ) : (
           <TextField label="Dimensions" inputMode="numeric" value={draft.dimensions} onChange={(e) => set("dimensions", e.target.value)} />
         )}
