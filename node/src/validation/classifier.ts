@@ -12,7 +12,7 @@
 import path from "node:path";
 import { stat } from "node:fs/promises";
 import { InferenceSession, Tensor } from "onnxruntime-node";
-import { loadWordPiece, type WordPieceTokenizer } from "../inference/embedding/index.ts";
+import { loadWordPiece, oneAtATime, type WordPieceTokenizer } from "../inference/embedding/index.ts";
 
 export type ToxicityClassifier = {
   readonly info: { name: string; path: string; labels: number };
@@ -71,13 +71,8 @@ export async function createToxicityClassifier(p: CreateToxicityClassifierParame
 
 function makeClassifier(session: InferenceSession, tokenizer: WordPieceTokenizer, outputName: string, info: { name: string; path: string; labels: number }) {
   // One session run at a time (one intra-op thread, sized for one).
-  let tail: Promise<unknown> = Promise.resolve();
+  const exclusive = oneAtATime();
   let disposed = false;
-  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
-    const result = tail.then(work);
-    tail = result.catch(() => {});
-    return result;
-  };
 
   async function raw(texts: readonly string[]): Promise<Array<{ labels: number; logits: Float32Array }>> {
     if (disposed) throw new Error(`the classifier ${info.name} was disposed`);

@@ -10,6 +10,7 @@ import { InferenceSession, Tensor } from "onnxruntime-node";
 import type { EmbeddingEngine } from "../types.ts";
 import { meanPoolNormalize, normalizeRows } from "./mean-pool.ts";
 import { loadWordPiece, type EncodedBatch, type WordPieceTokenizer } from "./wordpiece.ts";
+import { oneAtATime } from "./one-at-a-time.ts";
 
 export type CreateEmbeddingEngineParameters = {
   /** The ONNX file. */
@@ -134,13 +135,8 @@ type MakeEngineParameters = {
 function makeEngine({ session, tokenizer, run, batchSize, info }: MakeEngineParameters): CreateEmbeddingEngineReturnType {
   // One session run at a time: the intra-op threads are sized for one, and a long batch list of
   // one caller interleaves with others' at batch boundaries instead of piling up in memory.
-  let tail: Promise<unknown> = Promise.resolve();
+  const exclusive = oneAtATime();
   let disposed = false;
-  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
-    const result = tail.then(work);
-    tail = result.catch(() => {});
-    return result;
-  };
 
   async function embed(texts: string[]): Promise<Float32Array[]> {
     if (disposed) throw new Error(`the embedding engine for ${info.name} was disposed`);

@@ -12,3 +12,4 @@ export {
   type WordPieceOptions,
   type WordPieceTokenizer,
 } from "./wordpiece.ts";
+export { oneAtATime } from "./one-at-a-time.ts";
