@@ -189,4 +189,38 @@ describe("validation governed on chain", () => {
     const entry = (await auditEntries(node)).find((e) => e.seq === done.auditSeq)!;
     assert.equal((entry.parameters as { validation: Verdict }).validation.verdict, "pass");
   });
+
+  it("a vote on rules, on length bounds and on minCoherence each changes the next verdict", async () => {
+    const vote = async (validation: Record<string, unknown>) => {
+      const manifest = await publishManifest(node, { schema: "ns-llm.manifest/v1", role: "parameters", name: "validation-layers", parameters: { validation } });
+      await adopt(chain, { role: "parameters", ...manifest, name: "validation-layers" });
+      await waitUntil("the vote to apply", async () => {
+        const governance = await node.get<{ applied: Record<string, { cid: string } | null> }>("/api/governance");
+        return governance.applied.parameters?.cid === manifest.cid;
+      }, 60_000, () => node.output);
+    };
+    const word = units[0]!.trim().split(/\s+/)[0]!;
+
+    await vote({ rules: [{ id: "no-first-word", kind: "forbid", phrase: word }] });
+    const ruled = await stream();
+    assert.equal(ruled.done.finishReason, "content_filter");
+    assert.equal(ruled.done.validation.layer, "rule");
+    assert.ok(!ruled.text.toLowerCase().includes(word.toLowerCase()), "nothing of the unit holding the forbidden phrase");
+
+    await vote({ maxChars: 10 });
+    const long = await stream();
+    assert.equal(long.done.validation.verdict, "refused");
+    assert.equal(long.done.validation.layer, "length");
+    assert.ok(long.text.length <= 10, `sent ${long.text.length} characters`);
+
+    // Coherence is below 1 for any answer that is not its own prompt (relevance < 1).
+    await vote({ minCoherence: 1 });
+    const incoherent = await stream();
+    assert.equal(incoherent.done.validation.verdict, "refused");
+    assert.equal(incoherent.done.validation.layer, "coherence");
+
+    await vote({});
+    const free = await stream();
+    assert.equal(free.done.finishReason, "length", "with no rule, bound or threshold the answer runs to maxTokens");
+  });
 });
