@@ -33,5 +33,5 @@ export { createAnswerRecorder, sha256OfVectors, type AnswerRecorder, type AuditR
 export { DenyFilter } from "./deny-filter.ts";
 export { AuditUnavailableError, countRejection, InvalidRequestError, UnavailableError } from "./errors.ts";
 export { createNodeStatus, modelDevices, type GovernanceStatusProvider, type ModelListing, type NodeStatus, type StatusProviders } from "./status.ts";
-export { mayBeCall, planTools, type ToolCall, type ToolChatMessage, type ToolChoice, type ToolPlan, type ToolSpec } from "./tool-calling.ts";
+export { holdBackToolCall, mayBeCall, planTools, type ToolCall, type ToolChatMessage, type ToolChoice, type ToolPlan, type ToolSpec } from "./tool-calling.ts";
 export { createModelDetails, type ModelDetails } from "./model-details.ts";

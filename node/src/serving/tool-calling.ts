@@ -105,6 +105,34 @@ export function mayBeCall(textSoFar: string): boolean {
   return CALL_STARTS.some((start) => start.startsWith(compact) || compact.startsWith(start));
 }
 
+/**
+ * The stream side of the protocol: while the answer may still be a call (always, when a call is
+ * enforced) its text is held back; once it cannot be, what was held and the rest go to `send`.
+ * `end()` returns the call when the whole answer is one, else sends on what is still held.
+ */
+export function holdBackToolCall(
+  plan: Pick<ToolPlan, "format" | "mayCall" | "parse"> | undefined,
+  send: (text: string) => void,
+): { push(text: string): void; end(): ToolCall | undefined } {
+  let held = "";
+  let holding = plan?.mayCall === true;
+  return {
+    push(text) {
+      if (!holding) return send(text);
+      held += text;
+      if (plan?.format || mayBeCall(held)) return;
+      holding = false;
+      send(held);
+    },
+    end() {
+      if (!holding || held === "") return undefined;
+      const call = plan?.parse(held);
+      if (!call) send(held);
+      return call;
+    },
+  };
+}
+
 function instructionsFor(tools: readonly ToolSpec[], required: boolean): string {
   const lines = tools.map((t) => `- ${t.name}${t.description ? `: ${t.description}` : ""}. Arguments (JSON schema): ${JSON.stringify(t.parameters)}`);
   return [

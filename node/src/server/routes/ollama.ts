@@ -16,7 +16,7 @@ import path from "node:path";
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import type { ChatMessage, OutputFormat } from "../../inference/index.ts";
 import type { EmbeddingService, GenerationInput, GenerationOutcome, GenerationService, ModelDetails, ToolCall, ToolChatMessage } from "../../serving/index.ts";
-import { mayBeCall, planTools } from "../../serving/index.ts";
+import { holdBackToolCall, planTools } from "../../serving/index.ts";
 import { clientSignal, stopList } from "../client-signal.ts";
 import { ollamaChatBody, ollamaEmbedBody, ollamaEmbeddingsBody, ollamaGenerateBody, ollamaShowBody } from "../compat-schemas.ts";
 import { ApiError, toApiError } from "../errors.ts";
@@ -115,8 +115,7 @@ export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app,
     const out = openNdjson(reply);
     let model = "";
     // As on the OpenAI route: an answer that may be a tool call is held back until it is known.
-    let held = "";
-    let holding = tools?.mayCall === true;
+    const hold = holdBackToolCall(tools, (text) => out.send(piece(model, text)));
     try {
       const o = await generation.generate({
         ...base,
@@ -125,17 +124,11 @@ export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app,
           model = origin.model;
           out.setHeaders(provenanceHeaders({ model: origin.model, manifest: origin.manifest?.cid ?? null, source: origin.source }));
         },
-        onToken: (text) => {
-          if (!holding) return out.send(piece(model, text));
-          held += text;
-          if (tools?.format || mayBeCall(held)) return;
-          holding = false;
-          out.send(piece(model, held));
-        },
+        onToken: (text) => hold.push(text),
       });
-      const call = holding && held !== "" ? tools?.parse(held) : undefined;
+      // (A route that passes tools passes callPiece with them.)
+      const call = hold.end();
       if (call && callPiece) out.send(callPiece(model, call));
-      else if (holding && held !== "") out.send(piece(model, held));
       out.send({ ...last(o, ""), ...counts(o), ...logprobs(o), ...provenance(o) });
       out.end();
     } catch (error) {

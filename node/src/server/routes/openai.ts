@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import type { ChatMessage } from "../../inference/index.ts";
 import type { OutputFormat } from "../../inference/index.ts";
-import { mayBeCall, planTools, type EmbeddingService, type GenerationInput, type GenerationOutcome, type GenerationService, type ModelListing, type ToolCall, type ToolChatMessage, type ToolPlan } from "../../serving/index.ts";
+import { holdBackToolCall, planTools, type EmbeddingService, type GenerationInput, type GenerationOutcome, type GenerationService, type ModelListing, type ToolCall, type ToolChatMessage, type ToolPlan } from "../../serving/index.ts";
 import { openaiChatBody, openaiCompletionBody, openaiEmbeddingBody } from "../body-schemas.ts";
 import { openaiChatExtras, openaiCompletionExtras } from "../compat-schemas.ts";
 import { ApiError } from "../errors.ts";
@@ -115,8 +115,7 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
     const sendText = (token: string) => sse.send(chunk(chat ? { delta: { content: token } } : { text: token }));
     // An answer that may be a tool call is held back while it still looks like one (always, when
     // a call is enforced), then sent as one tool_calls delta, or as text after all.
-    let held = "";
-    let holding = plan?.mayCall === true;
+    const hold = holdBackToolCall(plan, sendText);
     try {
       const o = await generation.generate({
         ...base,
@@ -126,18 +125,10 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
           sse.setHeaders(provenanceHeaders({ model: origin.model, manifest: origin.manifest?.cid ?? null, source: origin.source }));
           if (chat) sse.send(chunk({ delta: { role: "assistant", content: "" } }));
         },
-        onToken: (token) => {
-          if (!holding) return sendText(token);
-          held += token;
-          if (plan?.format || mayBeCall(held)) return;
-          holding = false;
-          sendText(held);
-        },
+        onToken: (token) => hold.push(token),
       });
-      const call = holding && held !== "" ? plan?.parse(held) : undefined;
-      if (call) {
-        sse.send(chunk({ delta: { tool_calls: toolCallsJson(call).map((c, index) => ({ index, ...c })) } }));
-      } else if (holding && held !== "") sendText(held);
+      const call = hold.end();
+      if (call) sse.send(chunk({ delta: { tool_calls: toolCallsJson(call).map((c, index) => ({ index, ...c })) } }));
       const finish = call ? "tool_calls" : finishReason(o);
       // The answer's logprobs come whole with the last chunk (pieces are batched and filtered on the way).
       const last = { finish_reason: finish, logprobs: logprobsOf(o) };
