@@ -190,7 +190,7 @@ describe("validation governed on chain", () => {
     assert.equal((entry.parameters as { validation: Verdict }).validation.verdict, "pass");
   });
 
-  it("a vote on rules, on length bounds and on minCoherence each changes the next verdict", async () => {
+  it("a vote on rules, on maxChars, on minChars and on minCoherence each changes the next verdict", async () => {
     const vote = async (validation: Record<string, unknown>) => {
       const manifest = await publishManifest(node, { schema: "ns-llm.manifest/v1", role: "parameters", name: "validation-layers", parameters: { validation } });
       await adopt(chain, { role: "parameters", ...manifest, name: "validation-layers" });
@@ -212,6 +212,11 @@ describe("validation governed on chain", () => {
     assert.equal(long.done.validation.verdict, "refused");
     assert.equal(long.done.validation.layer, "length");
     assert.ok(long.text.length <= 10, `sent ${long.text.length} characters`);
+
+    await vote({ minChars: 100_000 });
+    const short = await stream();
+    assert.equal(short.done.validation.verdict, "refused");
+    assert.equal(short.done.validation.layer, "length", "a 128-token answer is shorter than the voted minimum");
 
     // Coherence is below 1 for any answer that is not its own prompt (relevance < 1).
     await vote({ minCoherence: 1 });
