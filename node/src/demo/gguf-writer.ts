@@ -39,13 +39,27 @@ export type GgufValue =
   | { type: "array"; itemType: "bool"; values: readonly boolean[] }
   | { type: "array"; itemType: "string"; values: readonly string[] };
 
-/** One tensor; only f32 data is written (enough for tiny generated models). */
-export type GgufTensor = {
-  name: string;
-  /** Dimensions in ggml order: `dims[0]` varies fastest (for a weight `y = W x`: `[in, out]`). */
-  dims: readonly number[];
-  data: Float32Array;
-};
+/**
+ * One tensor: f32 values, or bytes already in a quantized ggml type (Q4_0 or Q8_0: blocks of 32
+ * values along `dims[0]`), which is how a real-size model is written without holding its f32 values.
+ */
+export type GgufTensor =
+  | {
+      name: string;
+      /** Dimensions in ggml order: `dims[0]` varies fastest (for a weight `y = W x`: `[in, out]`). */
+      dims: readonly number[];
+      data: Float32Array;
+    }
+  | { name: string; dims: readonly number[]; type: GgufQuantizedType; bytes: Uint8Array };
+
+/** Quantized ggml types the writer accepts as bytes, with their id and block layout. */
+export const ggufQuantizedTypes = {
+  q4_0: { id: 2, blockValues: 32, blockBytes: 18 }, // f16 scale, 16 bytes of 4-bit values
+  q8_0: { id: 8, blockValues: 32, blockBytes: 34 }, // f16 scale, 32 int8 values
+} as const;
+export type GgufQuantizedType = keyof typeof ggufQuantizedTypes;
+
+const byteLengthOf = (tensor: GgufTensor): number => ("bytes" in tensor ? tensor.bytes.byteLength : tensor.data.byteLength);
 
 export type EncodeGgufParameters = {
   /** Written in this order. `general.alignment` is added (32) unless given. */
@@ -95,13 +109,13 @@ export function encodeGguf({ metadata, tensors }: EncodeGgufParameters): Uint8Ar
   const offsets: number[] = [];
   for (const tensor of tensors) {
     offsets.push(offset);
-    offset = alignUp(offset + tensor.data.byteLength, alignment);
+    offset = alignUp(offset + byteLengthOf(tensor), alignment);
   }
   tensors.forEach((tensor, i) => {
     out.string(tensor.name);
     out.u32(tensor.dims.length);
     for (const dim of tensor.dims) out.u64(BigInt(dim));
-    out.u32(GGML_TYPE_F32);
+    out.u32("bytes" in tensor ? ggufQuantizedTypes[tensor.type].id : GGML_TYPE_F32);
     out.u64(BigInt(offsets[i]!));
   });
 
@@ -110,7 +124,8 @@ export function encodeGguf({ metadata, tensors }: EncodeGgufParameters): Uint8Ar
   tensors.forEach((tensor, i) => {
     out.padTo(alignment);
     if (out.length !== dataSectionStart + offsets[i]!) throw new Error(`tensor ${tensor.name} is misplaced`);
-    out.f32s(tensor.data);
+    if ("bytes" in tensor) out.raw(tensor.bytes);
+    else out.f32s(tensor.data);
   });
   out.padTo(alignment);
   return out.bytes();
@@ -118,15 +133,21 @@ export function encodeGguf({ metadata, tensors }: EncodeGgufParameters): Uint8Ar
 
 function checkTensors(tensors: readonly GgufTensor[]): void {
   const names = new Set<string>();
-  for (const { name, dims, data } of tensors) {
+  for (const tensor of tensors) {
+    const { name, dims } = tensor;
     if (names.has(name)) throw new Error(`duplicate tensor name ${name}`);
     names.add(name);
     if (dims.length < 1 || dims.length > 4 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
       throw new RangeError(`tensor ${name}: dims must be 1 to 4 positive integers, got [${dims.join(", ")}]`);
     }
     const elements = dims.reduce((a, b) => a * b, 1);
-    if (elements !== data.length) {
-      throw new RangeError(`tensor ${name}: dims [${dims.join(", ")}] hold ${elements} values, data has ${data.length}`);
+    if ("bytes" in tensor) {
+      const layout = ggufQuantizedTypes[tensor.type];
+      if (dims[0]! % layout.blockValues !== 0 || tensor.bytes.byteLength !== (elements / layout.blockValues) * layout.blockBytes) {
+        throw new RangeError(`tensor ${name}: ${tensor.type} dims [${dims.join(", ")}] need dims[0] a multiple of ${layout.blockValues} and ${(elements / layout.blockValues) * layout.blockBytes} bytes, got ${tensor.bytes.byteLength}`);
+      }
+    } else if (elements !== tensor.data.length) {
+      throw new RangeError(`tensor ${name}: dims [${dims.join(", ")}] hold ${elements} values, data has ${tensor.data.length}`);
     }
   }
 }
@@ -209,6 +230,12 @@ class ByteWriter {
     this.#reserve(values.length * 4);
     for (let i = 0; i < values.length; i++) this.#view.setFloat32(this.#length + i * 4, values[i]!, true);
     this.#length += values.length * 4;
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.#reserve(bytes.byteLength);
+    this.#buffer.set(bytes, this.#length);
+    this.#length += bytes.byteLength;
   }
 
   padTo(alignment: number): void {
