@@ -39,6 +39,7 @@ import type {
   TokenLogprob,
 } from "../types.ts";
 import { AfterDispatch } from "./after-dispatch.ts";
+import { FullBatches } from "./full-batches.ts";
 import { GenerationEngineDisposedError, GenerationRequestError } from "./errors.ts";
 import { getSharedLlama } from "./llama-runtime.ts";
 import { generateWithLogprobs } from "./logprobs.ts";
@@ -69,6 +70,8 @@ export type CreateGenerationEngineParameters = {
 export type LlamaGenerationEngine = GenerationEngine & {
   /** Requests waiting for a free sequence. */
   readonly waiting: number;
+  /** Decode batches since the start and the next-token steps in them (steps / batches: how many requests share a batch). */
+  readonly batching: { batches: number; steps: number };
   /** The prompt a chat becomes (the model's template applied), special tokens written out. */
   renderChat(messages: ChatMessage[]): string;
 };
@@ -92,7 +95,13 @@ export async function createGenerationEngine(parameters: CreateGenerationEngineP
     parameters.signal?.throwIfAborted();
     const contextSize = parameters.contextSize ?? Math.min(model.trainContextSize, 4096);
     const afterDispatch = new AfterDispatch();
-    const context = await model.createContext({ sequences, contextSize, threads, batching: { dispatchSchedule: afterDispatch.dispatchSchedule } });
+    const fullBatches = new FullBatches();
+    const context = await model.createContext({
+      sequences,
+      contextSize,
+      threads,
+      batching: { dispatchSchedule: afterDispatch.dispatchSchedule, itemPrioritizationStrategy: fullBatches.strategy },
+    });
     const template = model.fileInfo.metadata.tokenizer?.chat_template;
     const hasChatTemplate = typeof template === "string" && template.trim() !== "";
     const chatWrapper: ChatWrapper = hasChatTemplate ? resolveChatWrapper(model) : new PlainChatWrapper();
@@ -104,7 +113,7 @@ export async function createGenerationEngine(parameters: CreateGenerationEngineP
       // llama.gpu is false when llama.cpp runs on the CPU; gpuLayers counts what loadModel offloaded.
       device: { backend: llama.gpu || "cpu", gpuLayers: model.gpuLayers } as const,
     };
-    return new Engine({ model, context, chatWrapper, info, defaults, afterDispatch });
+    return new Engine({ model, context, chatWrapper, info, defaults, afterDispatch, fullBatches });
   } catch (error) {
     await model.dispose();
     throw error;
@@ -146,6 +155,7 @@ class Engine implements LlamaGenerationEngine {
   #defaults: SamplingOptions;
   #pool: SequencePool<Slot>;
   #afterDispatch: AfterDispatch;
+  #fullBatches: FullBatches;
   /** Requests holding a sequence. */
   #generating = 0;
   /** Every request from call to return, and every evaluation (which can outlive an aborted request). */
@@ -160,8 +170,10 @@ class Engine implements LlamaGenerationEngine {
     info: Engine["info"];
     defaults: SamplingOptions;
     afterDispatch: AfterDispatch;
+    fullBatches: FullBatches;
   }) {
     this.#afterDispatch = options.afterDispatch;
+    this.#fullBatches = options.fullBatches;
     this.#model = options.model;
     this.#context = options.context;
     this.#chatWrapper = options.chatWrapper;
@@ -189,6 +201,10 @@ class Engine implements LlamaGenerationEngine {
 
   get waiting(): number {
     return this.#pool.waiting;
+  }
+
+  get batching(): { batches: number; steps: number } {
+    return this.#fullBatches.stats;
   }
 
   countTokens(text: string): number {
@@ -330,13 +346,18 @@ class Engine implements LlamaGenerationEngine {
       deliverPending();
     };
     const logprobs: TokenLogprob[] | undefined = common.logprobs ? [] : undefined;
+    // From its first token on, the request generates a token per batch: batches wait for it
+    // (full-batches.ts) until its evaluation ends (never again after: a late chunk does not count).
+    let evaluated = false;
+    const generating = () => evaluated || this.#fullBatches.generating(controller);
     const hooks: Hooks = {
       signal: controller.signal,
       sampling,
       grammar,
-      logprobs: common.logprobs && logprobs ? { top: common.logprobs.top, onLogprob: (e) => !done && logprobs.push(e) } : undefined,
+      logprobs: common.logprobs && logprobs ? { top: common.logprobs.top, onLogprob: (e) => (generating(), !done && logprobs.push(e)) } : undefined,
       // Nothing reaches the caller after the end: an aborted evaluation may still decode a token.
       onTextChunk: (chunk) => {
+        generating();
         if (done || controller.signal.aborted) return;
         if (leading) {
           chunk = chunk.trimStart();
@@ -379,6 +400,8 @@ class Engine implements LlamaGenerationEngine {
             if (controller.signal.aborted) return { stopReason: "abort" };
             return await job.run(slot, hooks);
           } finally {
+            evaluated = true;
+            this.#fullBatches.stopped(controller);
             this.#generating--;
             this.#pool.release(slot);
           }
