@@ -50,6 +50,8 @@ export type GenerationResult = {
   /** Tokens generated. */
   tokens: number;
   promptTokens: number;
+  /** Of the prompt's tokens, how many its sequence held already (a shared start, such as a system prompt), not evaluated again. */
+  cachedTokens?: number;
   finishReason: FinishReason;
   /** With `logprobs`: one entry per token sampled (a stop string can end the text inside the last ones). */
   logprobs?: TokenLogprob[];

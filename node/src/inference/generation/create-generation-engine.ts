@@ -9,8 +9,9 @@
  * that holds nothing else: node-llama-cpp erases a sequence's other tokens under the context's
  * lock, which its batch loop keeps for as long as sequences decode, so a request that has to
  * erase while two others generate waits for both to end (all of a reply, seconds on a real
- * model). Hence also: the first request after a pause empties the other free sequences (the lock
- * is free then), so that those arriving while it runs find sequences with nothing to erase.
+ * model). Hence also: the first request after a pause trims the other free sequences to the
+ * start they share with its prompt (the lock is free then), so that those arriving while it runs
+ * find sequences with nothing to erase, and those with the same system prompt find it evaluated.
  */
 import path from "node:path";
 import {
@@ -119,6 +120,9 @@ export async function createGenerationEngine(parameters: CreateGenerationEngineP
     throw error;
   }
 }
+
+/** A free sequence keeps the start it shares with a new prompt when at least this long (else it is emptied). */
+const MIN_KEPT_PREFIX = 16;
 
 /** Prompt tokens evaluated per step before generating, so an abort stops a long prompt soon. */
 const PREFILL_CHUNK = 64;
@@ -318,6 +322,7 @@ class Engine implements LlamaGenerationEngine {
     // Tokens sampled, read from the sequence's meter: LlamaChat's onToken re-tokenizes the reply's
     // start, so counting its tokens would be wrong.
     let meter: { sequence: LlamaContextSequence; start: number } | undefined;
+    let cachedTokens = 0;
     let firstTokenMs: number | null = null;
     let leading = job.trimStart;
     let stopped = false;
@@ -378,6 +383,7 @@ class Engine implements LlamaGenerationEngine {
         text,
         tokens: meter ? meter.sequence.tokenMeter.getState().usedOutputTokens - meter.start : 0,
         promptTokens: job.promptTokens,
+        cachedTokens,
         finishReason,
         ...(logprobs ? { logprobs } : {}),
         ms: performance.now() - started,
@@ -391,8 +397,9 @@ class Engine implements LlamaGenerationEngine {
       const busy = this.#generating > 0;
       const slot = await this.#pool.acquire(controller.signal, prompt && ((s) => reuseScore(s.sequence, prompt, busy)));
       if (slot === undefined) return interrupted();
-      if (this.#generating++ === 0) this.#emptyFreeSequences();
+      if (this.#generating++ === 0) this.#trimFreeSequences(prompt);
       meter = { sequence: slot.sequence, start: slot.sequence.tokenMeter.getState().usedOutputTokens };
+      cachedTokens = prompt ? commonPrefixLength(slot.sequence.contextTokens, prompt) : 0;
       const evaluation = this.#track(
         (async () => {
           try {
@@ -426,11 +433,19 @@ class Engine implements LlamaGenerationEngine {
     }
   }
 
-  /** Erases what the free sequences hold; each serves again once its erase is done. */
-  #emptyFreeSequences(): void {
-    for (const slot of this.#pool.takeFree((s) => s.sequence.nextTokenIndex > 0)) {
+  /**
+   * Erases what the free sequences hold beyond the start they share with `prompt` (all of it when
+   * they share nothing): requests that come while this one runs, with the same system prompt,
+   * then find it evaluated and nothing to erase. Each serves again once its erase is done.
+   */
+  #trimFreeSequences(prompt: readonly Token[] | undefined): void {
+    const keep = (s: Slot) => (prompt ? commonPrefixLength(s.sequence.contextTokens, prompt) : 0);
+    for (const slot of this.#pool.takeFree((s) => s.sequence.nextTokenIndex > keep(s))) {
+      const { sequence } = slot;
+      const shared = Math.min(keep(slot), sequence.nextTokenIndex - 1);
+      const erase = shared >= MIN_KEPT_PREFIX ? sequence.eraseContextTokenRanges([{ start: shared, end: sequence.nextTokenIndex }]) : sequence.clearHistory();
       // A failed erase leaves the tokens, which the next request erases itself.
-      this.#pool.release(slot, this.#track(slot.sequence.clearHistory().catch(() => {})));
+      this.#pool.release(slot, this.#track(erase.catch(() => {})));
     }
   }
 
