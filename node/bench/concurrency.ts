@@ -10,7 +10,7 @@
  * at a time and 4 at once.
  *
  *   node bench/concurrency.ts [--llama-server path] [--model file.gguf] [--threads 2] [--slots 8]
- *       [--tokens 64] [--rounds 3] [--streams 1,4,8] [--no-prefix]
+ *       [--tokens 64] [--rounds 3] [--streams 1,4,8] [--no-prefix] [--baseline other-checkout]
  *
  * Without --model it writes a model of TinyLlama-1.1B's shape (bench/tinyllama-shape.ts, Q4_0,
  * 620 MB) to $TMPDIR/ns-llm-bench/ once. Without --llama-server only the node is measured.
@@ -36,6 +36,10 @@ const { values } = parseArgs({
     streams: { type: "string", default: "1,4,8" },
     context: { type: "string", default: "1024" },
     "no-prefix": { type: "boolean", default: false },
+    // The shared system prompt of the prefix-reuse part: this many copies of the 60-word story.
+    "system-copies": { type: "string", default: "6" },
+    // Another checkout of the project (its node/bench/serve-node.ts): measured too, as "node-before".
+    baseline: { type: "string" },
   },
 });
 const threads = Number(values.threads);
@@ -69,14 +73,14 @@ const rssKiB = (pid: number): number => {
   }
 };
 
-async function startNodeServer(): Promise<Server> {
-  const script = path.join(import.meta.dirname, "serve-node.ts");
+async function startNodeServer(name = "node", root = path.join(import.meta.dirname, "../..")): Promise<Server> {
+  const script = path.join(root, "node/bench/serve-node.ts");
   const child = spawn(process.execPath, [script, "--model", modelPath, "--threads", String(threads), "--sequences", String(slots), "--context", String(contextPerSlot)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout! });
   for await (const line of lines) {
-    if (line.startsWith("{")) return { name: "node", url: (JSON.parse(line) as { url: string }).url, child, peakRssKiB: 0 };
+    if (line.startsWith("{")) return { name, url: (JSON.parse(line) as { url: string }).url, child, peakRssKiB: 0 };
   }
   throw new Error("the node exited before listening");
 }
@@ -176,6 +180,7 @@ const withRss = async <T>(server: Server, work: () => Promise<T>): Promise<T> =>
 const servers: Server[] = [];
 try {
   servers.push(await startNodeServer());
+  if (values.baseline) servers.push(await startNodeServer("node-before", values.baseline));
   if (values["llama-server"]) servers.push(await startLlamaServer(values["llama-server"]));
   const idleRss = new Map(servers.map((s) => [s.name, rssKiB(s.child.pid!)]));
   const load = () => os.loadavg().map((l) => l.toFixed(1)).join(" ");
@@ -210,11 +215,11 @@ try {
       );
     }
   }
-  if (servers.length === 2) {
-    console.log("\nnode / llama-server:");
+  for (const other of servers.slice(1)) {
+    console.log(`\nnode / ${other.name}:`);
     for (const streams of streamCounts) {
       const n = table.get(`node/${streams}`)!;
-      const l = table.get(`llama-server/${streams}`)!;
+      const l = table.get(`${other.name}/${streams}`)!;
       console.log(`  ${streams} streams: tok/s ${(n.tps / l.tps).toFixed(2)}x, p99 latency ${(n.p99 / l.p99).toFixed(2)}x`);
     }
   }
@@ -224,17 +229,8 @@ try {
 
   if (!values["no-prefix"]) {
     // Prompt-prefix reuse: a long system prompt shared by every request, a short question each.
-    const system = Array.from({ length: 12 }, () => story).join(" ");
+    const system = Array.from({ length: Number(values["system-copies"]) }, () => story).join(" ");
     let question = 0;
-    const chatBody = () => ({
-      messages: [
-        { role: "system", content: system },
-        { role: "user", content: `Question ${question++}: what did she find under the tree?` },
-      ],
-      max_tokens: 8,
-      temperature: 0,
-    });
-    const chat = (server: Server) => request(server, chatBody(), "/v1/chat/completions");
     console.log(`\nprompt-prefix reuse: a system prompt of ${system.split(" ").length} words (about ${Math.round(system.length / 4)} tokens) + a short question, 8-token answers; TTFT ms, medians of ${rounds} rounds`);
     console.log("| server | cold (new system prompt) | warm, one at a time | warm, 4 at once |");
     console.log("| --- | --- | --- | --- |");
@@ -245,16 +241,21 @@ try {
         const figures = prefix.get(server.name) ?? { cold: [], warm: [], together: [] };
         prefix.set(server.name, figures);
         // A new system prompt per round (its first word differs), so the first request is cold.
-        const saved = system;
-        const roundSystem = `${round}${server.name}. ${saved}`;
-        const body = () => ({ ...chatBody(), messages: [{ role: "system", content: roundSystem }, { role: "user", content: `Question ${question++}: what did she find?` }] });
+        const roundSystem = `${round}${server.name}. ${system}`;
+        const body = () => ({
+          messages: [
+            { role: "system", content: roundSystem },
+            { role: "user", content: `Question ${question++}: what did she find?` },
+          ],
+          max_tokens: 8,
+          temperature: 0,
+        });
         figures.cold.push((await request(server, body(), "/v1/chat/completions")).ttftMs);
         for (let i = 0; i < 2; i++) figures.warm.push((await request(server, body(), "/v1/chat/completions")).ttftMs);
         const four = await Promise.all([0, 1, 2, 3].map(() => request(server, body(), "/v1/chat/completions")));
         figures.together.push(median(four.map((s) => s.ttftMs)));
       }
     }
-    void chat;
     for (const server of servers) {
       const f = prefix.get(server.name)!;
       console.log(`| ${server.name} | ${median(f.cold).toFixed(0)} | ${median(f.warm).toFixed(0)} | ${median(f.together).toFixed(0)} |`);

@@ -56,6 +56,8 @@ export type GenerationOutcome = AnswerOrigin & {
   text: string;
   tokens: number;
   promptTokens: number;
+  /** Prompt tokens the model's sequence held already (a shared system prompt) and did not evaluate again. */
+  cachedTokens?: number;
   /**
    * "timeout": the request's deadline stopped it; "abort": the client or a shutdown did;
    * "content_filter": a governed deny pattern stopped it (the text ends before the pattern).
@@ -220,6 +222,7 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
         ...(result.logprobs ? { logprobs: logprobsOfText(result.logprobs, check ? check.gate.text : deny.active ? deny.emitted : result.text) } : {}),
         tokens: result.tokens,
         promptTokens: result.promptTokens,
+        ...(result.cachedTokens !== undefined ? { cachedTokens: result.cachedTokens } : {}),
         finishReason,
         ms: performance.now() - began,
         firstTokenMs,

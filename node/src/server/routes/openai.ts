@@ -60,7 +60,13 @@ const completionLogprobs = (o: GenerationOutcome) => {
     text_offset,
   };
 };
-const usage = (o: GenerationOutcome) => ({ prompt_tokens: o.promptTokens, completion_tokens: o.tokens, total_tokens: o.promptTokens + o.tokens });
+// prompt_tokens_details.cached_tokens: the prompt's start the model held already (OpenAI's field).
+const usage = (o: GenerationOutcome) => ({
+  prompt_tokens: o.promptTokens,
+  completion_tokens: o.tokens,
+  total_tokens: o.promptTokens + o.tokens,
+  ...(o.cachedTokens !== undefined ? { prompt_tokens_details: { cached_tokens: o.cachedTokens } } : {}),
+});
 const now = () => Math.floor(Date.now() / 1000);
 
 export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app, { generation, embedding, models }) => {
