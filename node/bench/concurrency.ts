@@ -177,13 +177,13 @@ const withRss = async <T>(server: Server, work: () => Promise<T>): Promise<T> =>
   }
 };
 
+const load = () => os.loadavg().map((l) => l.toFixed(1)).join(" ");
 const servers: Server[] = [];
 try {
   servers.push(await startNodeServer());
   if (values.baseline) servers.push(await startNodeServer("node-before", values.baseline));
   if (values["llama-server"]) servers.push(await startLlamaServer(values["llama-server"]));
   const idleRss = new Map(servers.map((s) => [s.name, rssKiB(s.child.pid!)]));
-  const load = () => os.loadavg().map((l) => l.toFixed(1)).join(" ");
   console.log(`concurrency benchmark: ${path.basename(modelPath)}, threads ${threads}, ${slots} slots each, ${maxTokens}-token answers, ${rounds} rounds, ${os.cpus()[0]?.model ?? "cpu"} x${os.availableParallelism()}, Node ${process.version}`);
   console.log(`load average at start: ${load()}`);
   for (const server of servers) await wave(server, 1); // warm-up, not counted
@@ -196,6 +196,8 @@ try {
         const key = `${server.name}/${streams}`;
         const w = await withRss(server, () => wave(server, streams));
         results.set(key, [...(results.get(key) ?? []), w]);
+        // Each wave as it ends, so that a run cut short still says something.
+        console.error(`  round ${round + 1}, ${key}: ${w.tps.toFixed(1)} tok/s, load ${load()}`);
       }
     }
   }
