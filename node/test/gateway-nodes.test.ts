@@ -35,7 +35,7 @@ before(async () => {
     spawnFollowNode({ chain }),
     spawnFollowNode({ chain, env: { NS_LLM_RPC_URL: proxy.url } }),
   ]);
-  [a, b, c] = started.map((s) => (s.status === "fulfilled" ? s.value : undefined)) as FollowNode[];
+  [a, b, c] = started.map((s) => (s.status === "fulfilled" ? s.value : undefined)) as [FollowNode, FollowNode, FollowNode];
   for (const s of started) if (s.status === "rejected") throw s.reason;
   home = await mkdtemp(path.join(os.tmpdir(), "ns-llm-gateway-nodes-"));
   gateway = await createGateway({
@@ -112,7 +112,7 @@ describe("one gateway, three nodes on one chain", { concurrency: false }, () => 
     proxy.cut();
     // Published on every node: their IPFS runs with networking off, so none fetches it from another.
     const manifest = { schema: "ns-llm.manifest/v1", role: "parameters", name: "ns-llm-test-gateway-nodes", parameters: { temperature: 0.3 } };
-    const [published] = await Promise.all([a, b, c].map((node) => publishManifest(node, manifest)));
+    const published = (await Promise.all([a, b, c].map((node) => publishManifest(node, manifest))))[0]!;
     await adopt(chain, { role: "parameters", ...published });
     const applied = async (node: FollowNode) => (await node.get<{ applied: { parameters?: { cid: string } } }>("/api/governance")).applied.parameters?.cid === published.cid;
     await waitUntil("a and b to apply the adoption", async () => (await applied(a)) && (await applied(b)), 30_000);
