@@ -86,6 +86,8 @@ const HEARTBEAT = 1.0;
 const HISTORY_GOSSIP = 3;
 const LOSS = 0.01;
 const ANNOUNCEMENT_BYTES = 300;
+/** A gossipsub message id (from + seqno, or a content hash). */
+const MESSAGE_ID_BYTES = 40;
 
 /** A mesh where every node has at least D peers (at most D_HI), links with fixed latencies. */
 function buildMesh(n: number) {
@@ -167,7 +169,7 @@ const controlPerAnnouncement = controlTotal / SAMPLES;
 console.log(`federation simulation (a discrete-event model, not a measurement): ${N} nodes, seed ${values.seed}`);
 console.log(`\n1. gossip of one announcement (gossipsub D=${D}, D_hi=${D_HI}, D_lazy=${D_LAZY}, heartbeat ${HEARTBEAT} s, links 10-100 ms, ${LOSS * 100}% loss), ${SAMPLES} announcements`);
 console.log(`   reaches every node: p50 ${(quantile(delays, 0.5) * 1000).toFixed(0)} ms, p99 ${(quantile(delays, 0.99) * 1000).toFixed(0)} ms, max ${(Math.max(...delays) * 1000).toFixed(0)} ms; nodes never reached: ${unreached}`);
-console.log(`   copies sent per announcement: ${copiesPerAnnouncement.toFixed(0)} (${(copiesPerAnnouncement / N).toFixed(2)} per node: ${((copiesPerAnnouncement - N) / N).toFixed(2)} duplicates), IHAVE/IWANT: ${(controlPerAnnouncement / N).toFixed(2)} per node`);
+console.log(`   copies sent per announcement: ${copiesPerAnnouncement.toFixed(0)} (${(copiesPerAnnouncement / N).toFixed(2)} per node: ${((copiesPerAnnouncement - N) / N).toFixed(2)} duplicates); IHAVE ids offered: ${(controlPerAnnouncement / N).toFixed(1)} per node`);
 
 // --- 2. cache hit rate vs network size (and what the announcements cost each node) ---
 const UNIVERSE = 1_000_000;
@@ -230,15 +232,21 @@ function cacheRun(n: number, seconds: number) {
 
 const SECONDS = 600;
 console.log(`\n2. cache hit rate vs network size (${REQUESTS_PER_NODE_PER_S} request/s per node for ${SECONDS} s, Zipf s=${ZIPF_S} over ${UNIVERSE / 1e6}M prompts, ${LOCAL_CAPACITY} local entries, ${IN_SYNC * 100}% of nodes in sync)`);
-console.log("   nodes  local hits  + peer hits  = total   announced/s (network)  messages/s per node  KB/s per node");
+console.log("   nodes  local hits  + peer hits  = total   announced/s (network)  messages/s per node  KB/s per node (in)");
 for (const n of [1, 10, 100, N]) {
   const r = cacheRun(n, SECONDS);
   const pct = (x: number) => `${((x / r.requests) * 100).toFixed(1)}%`;
-  // Each miss is computed and announced once; each announcement costs copiesPerAnnouncement/N per node.
+  // Each miss is computed and announced once; each announcement costs copiesPerAnnouncement/N
+  // copies per node. IHAVE is one control message per lazy peer per heartbeat, whatever the count
+  // of ids it carries (the ids of the last 3 heartbeats, at most 5000: gossipsub maxIHaveLength).
   const announcedPerS = r.misses / SECONDS;
-  const perNode = n > 1 ? (announcedPerS * copiesPerAnnouncement) / N + (announcedPerS * controlPerAnnouncement) / N : 0;
+  const data = n > 1 ? (announcedPerS * copiesPerAnnouncement) / N : 0;
+  const ihave = n > 1 ? D_LAZY / HEARTBEAT : 0;
+  const perNode = data + ihave;
+  const ids = Math.min(5000, announcedPerS * HISTORY_GOSSIP);
+  const bytes = data * ANNOUNCEMENT_BYTES + ihave * ids * MESSAGE_ID_BYTES;
   console.log(
-    `   ${String(n).padStart(5)}  ${pct(r.localHits).padStart(10)}  ${pct(r.peerHits).padStart(11)}  ${pct(r.localHits + r.peerHits).padStart(7)}  ${announcedPerS.toFixed(0).padStart(21)}  ${perNode.toFixed(0).padStart(19)}  ${((perNode * ANNOUNCEMENT_BYTES) / 1024).toFixed(0).padStart(13)}`,
+    `   ${String(n).padStart(5)}  ${pct(r.localHits).padStart(10)}  ${pct(r.peerHits).padStart(11)}  ${pct(r.localHits + r.peerHits).padStart(7)}  ${announcedPerS.toFixed(0).padStart(21)}  ${perNode.toFixed(0).padStart(19)}  ${(bytes / 1024).toFixed(0).padStart(13)}`,
   );
 }
 

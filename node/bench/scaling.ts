@@ -98,8 +98,12 @@ try {
     }
   }
   const base = median(rates[1]!);
-  console.log("\n  nodes  answers/s (median)  vs 1 node");
-  for (const n of [1, 2, 3]) console.log(`  ${String(n).padStart(5)}  ${median(rates[n]!).toFixed(1).padStart(19)}  ${(median(rates[n]!) / base).toFixed(2).padStart(8)}x`);
+  // Each round's own ratio too: neighbours' load drifts between rounds, less within one.
+  const paired = (n: number) => median(rates[n]!.map((rate, r) => rate / rates[1]![r]!));
+  console.log("\n  nodes  answers/s (median)  vs 1 node (medians)  vs 1 node (median of per-round ratios)");
+  for (const n of [1, 2, 3]) {
+    console.log(`  ${String(n).padStart(5)}  ${median(rates[n]!).toFixed(1).padStart(19)}  ${(median(rates[n]!) / base).toFixed(2).padStart(18)}x  ${paired(n).toFixed(2).padStart(37)}x`);
+  }
 } finally {
   await Promise.all(nodes.map((n) => n.stop()));
   await agent.close();
