@@ -108,7 +108,7 @@ describe("one gateway, three nodes on one chain", { concurrency: false }, () => 
     assert.equal(metricValue(metrics, `ns_llm_gateway_node_in_sync{node="${c.url}"}`), 1);
   });
 
-  test("a node that missed an adoption gets no request, the gateway says why, and it is back once in sync", async () => {
+  test("a node that missed an adoption gets no request, the gateway says why, and it is back once in sync", async (t) => {
     proxy.cut();
     // Published on every node: their IPFS runs with networking off, so none fetches it from another.
     const manifest = { schema: "ns-llm.manifest/v1", role: "parameters", name: "ns-llm-test-gateway-nodes", parameters: { temperature: 0.3 } };
@@ -126,6 +126,9 @@ describe("one gateway, three nodes on one chain", { concurrency: false }, () => 
     assert.ok(h.reasons.some((r) => r.startsWith(`node ${c.url} gets no requests: behind`)), h.reasons.join("; "));
     const metrics = await (await fetch(`${gatewayUrl}/metrics`)).text();
     assert.equal(metricValue(metrics, `ns_llm_gateway_node_in_sync{node="${c.url}"}`), 0);
+    // What the gateway said (the documentation's example comes from here).
+    t.diagnostic(JSON.stringify({ status: h.status, reasons: h.reasons, endpoints: h.node.endpoints }));
+    t.diagnostic(metrics.split("\n").filter((l) => l.startsWith("ns_llm_gateway_node_")).join(" | "));
 
     const cBefore = await nodeGenerations(c);
     const answers = await load(12, 4);
