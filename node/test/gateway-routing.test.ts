@@ -90,3 +90,65 @@ describe("a node's health against the chain's adoptions", () => {
     assert.equal(judgeSync(health({ applied: {}, applying: { embedding: { version: 3, cid: "x" } } }), undefined).state, "swapping");
   });
 });
+
+/**
+ * ns-llm-client in front of three stand-in nodes (plain HTTP servers whose /health the test
+ * writes): one in sync, one loading the current adoption, one behind. Where each request goes.
+ */
+describe("ns-llm-client routing by sync state", () => {
+  test("the node in sync takes every request; a swapping one only when it is gone; one behind never; a 503 is sent elsewhere", async () => {
+    const { createServer } = await import("node:http");
+    const { createNodeClient } = await import("../src/client/index.ts");
+    type Stand = { url: string; served: number; refuse: boolean; close(): Promise<void> };
+    const stand = async (governance: Record<string, unknown>): Promise<Stand> => {
+      const s: Stand = { url: "", served: 0, refuse: false, close: async () => {} };
+      const server = createServer((request, response) => {
+        request.resume();
+        request.on("end", () => {
+          const body = (status: number, value: unknown) => response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
+          if (request.url === "/health") return body(200, { status: "ok", reasons: [], scheduler: { limit: 2 }, governance: { enabled: true, chainId: 31337, registry: REGISTRY, syncedBlock: 120, lag: 0, ...governance } });
+          if (s.refuse) return body(503, { error: { code: "generation_unavailable", message: "loading" } });
+          s.served += 1;
+          body(200, { text: "hi", model: "m", source: "llm", tokens: 1, finishReason: "stop", ms: 1 });
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      s.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      s.close = () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())));
+      return s;
+    };
+    const current = { generation: { version: 2, cid: "bafy-gen-2" }, parameters: { version: 1, cid: "bafy-par-1" } };
+    const old = { generation: { version: 1, cid: "bafy-gen-1" }, parameters: { version: 1, cid: "bafy-par-1" } };
+    const inSync = await stand({ applied: current, applying: {} });
+    const swapping = await stand({ applied: old, applying: { generation: current.generation } });
+    const behind = await stand({ applied: old, applying: {} });
+    const other = await stand({ applied: current, applying: {} });
+    const client = createNodeClient({
+      endpoints: [behind.url, swapping.url, inSync.url, other.url],
+      balance: "load",
+      healthCheckMs: 0,
+      chain: { registry: REGISTRY, read: async () => chain },
+    });
+    try {
+      const states = Object.fromEntries((await client.checkHealth()).map((e) => [e.url, e.sync]));
+      assert.deepEqual([states[inSync.url], states[swapping.url], states[behind.url]], ["in_sync", "swapping", "behind"]);
+      for (let i = 0; i < 20; i++) await client.generate({ prompt: "x" });
+      assert.equal(swapping.served + behind.served, 0);
+      assert.ok(inSync.served > 0 && other.served > 0, `${inSync.served} ${other.served}`);
+      // One in-sync node refuses (503): each request it draws goes on to the other.
+      inSync.refuse = true;
+      const before = other.served;
+      for (let i = 0; i < 10; i++) await client.generate({ prompt: "x" });
+      assert.equal(other.served - before, 10);
+      // Both in-sync nodes gone: the drained node answers, the one behind still gets nothing.
+      await inSync.close();
+      await other.close();
+      for (let i = 0; i < 3; i++) await client.generate({ prompt: "x" });
+      assert.equal(swapping.served, 3);
+      assert.equal(behind.served, 0);
+    } finally {
+      await client.close();
+      await Promise.all([inSync, swapping, behind, other].map((s) => s.close().catch(() => {})));
+    }
+  });
+});

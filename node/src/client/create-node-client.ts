@@ -178,11 +178,13 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
 
   /**
    * Whom a request may go to, in the order to try them. Given the chain, only nodes that run its
-   * current adoptions. Without it, a node loading a model comes last (drained, yet better than none).
+   * current adoptions, never one behind. A node loading a model comes last (drained: it still
+   * serves the set it runs until the swap, and its answers' headers name that manifest), so a
+   * swap on every node at once does not turn every answer into a search answer.
    */
   const candidates = (): Endpoint[] => {
     const routable = options.chain ? endpoints.filter((e) => e.sync.state === "in_sync") : endpoints.filter((e) => e.sync.state !== "swapping");
-    const drained = options.chain ? [] : endpoints.filter((e) => e.sync.state === "swapping");
+    const drained = endpoints.filter((e) => e.sync.state === "swapping");
     if (options.balance !== "load") return [...rankedAmong(routable), ...drained];
     const ready = routable.filter((e) => e.healthy && e.breakerState() !== "open");
     return [...orderByLoad(ready), ...rankedAmong(routable.filter((e) => !ready.includes(e))), ...drained];

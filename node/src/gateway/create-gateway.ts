@@ -215,7 +215,10 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
     const nodeUp = endpoints.some((e) => e.healthy && e.breaker !== "open" && routable(e));
     const reasons = nodeUp ? [] : [p.chain ? "no node is healthy and in sync with the chain: answers come from the cache and search" : "no node endpoint is healthy: answers come from the cache and search"];
     // Each node the gateway does not send requests to, and why.
-    for (const e of endpoints) if (!routable(e) && e.sync !== "unchecked") reasons.push(`node ${e.url} gets no requests: ${e.sync}${e.reason ? ` (${e.reason})` : ""}`);
+    for (const e of endpoints) {
+      if (e.sync === "swapping") reasons.push(`node ${e.url} is drained (only when no other node can answer): swapping (${e.reason})`);
+      else if (!routable(e) && e.sync !== "unchecked") reasons.push(`node ${e.url} gets no requests: ${e.sync}${e.reason ? ` (${e.reason})` : ""}`);
+    }
     return {
       status: reasons.length ? "degraded" : "ok",
       reasons,

@@ -73,7 +73,11 @@ async function readChain(rpcUrl: string, deploymentFile: string | undefined): Pr
   try {
     const publicClient = publicClientFor(rpcUrl, 1_000, { timeoutMs: 5_000, retryCount: 1 });
     const deployment = await loadDeployment(await publicClient.getChainId(), deploymentFile);
-    return chainAdoptionsReader(publicClient, deployment.contracts.ModelRegistry.address);
+    const reader = chainAdoptionsReader(publicClient, deployment.contracts.ModelRegistry.address);
+    // One read now: a deployment file of an earlier dev chain names a registry with no code, and
+    // a gateway that can never read it would refuse every node.
+    await reader.read();
+    return reader;
   } catch (error) {
     console.error(`ns-llm gateway: not checking nodes against the chain (${redactRpcUrl(rpcUrl)}: ${(error as Error).message.split("\n")[0]}); pass --no-chain to silence this`);
     return undefined;
