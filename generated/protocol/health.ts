@@ -5,6 +5,7 @@
 import type { Address } from "viem";
 import type { FollowError, GovernanceError } from "./governance.ts";
 import type { ValidationHealth } from "./validation.ts";
+import type { Role } from "../roles.ts";
 
 /** Where a model's work runs: llama.cpp's GPU backend (node-llama-cpp `llama.gpu`), or onnxruntime's execution provider. */
 export type ComputeBackend = "cpu" | "cuda" | "vulkan" | "metal";
@@ -42,6 +43,13 @@ export type GovernanceHealth = {
   lastError?: GovernanceError | FollowError | null;
   /** Each role's current error (an adoption not applied); each one is a reason of "degraded". */
   errors?: Partial<Record<string, GovernanceError>>;
+  /**
+   * The manifest set the node runs: each governed role's applied adoption (version and manifest
+   * CID). A gateway compares it with the registry's current adoptions before routing here.
+   */
+  applied?: Partial<Record<Role, { version: number; cid: string }>>;
+  /** The adoptions being fetched or loaded now: a node loading a model is drained by gateways. */
+  applying?: Partial<Record<Role, { version: number; cid: string }>>;
 };
 
 /** The SPEC's governance fields stay present (null) when the node follows no chain. */

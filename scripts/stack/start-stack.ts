@@ -166,7 +166,8 @@ export async function startStack(p: StartStackParameters): Promise<Stack> {
           cwd: REPO_ROOT,
           // Not the node's environment: the gateway needs no key (undefined removes one the
           // operator's shell may have exported).
-          env: { ...shared, NS_LLM_NODE_URL: urls.node, NS_LLM_OPERATOR_KEY: undefined },
+          // The chain and deployment the node follows: the gateway routes only to nodes in sync with them.
+          env: { ...shared, NS_LLM_NODE_URL: urls.node, NS_LLM_RPC_URL: urls.chain, NS_LLM_DEPLOYMENT: deploymentFile, NS_LLM_OPERATOR_KEY: undefined },
           logDir,
           ready: () => httpOk(`${urls.gateway}/health`),
         }),

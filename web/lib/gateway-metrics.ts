@@ -37,3 +37,36 @@ export function cachePoint(now: Scrape, before: Scrape | undefined): CachePoint 
     missesTotal: value(now, GATEWAY_CACHE_MISSES) ?? null,
   };
 }
+
+/** The gateway's per-node series (node/src/gateway/metrics.ts), labelled `node` with each node's URL. */
+export const GATEWAY_NODE_SERIES = {
+  outstanding: "ns_llm_gateway_node_outstanding",
+  capacity: "ns_llm_gateway_node_capacity",
+  inSync: "ns_llm_gateway_node_in_sync",
+  served: "ns_llm_gateway_node_served_total",
+  errors: "ns_llm_gateway_node_errors_total",
+} as const;
+
+/** One node behind the gateway, as the gateway reports it (its own counts, not the node's). */
+export type NodeLoad = { node: string; outstanding: number | null; capacity: number | null; inSync: boolean | null; served: number | null; errors: number | null };
+
+/** Each node's load from one scrape of the gateway's /metrics, in the order the gateway lists them. */
+export function nodeLoads(scrape: Scrape): NodeLoad[] {
+  const nodes: string[] = [];
+  for (const sample of scrape.samples) {
+    const node = sample.labels.node;
+    if (node !== undefined && sample.name.startsWith("ns_llm_gateway_node_") && !nodes.includes(node)) nodes.push(node);
+  }
+  const read = (name: string, node: string) => sumOf(scrape, name, { node }) ?? null;
+  return nodes.map((node) => {
+    const inSync = read(GATEWAY_NODE_SERIES.inSync, node);
+    return {
+      node,
+      outstanding: read(GATEWAY_NODE_SERIES.outstanding, node),
+      capacity: read(GATEWAY_NODE_SERIES.capacity, node),
+      inSync: inSync === null ? null : inSync === 1,
+      served: read(GATEWAY_NODE_SERIES.served, node),
+      errors: read(GATEWAY_NODE_SERIES.errors, node),
+    };
+  });
+}

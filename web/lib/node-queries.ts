@@ -9,7 +9,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useRef } from "react";
 import { useApp } from "./app-context.tsx";
 import { getGovernance, getHealth, getMetricsText, NodeRequestError } from "./node-http.ts";
-import { cachePoint, type CachePoint } from "./gateway-metrics.ts";
+import { cachePoint, nodeLoads, type CachePoint, type NodeLoad } from "./gateway-metrics.ts";
 import { metricsPoint, type MetricsPoint } from "./node-metrics.ts";
 import { parsePrometheusText, type Scrape } from "./prometheus.ts";
 import { validationSummary } from "./validation-metrics.ts";
@@ -94,7 +94,7 @@ export function useMetricsSeries(intervalMs = 3000, windowMs = 5 * 60_000) {
   });
 }
 
-export type CacheSeries = { points: CachePoint[] };
+export type CacheSeries = { points: CachePoint[]; /** Each node behind the gateway, from the last scrape. */ nodes: NodeLoad[] };
 
 /**
  * The gateway's semantic-cache counters, scraped from its /metrics every `intervalMs` (the cache is
@@ -113,7 +113,7 @@ export function useGatewayCacheSeries(intervalMs = 3000, windowMs = 5 * 60_000) 
       const before = s.last && scrape.time - s.last.time < intervalMs * 4 ? s.last : undefined;
       s.points = [...s.points, cachePoint(scrape, before)].filter((p) => p.time >= scrape.time - windowMs);
       s.last = scrape;
-      return { points: s.points };
+      return { points: s.points, nodes: nodeLoads(scrape) };
     },
     enabled: Boolean(gatewayUrl),
     refetchInterval: intervalMs,

@@ -17,7 +17,7 @@ import { chatLimits, DEFAULT_LIMITS } from "../lib/chat-limits.ts";
 import { streamChat, type Provenance } from "../lib/chat-stream.ts";
 import { leafHash, nodeHash, rootFromPath, sameBytes, toHex } from "../lib/merkle-webcrypto.ts";
 import { NodeRequestError } from "../lib/node-http.ts";
-import { cachePoint } from "../lib/gateway-metrics.ts";
+import { cachePoint, nodeLoads } from "../lib/gateway-metrics.ts";
 import { metricsPoint } from "../lib/node-metrics.ts";
 import { bucketsOf, histogramQuantile, parsePrometheusText, sumOf } from "../lib/prometheus.ts";
 
@@ -187,4 +187,34 @@ test("streamChat against a real node without a generation model: the answer come
   );
   const dead = streamChat({ nodeUrl: "http://127.0.0.1:9", messages: [{ role: "user", content: "hi" }], signal: AbortSignal.timeout(10_000) });
   await assert.rejects(dead, (error: Error) => error instanceof NodeRequestError && error.kind === "unreachable" && /not reachable/.test(error.message));
+});
+
+test("the gateway's per-node load: one row per node, from its own labelled series", () => {
+  const scrape = parsePrometheusText(
+    [
+      "# TYPE ns_llm_gateway_node_outstanding gauge",
+      'ns_llm_gateway_node_outstanding{node="http://127.0.0.1:5001"} 2',
+      'ns_llm_gateway_node_outstanding{node="http://127.0.0.1:5002"} 0',
+      "# TYPE ns_llm_gateway_node_capacity gauge",
+      'ns_llm_gateway_node_capacity{node="http://127.0.0.1:5001"} 4',
+      'ns_llm_gateway_node_capacity{node="http://127.0.0.1:5002"} 2',
+      "# TYPE ns_llm_gateway_node_in_sync gauge",
+      'ns_llm_gateway_node_in_sync{node="http://127.0.0.1:5001"} 1',
+      'ns_llm_gateway_node_in_sync{node="http://127.0.0.1:5002"} 0',
+      "# TYPE ns_llm_gateway_node_served_total counter",
+      'ns_llm_gateway_node_served_total{node="http://127.0.0.1:5001"} 31',
+      'ns_llm_gateway_node_served_total{node="http://127.0.0.1:5002"} 7',
+      "# TYPE ns_llm_gateway_node_errors_total counter",
+      'ns_llm_gateway_node_errors_total{node="http://127.0.0.1:5002"} 3',
+      "# TYPE ns_llm_gateway_cache_hits_total counter",
+      "ns_llm_gateway_cache_hits_total 5",
+      "",
+    ].join("\n"),
+  );
+  assert.deepEqual(nodeLoads(scrape), [
+    { node: "http://127.0.0.1:5001", outstanding: 2, capacity: 4, inSync: true, served: 31, errors: null },
+    { node: "http://127.0.0.1:5002", outstanding: 0, capacity: 2, inSync: false, served: 7, errors: 3 },
+  ]);
+  // A gateway without the per-node series (an older one): no rows.
+  assert.deepEqual(nodeLoads(parsePrometheusText("ns_llm_gateway_cache_hits_total 5\n")), []);
 });

@@ -5,7 +5,9 @@
  */
 import { Agent } from "undici";
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
+import type { HealthReport } from "@ns-llm/contracts";
 import { isEndpointFailure } from "./errors.ts";
+import type { SyncVerdict } from "./sync.ts";
 
 export type BreakerState = "closed" | "open" | "half-open" | "isolated";
 
@@ -22,6 +24,16 @@ export type Endpoint = {
   breaker: CircuitBreakerPolicy;
   healthy: boolean;
   degraded: boolean;
+  /** The last /health report (undefined before one answered, or after one failed). */
+  report: HealthReport | undefined;
+  /** Whether it runs what the chain says (or "unchecked" when the client reads no chain). */
+  sync: SyncVerdict;
+  /** Parallel generations it advertises (/health `scheduler.limit`): the weight of its share. */
+  capacity: number;
+  /** Requests of this client it holds now; answers it gave; requests that failed on it. */
+  outstanding: number;
+  served: number;
+  errors: number;
   breakerState(): BreakerState;
 };
 
@@ -48,6 +60,12 @@ export function createEndpoint(
     breaker,
     healthy: true,
     degraded: false,
+    report: undefined,
+    sync: { state: "unchecked", reason: null },
+    capacity: 1,
+    outstanding: 0,
+    served: 0,
+    errors: 0,
     breakerState: () => STATE_NAMES[breaker.state],
   };
 }

@@ -50,3 +50,17 @@ export function isNotDelivered(error: unknown): boolean {
   // cockatiel's BrokenCircuitError keeps the name "Error": test the class, not the name.
   return code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "UND_ERR_CONNECT_TIMEOUT" || error instanceof BrokenCircuitError;
 }
+
+/**
+ * Whether the connection broke under the request (the node died or restarted while it worked):
+ * its work is gone with it, so sending the request to another node cannot run it twice.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const code = (error as { code?: string; cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code;
+  return code === "UND_ERR_SOCKET" || code === "ECONNRESET" || code === "EPIPE" || code === "UND_ERR_CLOSED";
+}
+
+/** A refusal before any work: overloaded (429) or unavailable (503: loading, draining, shutting down). */
+export function isRefused(error: unknown): boolean {
+  return error instanceof NodeHttpError && (error.status === 429 || error.status === 503);
+}

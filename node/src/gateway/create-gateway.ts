@@ -10,12 +10,17 @@
  * longer matches at the next request; only answers that ended by themselves (`stop`) are cached;
  * the governed deny patterns apply to cache hits and search answers; and every answer carries
  * provenance headers like the node's (a hit: those of the answer it repeats).
+ *
+ * Several nodes: each request goes to one of them by load (ns-llm-client `balance: "load"`), and,
+ * given the chain, only to nodes that run the registry's current adoptions; /health says, node by
+ * node, which are in sync, behind, loading a model or unreachable, and /metrics carries each
+ * node's outstanding, served and failed requests.
  */
 import path from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import cors from "@fastify/cors";
 import { z } from "zod";
-import { createNodeClient, type ClientEvent, type NodeClient, type GenerateResponse } from "../client/index.ts";
+import { createNodeClient, type ChainAdoptionsReader, type ClientEvent, type NodeClient, type GenerateResponse } from "../client/index.ts";
 import { openDatabase } from "../db/index.ts";
 import { answerFromSearch, createSearchIndex, type SearchIndex } from "../search/index.ts";
 import {
@@ -42,8 +47,12 @@ import { createGatewayMetrics } from "./metrics.ts";
 import { openSemanticCache, type SemanticCache } from "./semantic-cache.ts";
 
 export type CreateGatewayParameters = {
-  /** The node(s) behind the gateway, in order of preference. */
+  /** The node(s) behind the gateway. */
   nodeUrls: string[];
+  /** "load" (default): each request to one node by load; "preference": the order of `nodeUrls`, failing over by health. */
+  balance?: "load" | "preference";
+  /** The registry's current adoptions: given, only nodes that run them get requests. */
+  chain?: ChainAdoptionsReader;
   /** Folder of the gateway's database (documents and cache). */
   home: string;
   apiToken?: string;
@@ -124,7 +133,8 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
     // and a gone one would cost every request a failed embedding first).
     if (event.type === "health" || (event.type === "breaker" && (event.state === "open" || event.state === "closed"))) void refreshNode();
   };
-  const client = createNodeClient({ endpoints: p.nodeUrls, apiToken: p.apiToken, onEvent, ...p.client });
+  const client = createNodeClient({ endpoints: p.nodeUrls, apiToken: p.apiToken, onEvent, balance: p.balance ?? "load", chain: p.chain, ...p.client });
+  metrics.observeNodes(() => client.endpoints());
 
   const embed = async (texts: string[]) => (await client.embed({ input: texts }, { timeoutMs: 10_000 })).embeddings.map((v) => Float32Array.from(v));
   let index: SearchIndex = buildIndex();
@@ -201,11 +211,18 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
 
   app.get("/health", async () => {
     const endpoints = client.endpoints();
-    const nodeUp = endpoints.some((e) => e.healthy && e.breaker !== "open");
+    const routable = (e: (typeof endpoints)[number]) => e.sync === "in_sync" || (!p.chain && e.sync === "unchecked");
+    const nodeUp = endpoints.some((e) => e.healthy && e.breaker !== "open" && routable(e));
+    const reasons = nodeUp ? [] : [p.chain ? "no node is healthy and in sync with the chain: answers come from the cache and search" : "no node endpoint is healthy: answers come from the cache and search"];
+    // Each node the gateway does not send requests to, and why.
+    for (const e of endpoints) {
+      if (e.sync === "swapping") reasons.push(`node ${e.url} is drained (only when no other node can answer): swapping (${e.reason})`);
+      else if (!routable(e) && e.sync !== "unchecked") reasons.push(`node ${e.url} gets no requests: ${e.sync}${e.reason ? ` (${e.reason})` : ""}`);
+    }
     return {
-      status: nodeUp ? "ok" : "degraded",
-      reasons: nodeUp ? [] : ["no node endpoint is healthy: answers come from the cache and search"],
-      node: { endpoints, embeddingModel: nodeEmbeddingModel ?? null },
+      status: reasons.length ? "degraded" : "ok",
+      reasons,
+      node: { endpoints, embeddingModel: nodeEmbeddingModel ?? null, balance: p.balance ?? "load", chain: client.chain() },
       cache: { entries: cache.size(), similarity: threshold() },
       search: { documents: index.size },
     };

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { EndpointStatus } from "../client/index.ts";
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 
@@ -7,7 +8,42 @@ export function createGatewayMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "ns_llm_gateway_process_" });
   const labelled = <T extends string>(name: string, help: string, labelNames: T[]) => new Counter({ name, help, labelNames, registers: [registry] });
+  // Each node's load, as the gateway's client counts it, read at every scrape.
+  let nodes: () => EndpointStatus[] = () => [];
+  const perNode = (name: string, help: string, value: (e: EndpointStatus) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["node"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const e of nodes()) this.set({ node: e.url }, value(e));
+      },
+    });
+  perNode("ns_llm_gateway_node_outstanding", "Requests the gateway has sent a node that have not finished", (e) => e.outstanding);
+  perNode("ns_llm_gateway_node_capacity", "Parallel generations the node advertises (/health scheduler.limit): the weight of its share", (e) => e.capacity);
+  perNode("ns_llm_gateway_node_in_sync", "1 when the node runs the chain's current adoptions (or no chain is read), else 0: it gets no requests", (e) =>
+    e.sync === "in_sync" || e.sync === "unchecked" ? 1 : 0,
+  );
+  const perNodeCount = (name: string, help: string, value: (e: EndpointStatus) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ["node"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const e of nodes()) this.inc({ node: e.url }, value(e));
+      },
+    });
+  perNodeCount("ns_llm_gateway_node_served_total", "Requests a node answered for the gateway", (e) => e.served);
+  perNodeCount("ns_llm_gateway_node_errors_total", "Requests that failed on a node (refused, cut, timed out), most then sent to another node", (e) => e.errors);
   return {
+    /** Where the per-node figures come from (the gateway's ns-llm-client). */
+    observeNodes(read: () => EndpointStatus[]) {
+      nodes = read;
+    },
     registry,
     requests: labelled("ns_llm_gateway_requests_total", "Requests by route, answer source and status", ["route", "source", "status"]),
     latency: new Histogram({

@@ -161,6 +161,8 @@ export function createChainFollowing<M>(p: ChainFollowingParameters<M>): ChainFo
         registry: s?.registry ?? "",
         syncedBlock: s?.syncedBlock ?? null,
         lag: s?.lag ?? null,
+        applied: Object.fromEntries(Object.entries(p.state.appliedRoles()).map(([role, a]) => [role, { version: a.version, cid: a.cid }])),
+        applying: s?.applying ?? {},
         // The follower's own report once it runs (it took over any restore failure).
         ...report(),
       };

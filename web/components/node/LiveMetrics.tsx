@@ -125,6 +125,35 @@ function GatewayCache() {
         ]}
       />
       {latest && latest.hitRate !== null && <p className="small muted">Hit rate over the last interval: {formatFigure(latest.hitRate)} %</p>}
+      {(cache.data?.nodes.length ?? 0) > 0 && (
+        <table className="small" data-testid="gateway-nodes">
+          <caption className="muted">Nodes behind the gateway, as reported by the gateway</caption>
+          <thead>
+            <tr>
+              <th>Node</th>
+              <th>In sync with the chain</th>
+              <th>Outstanding / slots</th>
+              <th>Served</th>
+              <th>Errors</th>
+            </tr>
+          </thead>
+          <tbody>
+            {cache.data!.nodes.map((n) => (
+              <tr key={n.node} data-node={n.node} data-in-sync={String(n.inSync)}>
+                <td>
+                  <code>{n.node}</code>
+                </td>
+                <td>{n.inSync === null ? "?" : n.inSync ? "yes" : "no: gets no requests"}</td>
+                <td>
+                  {formatFigure(n.outstanding, 0)} / {formatFigure(n.capacity, 0)}
+                </td>
+                <td>{formatFigure(n.served, 0)}</td>
+                <td>{formatFigure(n.errors, 0)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </div>
   );
 }
