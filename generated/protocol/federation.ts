@@ -52,7 +52,7 @@ export type FederatedProvenance = {
 
 /** POST /api/federation/lookup: the verified peer answer for a key and prompt, or null. */
 export type FederatedLookupRequest = { key: string; prompt: string };
-export type FederatedLookupResponse = { answer: (FederatedProvenance & { text: string; model: string; tokens: number; manifest: string | null }) | null };
+export type FederatedLookupResponse = { answer: (FederatedProvenance & { record: FederatedAnswerRecord }) | null };
 
 /** GET /api/federation */
 export type FederationStatus = {

@@ -194,10 +194,7 @@ export async function createFederation(p: CreateFederationParameters): Promise<F
       metrics.lookups.inc({ result: "hit" });
       const { record } = found;
       return {
-        text: record.text,
-        model: record.model,
-        tokens: record.tokens,
-        manifest: record.manifests.generation,
+        record,
         cid: found.cid,
         operator: found.operator,
         auditSeq: found.auditSeq,

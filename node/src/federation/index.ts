@@ -3,3 +3,4 @@ export { decodeMessage, encodeMessage, DEFAULT_MAX_MESSAGE_BYTES } from "./codec
 export { recordBytes, recordCid, signRecord, verifyRecord } from "./record.ts";
 export { federationTopic, sameManifests } from "./topic.ts";
 export { createFederationLibp2p, type FederationLibp2p } from "./libp2p-node.ts";
+export { localAnswer } from "./local-answer.ts";
