@@ -288,7 +288,7 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
       if (federated) {
         metrics.federatedHits.inc();
         reply.headers(provenanceHeaders({ model: federated.model, manifest: federated.manifest, auditSeq: null }));
-        return respond({ ...federated, ms: performance.now() - started });
+        return respond({ ...federated, ms: Math.round(performance.now() - started) });
       }
     }
 
