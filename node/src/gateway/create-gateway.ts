@@ -36,7 +36,7 @@ import {
   type HttpLimits,
 } from "../server/index.ts";
 import { DenyFilter } from "../serving/deny-filter.ts";
-import { PROVENANCE_HEADERS, type FederatedProvenance, type ManifestParameters } from "@ns-llm/contracts";
+import { PROVENANCE_HEADERS, type FederatedProvenance, type GatewayAnswerSource, type ManifestParameters } from "@ns-llm/contracts";
 import { verifyRecord } from "../federation/record.ts";
 import { cacheKey, keyMatches, parametersKey, type Governed } from "./cache-key.ts";
 import { openDocumentStore, type DocumentStore } from "./documents.ts";
@@ -326,7 +326,7 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
       return respond(await searchAnswer(body.prompt, error, started));
     }
 
-    function respond(answer: Record<string, unknown> & { source: string }) {
+    function respond(answer: Record<string, unknown> & { source: GatewayAnswerSource }) {
       reply.header(PROVENANCE_HEADERS.source, answer.source);
       if (answer.source === "search") reply.header(PROVENANCE_HEADERS.model, "search");
       if (!body.stream) return answer;
@@ -413,7 +413,7 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
     return {
       text: record.text,
       model: record.model,
-      source: "federated" as const,
+      source: "federated" as const satisfies GatewayAnswerSource,
       tokens: record.tokens,
       finishReason: "stop" as const,
       manifest: record.manifests.generation,
