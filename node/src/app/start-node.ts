@@ -15,11 +15,11 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { FederationManifestSet, FederationStatus, HealthReport } from "@ns-llm/contracts";
 import { privateKeyToAccount } from "viem/accounts";
-import { openAudit, registerAuditMetrics, type Audit } from "../audit/index.ts";
+import { connectAnchor, openAudit, registerAuditMetrics, type Audit } from "../audit/index.ts";
 import type { Config } from "../config.ts";
 import { demoGenesis, publishGenesis, type DemoGenesis } from "../demo/index.ts";
 import { createDryRuns } from "../dry-run/index.ts";
-import { createFederation, localAnswer, type Federation } from "../federation/index.ts";
+import { anchoredOperators, createFederation, localAnswer, type Federation } from "../federation/index.ts";
 import { parametersKey } from "../gateway/cache-key.ts";
 import { DEV_CHAIN_ID, publicClientFor } from "../chain/index.ts";
 import {
@@ -379,14 +379,18 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       const applied = status.governance().applied as Partial<Record<string, { cid?: string } | undefined>>;
       return { generation: role("generation"), embedding: role("embedding"), parameters: parametersKey(applied.parameters?.cid, governed.parameters) };
     };
-    const { listen: federationListen, bootstrap } = config.federation;
+    const { listen: federationListen, bootstrap, operators } = config.federation;
     if (federationListen.length || bootstrap.length) {
+      if (operators === "anchored" && !chain) throw new Error("NS_LLM_FEDERATION_OPERATORS=anchored needs the chain (it reads who anchors audit batches): drop --no-chain or the setting");
       federation = await createFederation({
         listen: federationListen,
         bootstrap,
         keyDir: path.join(config.home, "federation"),
         account: config.operatorKey ? privateKeyToAccount(config.operatorKey) : undefined,
         manifests: federationManifests,
+        ...(operators === "anchored"
+          ? { acceptOperator: anchoredOperators(async () => connectAnchor({ rpcUrl: config.rpcUrl, ...(config.deploymentFile ? { deploymentFile: config.deploymentFile } : {}) })) }
+          : {}),
         registry: metrics.registry,
         putBlock: (bytes) => ipfs.addBytes(bytes),
         log,

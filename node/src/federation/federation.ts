@@ -5,7 +5,7 @@
  * Receiving never trusts a peer: per message, in order of cost, the peer's rate (token bucket),
  * the size, the JSON schema, the manifest set (it must be this node's, now: a peer out of sync is
  * ignored), the key (it must name that same set), then the CID and the operator's signature over
- * it. Only then is the answer stored and forwarded (gossipsub forwards what the validator
+ * it (and, when the chain admits operators, that the operator anchors audit batches). Only then is the answer stored and forwarded (gossipsub forwards what the validator
  * accepts). Every refusal is counted by reason on /metrics; nothing a peer sends can throw here.
  */
 import type { FederatedAnswerRecord, FederatedLookupResponse, FederationManifestSet, FederationStatus } from "@ns-llm/contracts";
@@ -42,6 +42,8 @@ export type CreateFederationParameters = {
   manifests: () => FederationManifestSet;
   registry: Registry;
   limits?: Partial<FederationLimits>;
+  /** The chain's admission: only answers of operators it accepts (anchored-operators.ts) are taken; absent: any signed answer. */
+  acceptOperator?: (operator: `0x${string}`) => Promise<boolean>;
   /** Keeps each announced block in the node's IPFS repo (its CID is the record's). */
   putBlock?: (bytes: Uint8Array) => Promise<string>;
   log?: (line: string) => void;
@@ -60,7 +62,7 @@ export type Federation = {
   stop(): Promise<void>;
 };
 
-export type RefusalReason = "oversized" | "malformed" | "schema" | "out_of_sync" | "key_mismatch" | "bad_signature" | "rate_limited" | "error";
+export type RefusalReason = "oversized" | "malformed" | "schema" | "out_of_sync" | "key_mismatch" | "bad_signature" | "unknown_operator" | "rate_limited" | "error";
 
 export async function createFederation(p: CreateFederationParameters): Promise<Federation> {
   const log = p.log ?? (() => {});
@@ -97,6 +99,8 @@ export async function createFederation(p: CreateFederationParameters): Promise<F
     const cid = await verifyRecord(record, signature);
     metrics.verifySeconds.observe((performance.now() - started) / 1000);
     if (!cid) return refuse("bad_signature", peer), "reject";
+    // Asked only of a signature that checks out: a forger cannot make the node query the chain.
+    if (p.acceptOperator && !(await p.acceptOperator(record.operator))) return refuse("unknown_operator", peer, record.operator), "ignore";
     store.put({ cid, operator: record.operator, auditSeq: record.auditSeq, signature, peerId: from, time: record.time, record, bytes: data.byteLength });
     metrics.messages.inc({ result: "accepted", reason: "" });
     return "accept";

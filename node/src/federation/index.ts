@@ -4,3 +4,4 @@ export { recordBytes, recordCid, signRecord, verifyRecord } from "./record.ts";
 export { federationTopic, sameManifests } from "./topic.ts";
 export { createFederationLibp2p, type FederationLibp2p } from "./libp2p-node.ts";
 export { localAnswer } from "./local-answer.ts";
+export { anchoredOperators, type AnchorReader } from "./anchored-operators.ts";
