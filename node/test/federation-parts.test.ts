@@ -7,11 +7,14 @@
  * the answers of the old set, and a node without an operator key announces nothing.
  */
 import assert from "node:assert/strict";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { after, describe, test } from "node:test";
 import type { FederatedAnswerRecord, FederationManifestSet } from "@ns-llm/contracts";
 import { Registry } from "prom-client";
 import { privateKeyToAccount } from "viem/accounts";
-import { createFederation, decodeMessage, encodeMessage, federationTopic, recordBytes, recordCid, signRecord, verifyRecord, type Federation } from "../src/federation/index.ts";
+import { createFederation, createFederationLibp2p, decodeMessage, encodeMessage, federationTopic, recordBytes, recordCid, signRecord, verifyRecord, type Federation } from "../src/federation/index.ts";
 import { createPeerRateLimit } from "../src/federation/rate-limit.ts";
 import { createPeerAnswerStore, type PeerAnswer } from "../src/federation/store.ts";
 import { cacheKey } from "../src/gateway/cache-key.ts";
@@ -85,6 +88,21 @@ describe("bounds", () => {
     assert.equal(limit.take("flooder", t + 100), true); // 100 ms at 10/s: one more
     assert.equal(limit.take("flooder", t + 100), false);
   });
+});
+
+test("the libp2p key is kept in the node's home: the same peer id after a restart", async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "ns-llm-peer-key-"));
+  try {
+    const first = await createFederationLibp2p({ listen: [], bootstrap: [], keyDir: dir });
+    const id = first.peerId.toString();
+    await first.stop();
+    assert.equal((await stat(path.join(dir, "peer.key"))).mode & 0o777, 0o600);
+    const again = await createFederationLibp2p({ listen: [], bootstrap: [], keyDir: dir });
+    assert.equal(again.peerId.toString(), id);
+    await again.stop();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 describe("two federations over libp2p on loopback", () => {

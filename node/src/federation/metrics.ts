@@ -1,6 +1,6 @@
 /**
  * The federation's figures on the node's /metrics: every gossip message received, accepted or
- * refused by reason (oversized, malformed, schema, out_of_sync, key_mismatch, bad_signature,
+ * refused by reason (oversized, malformed, schema, out_of_sync, key_mismatch, bad_signature, unknown_operator,
  * rate_limited, error); answers announced; lookups that found a peer's answer or not; message
  * sizes and signature checks' cost; and, read at each scrape, peers and the peer answer store.
  */
