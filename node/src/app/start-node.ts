@@ -3,8 +3,8 @@
  * and the only place that knows all of them. Everything else receives what it uses.
  *
  *   IPFS -> models, scheduler, metrics -> audit log -> governed state -> services, search
- *        -> follower state, store, applier -> restore what was applied -> HTTP API, listen
- *        -> follow the chain
+ *        -> follower state, store, applier -> restore what was applied -> federation (libp2p,
+ *        when configured) -> HTTP API, listen -> follow the chain
  *
  * Start-up order matters for "a restart serves the last applied models without the network":
  * what was applied before is restored from the database and the store before the node listens,
