@@ -19,6 +19,13 @@ export type ChatMessage = { role: ChatRole; content: string };
 /** Where an answer came from: the generation model, the local search fallback, the embedding model. */
 export type AnswerSource = "llm" | "search" | "embedding";
 
+/**
+ * Where a gateway's `/generate` answer came from: the node (`llm`, or its `search` fallback), the
+ * gateway's own semantic cache (`cache`), or a peer node's verified answer (`federated`, with the
+ * peer's provenance in the answer's `federation`: FederatedProvenance).
+ */
+export type GatewayAnswerSource = Exclude<AnswerSource, "embedding"> | "cache" | "federated";
+
 export type Provenance = {
   model: string;
   /** The CID of the manifest the model was adopted with; null for a model loaded without one. */

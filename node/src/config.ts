@@ -58,6 +58,16 @@ const schema = z.object({
   NS_LLM_GC_INTERVAL_S: z.coerce.number().min(0).default(3600),
   NS_LLM_IPFS_GC_GRACE_S: z.coerce.number().min(0).default(14 * 24 * 3600),
   NS_LLM_CONFIRMATIONS: z.coerce.number().int().min(0).max(1000).optional(),
+  // The federated cache (issue 17): off unless one of these is set. Comma-separated multiaddrs.
+  NS_LLM_FEDERATION_LISTEN: z
+    .string()
+    .default("")
+    .refine((s) => list(s).every((a) => a.startsWith("/")), "must be comma-separated multiaddrs, e.g. /ip4/127.0.0.1/tcp/4010"),
+  NS_LLM_FEDERATION_BOOTSTRAP: z
+    .string()
+    .default("")
+    .refine((s) => list(s).every((a) => a.startsWith("/") && a.includes("/p2p/")), "must be comma-separated multiaddrs ending in /p2p/<peer id>"),
+  NS_LLM_FEDERATION_OPERATORS: z.enum(["any", "anchored"]).default("any"),
 });
 
 export type Config = {
@@ -106,6 +116,8 @@ export type Config = {
   ipfsGcGraceSeconds: number;
   /** Blocks under a registry change before the follower applies it; undefined = 0 on the dev chain, 2 elsewhere. */
   confirmations: number | undefined;
+  /** The federated cache over libp2p: where to listen and which peers to dial (both empty = off); whose answers to take ("anchored": operators with an audit batch on the chain). */
+  federation: { listen: string[]; bootstrap: string[]; operators: "any" | "anchored" };
 };
 
 const list = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
@@ -161,5 +173,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gcIntervalSeconds: e.NS_LLM_GC_INTERVAL_S,
     ipfsGcGraceSeconds: e.NS_LLM_IPFS_GC_GRACE_S,
     confirmations: e.NS_LLM_CONFIRMATIONS,
+    federation: { listen: list(e.NS_LLM_FEDERATION_LISTEN), bootstrap: list(e.NS_LLM_FEDERATION_BOOTSTRAP), operators: e.NS_LLM_FEDERATION_OPERATORS },
   };
 }

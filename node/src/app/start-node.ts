@@ -3,8 +3,8 @@
  * and the only place that knows all of them. Everything else receives what it uses.
  *
  *   IPFS -> models, scheduler, metrics -> audit log -> governed state -> services, search
- *        -> follower state, store, applier -> restore what was applied -> HTTP API, listen
- *        -> follow the chain
+ *        -> follower state, store, applier -> restore what was applied -> federation (libp2p,
+ *        when configured) -> HTTP API, listen -> follow the chain
  *
  * Start-up order matters for "a restart serves the last applied models without the network":
  * what was applied before is restored from the database and the store before the node listens,
@@ -13,11 +13,14 @@
 import { readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import type { HealthReport } from "@ns-llm/contracts";
-import { openAudit, registerAuditMetrics, type Audit } from "../audit/index.ts";
+import type { FederationManifestSet, FederationStatus, HealthReport } from "@ns-llm/contracts";
+import { privateKeyToAccount } from "viem/accounts";
+import { connectAnchor, openAudit, registerAuditMetrics, type Audit } from "../audit/index.ts";
 import type { Config } from "../config.ts";
 import { demoGenesis, publishGenesis, type DemoGenesis } from "../demo/index.ts";
 import { createDryRuns } from "../dry-run/index.ts";
+import { anchoredOperators, createFederation, localAnswer, type Federation } from "../federation/index.ts";
+import { parametersKey } from "../gateway/cache-key.ts";
 import { DEV_CHAIN_ID, publicClientFor } from "../chain/index.ts";
 import {
   createApplier,
@@ -39,6 +42,7 @@ import {
   auditRoutes,
   createServer,
   dryRunRoutes,
+  federationRoutes,
   ipfsAddRoute,
   isLoopbackHost,
   listen,
@@ -122,6 +126,8 @@ export type RunningNode = {
   ipfs: IpfsClient;
   /** Absent with `chain: false`. */
   following: ChainFollowing<Manifest> | undefined;
+  /** The federated cache over libp2p; absent unless NS_LLM_FEDERATION_LISTEN or _BOOTSTRAP is set. */
+  federation: Federation | undefined;
   /** Garbage collection of the model store and the IPFS repo. */
   storage: StorageUpkeep;
   close(): Promise<void>;
@@ -244,7 +250,15 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       refusals: metrics.validationRefusals,
     });
     closers.push(() => validation.close());
-    const generationService = createGenerationService({ slot: generation, scheduler, search, metrics, governed, recorder, validation });
+    // The federated cache (created once the node's status can say what it serves with): answers
+    // the node computed are announced to peers running the same manifests.
+    let federation: Federation | undefined;
+    const announce = (request: Parameters<typeof localAnswer>[0], outcome: Parameters<typeof localAnswer>[1]) => {
+      if (!federation) return;
+      const answer = localAnswer(request, outcome, federationManifests());
+      if (answer) void federation.announce(answer).catch((error: unknown) => log(`federation: announce failed: ${(error as Error).message}`));
+    };
+    const generationService = createGenerationService({ slot: generation, scheduler, search, metrics, governed, recorder, validation, onAnswer: announce });
     const embeddingService = createEmbeddingService({ slot: embedding, embedder, metrics, recorder, maxInputChars: () => governed.limits().maxInputChars });
 
     // Governance: one applier for restoring (offline, before the node listens) and following.
@@ -355,6 +369,48 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       searchDocuments: () => search.size,
     });
     const health = (): HealthReport => ({ ...status.health(), validation: validation.health() });
+    /** What the node serves with, as a gateway keys its cache: model manifests (else names) and the parameters' key. */
+    const federationManifests = (): FederationManifestSet => {
+      const listed = status.models();
+      const role = (r: string) => {
+        const m = listed.find((l) => l.role === r);
+        return m ? (m.manifest ?? m.name) : null;
+      };
+      const applied = status.governance().applied as Partial<Record<string, { cid?: string } | undefined>>;
+      return { generation: role("generation"), embedding: role("embedding"), parameters: parametersKey(applied.parameters?.cid, governed.parameters) };
+    };
+    const { listen: federationListen, bootstrap, operators } = config.federation;
+    if (federationListen.length || bootstrap.length) {
+      if (operators === "anchored" && !chain) throw new Error("NS_LLM_FEDERATION_OPERATORS=anchored needs the chain (it reads who anchors audit batches): drop --no-chain or the setting");
+      federation = await createFederation({
+        listen: federationListen,
+        bootstrap,
+        keyDir: path.join(config.home, "federation"),
+        account: config.operatorKey ? privateKeyToAccount(config.operatorKey) : undefined,
+        manifests: federationManifests,
+        ...(operators === "anchored"
+          ? { acceptOperator: anchoredOperators(async () => connectAnchor({ rpcUrl: config.rpcUrl, ...(config.deploymentFile ? { deploymentFile: config.deploymentFile } : {}) })) }
+          : {}),
+        registry: metrics.registry,
+        putBlock: (bytes) => ipfs.addBytes(bytes),
+        log,
+      });
+      const running = federation;
+      closers.push(() => running.stop());
+    }
+    const federationStatus = (): FederationStatus =>
+      federation?.status() ?? {
+        enabled: false,
+        reason: "off (set NS_LLM_FEDERATION_LISTEN and/or NS_LLM_FEDERATION_BOOTSTRAP)",
+        peerId: null,
+        addresses: [],
+        topic: null,
+        manifests: null,
+        operator: null,
+        peers: 0,
+        topicPeers: 0,
+        store: { entries: 0, bytes: 0, maxEntries: 0, maxBytes: 0 },
+      };
     const app = await createServer({
       metrics,
       auth: { token: config.apiToken, scope: isLoopbackHost(config.host) ? "admin" : "all" },
@@ -373,6 +429,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
         { plugin: auditRoutes, options: { log: audit.log, retryAfterSeconds: config.auditBatchSeconds } },
         { plugin: manifestRoutes, options: { ipfs, validate: parse } },
         { plugin: dryRunRoutes, options: { status: () => dryRuns?.status() ?? { enabled: false, reason: "off (set NS_LLM_DRY_RUN=1)", proposals: [] } } },
+        { plugin: federationRoutes, options: { status: federationStatus, ...(federation ? { lookup: federation.lookup } : {}) } },
         { plugin: ipfsAddRoute, options: { ipfs, maxBytes: config.maxModelBytes, room: uploadRoom } },
         ...(options.routes ?? []),
       ],
@@ -395,6 +452,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       audit,
       ipfs,
       following,
+      federation,
       storage,
       close: () => closeAll((error) => log(`shutdown: ${(error as Error).message}`)),
     };

@@ -14,6 +14,7 @@ import { fetch, type Response } from "undici";
 import { createEndpoint, type BreakerOptions, type BreakerState, type Endpoint } from "./endpoint.ts";
 import { isConnectionLost, isEndpointFailure, isNotDelivered, isRefused, NodeHttpError, NodeTimeoutError, NoEndpointError } from "./errors.ts";
 import { sseJson } from "./sse.ts";
+import type { FederatedLookupRequest, FederatedLookupResponse } from "@ns-llm/contracts";
 import type { ClientEvent, EmbedRequest, EmbedResponse, GenerateRequest, GenerateResponse, GenerateStreamEvent, Health, GovernanceState } from "./types.ts";
 
 export type NodeClientOptions = {
@@ -75,6 +76,8 @@ export type NodeClient = {
   models(options?: CallOptions): Promise<{ data: Array<{ id: string }> } & Answered>;
   /** GET /api/governance: what the node applied, and its governed parameters. */
   governance(options?: CallOptions): Promise<GovernanceState & Answered>;
+  /** POST /api/federation/lookup: a peer's verified answer for a cache key and prompt (the federated cache), or `{answer: null}`. */
+  federatedLookup(request: FederatedLookupRequest, options?: CallOptions): Promise<FederatedLookupResponse & Answered>;
   /** Checks every endpoint now (the background checks call this). */
   checkHealth(): Promise<EndpointStatus[]>;
   endpoints(): EndpointStatus[];
@@ -322,6 +325,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     },
     models: (callOptions) => request<{ data: Array<{ id: string }> }>({ method: "GET", path: "/v1/models", idempotent: true }, callOptions),
     governance: (callOptions) => request<GovernanceState>({ method: "GET", path: "/api/governance", idempotent: true }, callOptions),
+    federatedLookup: (body, callOptions) => request<FederatedLookupResponse>({ method: "POST", path: "/api/federation/lookup", body, idempotent: true }, callOptions),
     checkHealth,
     endpoints: status,
     chain: () =>

@@ -1,7 +1,8 @@
 /**
  * The NS Node gateway (127.0.0.1:3009): answers `/generate` from its semantic cache, else from the
  * node through ns-llm-client, else from its own hybrid search, and says which in every answer
- * (`source`: "cache" | "llm" | "search"). Never a silent failure: a search answer carries the
+ * (`source`: "cache" | "federated" | "llm" | "search"; "federated": a peer node's answer, with its
+ * signed provenance in `federation`). Never a silent failure: a search answer carries the
  * reason the node could not answer.
  *
  * What the node governs holds here too: the cache is keyed by the generation manifest, the
@@ -40,7 +41,8 @@ import {
   type HttpLimits,
 } from "../server/index.ts";
 import { DenyFilter } from "../serving/deny-filter.ts";
-import { PROVENANCE_HEADERS, type ManifestParameters } from "@ns-llm/contracts";
+import { PROVENANCE_HEADERS, type FederatedProvenance, type GatewayAnswerSource, type ManifestParameters } from "@ns-llm/contracts";
+import { verifyRecord } from "../federation/record.ts";
 import { cacheKey, keyMatches, parametersKey, type Governed } from "./cache-key.ts";
 import { openDocumentStore, type DocumentStore } from "./documents.ts";
 import { createGatewayMetrics } from "./metrics.ts";
@@ -296,6 +298,15 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
         return respond(answer);
       }
       metrics.cacheMisses.inc();
+
+      // 1b. The federated cache: an answer a peer node computed under the same manifests and key,
+      // which the node verified when it arrived; checked again here before it is served.
+      const federated = await federatedAnswer(body.prompt, settings);
+      if (federated) {
+        metrics.federatedHits.inc();
+        reply.headers(provenanceHeaders({ model: federated.model, manifest: federated.manifest, auditSeq: null }));
+        return respond({ ...federated, ms: Math.round(performance.now() - started) });
+      }
     }
 
     // 2. The node.
@@ -332,7 +343,7 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
       return respond(await searchAnswer(body.prompt, error, started));
     }
 
-    function respond(answer: Record<string, unknown> & { source: string }) {
+    function respond(answer: Record<string, unknown> & { source: GatewayAnswerSource }) {
       reply.header(PROVENANCE_HEADERS.source, answer.source);
       if (answer.source === "search") reply.header(PROVENANCE_HEADERS.model, "search");
       if (!body.stream) return answer;
@@ -395,6 +406,39 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
       return reply;
     }
   });
+
+  /**
+   * The node's verified peer answer for this prompt and key, or undefined (none, the node has no
+   * federation, or it does not check out: the record must be for this very key and prompt, its CID
+   * must be the record's, and the signature must recover to the operator it names).
+   */
+  async function federatedAnswer(prompt: string, key: string) {
+    // A node that is down cannot be asked (and its peers' answers are not at hand either).
+    if (!client.endpoints().some((e) => e.healthy && e.breaker !== "open")) return undefined;
+    let found;
+    try {
+      found = (await client.federatedLookup({ key, prompt }, { timeoutMs: 2_000 })).answer;
+    } catch {
+      return undefined; // an older node without the route, or the node is down: a plain miss
+    }
+    if (!found) return undefined;
+    const { record, ...provenance } = found;
+    if (record.key !== key || record.prompt !== prompt || (await verifyRecord(record, provenance.signature)) !== provenance.cid || denied(record.text)) {
+      metrics.federatedRefused.inc();
+      return undefined;
+    }
+    return {
+      text: record.text,
+      model: record.model,
+      source: "federated" as const satisfies GatewayAnswerSource,
+      tokens: record.tokens,
+      finishReason: "stop" as const,
+      manifest: record.manifests.generation,
+      // No entry in this node's audit log: the answer's own entry is the peer's (federation.auditSeq).
+      auditSeq: null,
+      federation: { ...provenance, operator: record.operator } satisfies FederatedProvenance,
+    };
+  }
 
   /** True when `text` holds a governed deny pattern (case-insensitive substring, as the node matches). */
   function denied(text: string): boolean {

@@ -55,6 +55,12 @@ export function createGatewayMetrics() {
     }),
     cacheHits: new Counter({ name: "ns_llm_gateway_cache_hits_total", help: "Answers served from the semantic cache", registers: [registry] }),
     cacheMisses: new Counter({ name: "ns_llm_gateway_cache_misses_total", help: "Cache lookups that found nothing similar enough", registers: [registry] }),
+    federatedHits: new Counter({ name: "ns_llm_gateway_federated_hits_total", help: "Local misses answered by a peer node's verified answer (the federated cache)", registers: [registry] }),
+    federatedRefused: new Counter({
+      name: "ns_llm_gateway_federated_refused_total",
+      help: "Peer answers the node offered that the gateway refused (record, CID or signature did not check out, or a deny pattern)",
+      registers: [registry],
+    }),
     cachePurged: new Counter({
       name: "ns_llm_gateway_cache_purged_total",
       help: "Cache entries dropped because the node's generation model or governed parameters changed",

@@ -87,6 +87,8 @@ export type GenerationServiceDependencies = {
   recorder: AnswerRecorder;
   /** The validation layers (issue 15); without it only the deny patterns apply. */
   validation?: Validation;
+  /** Told of every recorded answer after it is recorded (the federation announces some); must not throw. */
+  onAnswer?: (request: GenerationRequest, outcome: GenerationOutcome) => void;
 };
 
 export type GenerationService = { generate(request: GenerationRequest): Promise<GenerationOutcome> };
@@ -247,7 +249,9 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
       ms: outcome.ms,
       text: { input: request.kind === "complete" ? request.prompt : request.messages, output: outcome.text },
     });
-    return { ...outcome, auditSeq };
+    const recorded = { ...outcome, auditSeq };
+    deps.onAnswer?.(request, recorded);
+    return recorded;
   }
 
   return {
