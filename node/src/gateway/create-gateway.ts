@@ -37,6 +37,7 @@ import {
 import { DenyFilter } from "../serving/deny-filter.ts";
 import { PROVENANCE_HEADERS, type ManifestParameters } from "@ns-llm/contracts";
 import { cacheKey, keyMatches, parametersKey, type Governed } from "./cache-key.ts";
+import { registerDocumentRoutes } from "./document-routes.ts";
 import { openDocumentStore, type DocumentStore } from "./documents.ts";
 import { createGatewayMetrics } from "./metrics.ts";
 import { openSemanticCache, type SemanticCache } from "./semantic-cache.ts";
@@ -229,6 +230,8 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
       throw new ApiError(503, "node_unavailable", `the node cannot embed now: ${(error as Error).message}`);
     }
   });
+
+  registerDocumentRoutes(app, { documents, onAdded: () => (index = buildIndex()) });
 
   app.post("/search", async (request) => {
     const body = searchBody.parse(request.body);

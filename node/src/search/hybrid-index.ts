@@ -86,7 +86,10 @@ export function createSearchIndex(
       for (const [id, score] of scores) {
         if (score <= 0) continue;
         const d = byId.get(id)!;
-        results.push(d.title === undefined ? { id, text: d.text, score } : { id, text: d.text, score, title: d.title });
+        const result: SearchResult = { id, text: d.text, score };
+        if (d.title !== undefined) result.title = d.title;
+        if (d.row !== undefined) result.row = d.row;
+        results.push(result);
       }
       return results.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, k);
     },
