@@ -31,6 +31,8 @@ export const API_ERROR_CODES = [
   "audit_unavailable",
   "generation_unavailable",
   "embedding_unavailable",
+  /** No vision model (image encoder) is adopted: images cannot be embedded. */
+  "vision_unavailable",
   "insufficient_memory",
   "node_unavailable",
   "not_batched",

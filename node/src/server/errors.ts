@@ -43,6 +43,7 @@ const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   audit_unavailable: 503,
   generation_unavailable: 503,
   embedding_unavailable: 503,
+  vision_unavailable: 503,
   engine_disposed: 503,
   insufficient_memory: 503,
 };
