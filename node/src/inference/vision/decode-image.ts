@@ -16,7 +16,7 @@ import { NsLlmError } from "../../errors.ts";
 /** Bounds of one image (the HTTP body limit, 1 MiB, bounds a request's base64 first). */
 export const IMAGE_LIMITS = {
   /** Bytes of one encoded image. */
-  maxBytes: 768 * 1024,
+  maxBytes: 512 * 1024,
   /** Pixels (width x height) of one image, checked from its header before decoding. */
   maxPixels: 4096 * 4096,
 } as const;
