@@ -115,7 +115,7 @@ describe("tables in the gateway's collection", { concurrency: false }, () => {
     await refused({ name: "obj.json", content: '{"not":"an array"}' }, /array of objects/);
     await refused({ name: "mixed.json", content: '[{"a":1}, 2]' }, /row 2 of the JSON is not an object/);
     await refused({ name: "broken.json", content: "[{" }, /JSON cannot be parsed/);
-    await refused({ name: "notes.txt", content: "a,b" }, /cannot tell the format/);
+    await refused({ name: "notes.rtf", content: "a,b" }, /cannot tell the format/);
     await refused({ name: "x#row-1.csv", content: "a\n1\n" }, /without '#'/);
     assert.equal(gateway.documents.count(), before);
   });

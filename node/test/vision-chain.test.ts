@@ -8,17 +8,23 @@
  *   loads and smoke-tests it, and /health says it shares the adopted text model's space;
  * - an image and its caption land near each other: each colour's picture (PNG or JPEG, any size)
  *   is nearest to its own word among the eight, through /embed and the official `openai` client;
+ * - the gateway's collection takes images: its search finds an image by a text and texts and
+ *   images by an image;
  * - bad images (too many bytes or pixels, not an image, not base64, mixed with texts) are 400s
  *   that record nothing; images sent to chat are 400 unsupported_input (the generation model is
  *   text-only), through `openai` and `ollama`.
  */
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Ollama } from "ollama";
 import OpenAI from "openai";
 import sharp from "sharp";
 import { demoClipBytes, demoClipName, demoClipRgb, DEMO_CLIP_COLOURS, DEMO_CLIP_SIZE, type DemoClipColour } from "../src/demo/demo-clip.ts";
 import { demoBertName } from "../src/demo/index.ts";
+import { createGateway } from "../src/gateway/index.ts";
 import { startTestChain, type TestChain } from "./helpers/chain.ts";
 import { addToNodeIpfs, adopt, auditEntries, publishManifest, sha256Hex, spawnFollowNode, type FollowNode } from "./helpers/follow.ts";
 import { waitUntil } from "./helpers/processes.ts";
@@ -122,6 +128,50 @@ describe("the vision role governed on chain", () => {
     const { body } = await embed([{ image: dataUrl(await picture("blue")) }]);
     const entry = (await auditEntries(node)).find((e) => e.seq === body.auditSeq)!;
     assert.deepEqual([entry.route, entry.model, entry.manifest, (entry.parameters as { images: number }).images], ["/embed", demoClipName, visionCid, 1]);
+  });
+
+  it("the gateway's search finds an image by a text, and texts and images by an image", async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), "ns-llm-vision-gateway-"));
+    const gateway = await createGateway({ nodeUrls: [node.url], home, lexicalWeight: 0.5 });
+    try {
+      const url = await gateway.app.listen({ host: "127.0.0.1", port: 0 });
+      const post = async (route: string, body: unknown) => {
+        const response = await fetch(`${url}${route}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+        return { status: response.status, body: (await response.json()) as Record<string, any> };
+      };
+      // Neutral names: nothing in them says which colour they show.
+      const pictures = { "picture-1.png": "red", "picture-2.jpg": "blue", "picture-3.png": "yellow" } as const;
+      for (const [name, colour] of Object.entries(pictures)) {
+        const added = await post("/documents", { name, content: dataUrl(await picture(colour, 64, 48, name.endsWith(".jpg") ? "jpeg" : "png")) });
+        assert.deepEqual([added.status, added.body.format], [200, "image"]);
+      }
+      // The demo text encoder has random weights: only a text that is the caption word itself lands
+      // on the word's vector, so the text documents here are the words (a real text tower generalises).
+      for (const colour of ["red", "blue", "yellow", "green"]) assert.equal((await post("/documents", { name: `${colour}.txt`, content: colour })).status, 200);
+
+      for (const [name, colour] of Object.entries(pictures)) {
+        const byText = (await post("/search", { query: colour, k: 10 })).body.results as Array<{ id: string; kind?: string }>;
+        assert.equal(byText.find((r) => r.kind === "image")?.id, `${name}#image`, `"${colour}" finds the ${colour} picture first among images`);
+
+        const byImage = await post("/search", { image: dataUrl(await picture(colour, 20, 20)), k: 10 });
+        assert.equal(byImage.status, 200);
+        const results = byImage.body.results as Array<{ id: string; kind?: string; score: number }>;
+        assert.equal(results[0]!.id, `${name}#image`, `the ${colour} picture finds itself first`);
+        assert.equal(results.find((r) => r.kind !== "image")!.id, `${colour}.txt#text`, `the ${colour} picture finds the text "${colour}" first among texts`);
+      }
+      // Bad images: a 400 from the gateway, nothing kept.
+      const count = gateway.documents.count();
+      const bad = await post("/documents", { name: "broken.png", content: dataUrl(Buffer.from("not a picture")) });
+      assert.deepEqual([bad.status, bad.body.error.code], [400, "invalid_image"]);
+      assert.equal(gateway.documents.count(), count);
+      const badQuery = await post("/search", { image: "%%%" });
+      assert.deepEqual([badQuery.status, badQuery.body.error.code], [400, "invalid_image"]);
+      const both = await post("/search", { query: "red", image: "AAAA" });
+      assert.equal(both.status, 400);
+    } finally {
+      await gateway.close();
+      await rm(home, { recursive: true, force: true });
+    }
   });
 
   it("bad images are 400s that say why, and nothing is recorded", async () => {
