@@ -9,12 +9,14 @@ import { tableDocuments } from "../../gateway/tables.ts";
 import { loadDocuments, type SearchDocument } from "../../search/index.ts";
 
 /**
- * A file named on the command line that is a table: a .csv, or a .json holding an array (rows);
- * other .json files stay manifests, as in folders. A bad table stops the command before anything is kept.
+ * A file named on the command line that is a table: a .csv, a .md (its pipe tables as rows, its
+ * prose as sections), or a .json holding an array (rows); other .json files stay manifests, and
+ * files found in folders are read as before (Markdown sections, manifests). A bad table stops the command before anything is kept.
  */
 async function tableFile(file: string): Promise<SearchDocument[] | undefined> {
   if (!(await stat(file).catch(() => undefined))?.isFile()) return undefined;
   if (file.endsWith(".csv")) return tableDocuments(path.basename(file), "csv", await readFile(file, "utf8"));
+  if (file.endsWith(".md")) return tableDocuments(path.basename(file), "markdown", await readFile(file, "utf8"));
   if (file.endsWith(".json")) {
     const text = await readFile(file, "utf8");
     if (text.trimStart().startsWith("[")) return tableDocuments(path.basename(file), "json", text);

@@ -27,5 +27,5 @@ export const COMMANDS: ReadonlyArray<Pick<Command, "name" | "usage" | "summary">
   { name: "release rollback", usage: "release rollback [--root DIR]", summary: "run the previous version from the next start", load: async () => (await import("./release-versions.ts")).releaseRollback },
   { name: "release pin", usage: "release pin <version> | --unpin [--root DIR]", summary: "keep this install on a version (no update switches away)", load: async () => (await import("./release-versions.ts")).releasePin },
   { name: "gateway", usage: "gateway [--port P] [--node URL ...]", summary: "run the NS Node gateway (semantic cache, hybrid search, failover)", load: async () => (await import("./gateway.ts")).default },
-  { name: "gateway add", usage: "gateway add <file|folder> ...", summary: "add documents to the gateway's search collection", load: async () => (await import("./gateway-add.ts")).default },
+  { name: "gateway add", usage: "gateway add <file|folder> ...", summary: "add documents to the gateway's search collection (Markdown, manifests, CSV and JSON rows)", load: async () => (await import("./gateway-add.ts")).default },
 ];
