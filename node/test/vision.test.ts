@@ -77,7 +77,7 @@ describe("vision parts", () => {
     assert.equal(parseManifest(good).role, "vision");
     const problems = (value: unknown) => {
       try {
-        parseManifest(value);
+        parseManifest(value as Parameters<typeof parseManifest>[0]);
         return [];
       } catch (error) {
         return (error as ManifestError).problems.map((p) => `${p.pointer} ${p.message}`);
