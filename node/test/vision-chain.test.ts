@@ -12,7 +12,8 @@
  *   images by an image;
  * - bad images (too many bytes or pixels, not an image, not base64, mixed with texts) are 400s
  *   that record nothing; images sent to chat are 400 unsupported_input (the generation model is
- *   text-only), through `openai` and `ollama`.
+ *   text-only), through `openai` and `ollama`;
+ * - a restarted node serves the adopted image encoder again, restored from its store.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -196,6 +197,16 @@ describe("the vision role governed on chain", () => {
     await refused(["red", { image: dataUrl(await picture("red")) }], /mixes texts and images/, "invalid_request");
     await refused(Array.from({ length: 17 }, () => ({ image: "AAAA" })), /17 images; at most 16/);
     assert.equal((await auditEntries(node)).length, before, "nothing recorded");
+  });
+
+  it("a restarted node restores the adopted vision model from its store", async () => {
+    await node.kill();
+    await node.start();
+    const health = await node.get<{ vision: { ready: boolean; manifest: string | null; paired: boolean } }>("/health");
+    assert.deepEqual([health.vision.ready, health.vision.manifest, health.vision.paired], [true, visionCid, true]);
+    const { status, body } = await embed([{ image: dataUrl(await picture("green")) }]);
+    assert.equal(status, 200);
+    assert.ok(dot(body.embeddings[0]!, words[DEMO_CLIP_COLOURS.indexOf("green")]!) > 0.999);
   });
 
   it("images sent to chat are refused: the governed generation model is text-only", async () => {
