@@ -1,6 +1,6 @@
 /**
  * The vision role's parts, in process: the demo image encoder is a pure function of its text
- * vectors (the same bytes twice); the encoder's load refuses a model whose vectors do not have
+ * vectors (the same bytes twice, and `make-demo --vision` writes the same file on every run); the encoder's load refuses a model whose vectors do not have
  * its manifest's dimensions; images are bounded before they are decoded; transparency is laid on
  * white; and the manifest schema refuses a vision manifest that does not say its dimensions and
  * image size.
@@ -12,6 +12,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import sharp from "sharp";
 import { demoClipBytes, demoClipRgb, DEMO_CLIP_COLOURS, DEMO_CLIP_SIZE } from "../src/demo/demo-clip.ts";
+import { makeDemoModels, makeDemoVision } from "../src/demo/index.ts";
 import { createImageEncoder, IMAGE_LIMITS, imageBytes, preprocessImage } from "../src/inference/vision/index.ts";
 import { ManifestError, parseManifest } from "../src/manifest/index.ts";
 
@@ -54,6 +55,19 @@ describe("vision parts", () => {
       await encoder.dispose();
     }
     await assert.rejects(createImageEncoder({ model: file, dimensions: 32, image: { size: DEMO_CLIP_SIZE } }), /gives 16-dimensional vectors; its manifest says 32/);
+  });
+
+  it("make-demo --vision writes the same encoder on every run, paired with the demo text encoder", async () => {
+    const runs = [];
+    for (const name of ["a", "b"]) {
+      const out = path.join(dir, name);
+      await makeDemoModels(out);
+      runs.push(await makeDemoVision(out));
+    }
+    assert.deepEqual(runs[0]!.file, runs[1]!.file);
+    assert.equal(runs[0]!.manifest.digest, runs[1]!.manifest.digest);
+    const { model } = runs[0]!.manifest.manifest;
+    assert.deepEqual([model.dimensions, model.image, model.pairedEmbedding], [32, { size: DEMO_CLIP_SIZE }, "ns-llm-demo-bert"]);
   });
 
   it("bounds images before decoding them", async () => {
