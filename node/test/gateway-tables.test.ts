@@ -123,5 +123,7 @@ describe("tables in the gateway's collection", { concurrency: false }, () => {
   test("a Markdown table's header must name its columns", () => {
     assert.deepEqual(markdownTables("| a | b |\n| --- | --- |\n| 1 | 2 |\ntext").rows, [{ a: "1", b: "2" }]);
     assert.throws(() => tableDocuments("t.md", "markdown", "| a | |\n| --- | --- |\n| 1 | 2 |"), /empty column name/);
+    // Two sections under one heading keep both (ids made unique as the corpus loader does).
+    assert.deepEqual(tableDocuments("n.md", "markdown", "# Notes\none\n# Notes\ntwo").map((d) => d.id), ["n.md#notes", "n.md#notes~2"]);
   });
 });

@@ -53,7 +53,15 @@ export function tableDocuments(name: string, format: TableFormat, content: strin
   }
   if (format === "markdown") {
     const { rows, prose } = markdownTables(content);
-    return [...markdownSections(name, prose), ...rowDocuments(name, rows)];
+    // Two sections under the same heading get the same id: `~2`, `~3`... as the corpus loader does.
+    const seen = new Set<string>();
+    const sections = markdownSections(name, prose).map((d) => {
+      let id = d.id;
+      for (let n = 2; seen.has(id); n++) id = `${d.id}~${n}`;
+      seen.add(id);
+      return { ...d, id };
+    });
+    return [...sections, ...rowDocuments(name, rows)];
   }
   const rows = format === "csv" ? csvRows(content) : jsonRows(content);
   if (rows.length === 0) throw new TableError(`"${name}" has no rows`);
