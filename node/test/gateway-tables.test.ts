@@ -4,7 +4,7 @@
  * gateway over HTTP; /search finds a row by one of its values and an answer cites it (document,
  * row number, fields). The node behind the gateway is down here (a closed port), so /generate
  * answers from search: the path where the gateway's own documents are the answer. Bad tables are
- * 400s that keep nothing.
+ * 400s that keep nothing. Without a vision model, an image document is found by its caption.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -118,6 +118,18 @@ describe("tables in the gateway's collection", { concurrency: false }, () => {
     await refused({ name: "notes.rtf", content: "a,b" }, /cannot tell the format/);
     await refused({ name: "x#row-1.csv", content: "a\n1\n" }, /without '#'/);
     assert.equal(gateway.documents.count(), before);
+  });
+
+  test("without a vision model, an image document is found by its caption and image queries are 503", async () => {
+    // A 1x1 PNG.
+    const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC";
+    const added = await post("/documents", { name: "lighthouse.png", content: `data:image/png;base64,${png}`, caption: "the lighthouse at dusk" });
+    assert.deepEqual([added.status, added.body.format], [200, "image"]);
+    const found = (await post("/search", { query: "lighthouse" })).body.results;
+    assert.deepEqual([found[0].id, found[0].kind, found[0].text], ["lighthouse.png#image", "image", "the lighthouse at dusk"]);
+    assert.ok(Number.isFinite(found[0].score) && found[0].score > 0);
+    const byImage = await post("/search", { image: png });
+    assert.deepEqual([byImage.status, byImage.body.error.code], [503, "vision_unavailable"]);
   });
 
   test("a Markdown table's header must name its columns", () => {

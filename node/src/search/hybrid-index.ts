@@ -74,7 +74,7 @@ export function createSearchIndex(
     ]);
     const byId = new Map<string, Float32Array>();
     textual.forEach((d, i) => byId.set(d.id, textVectors[i]!));
-    pictures.forEach((d, i) => byId.set(d.id, imageVectors[i] ?? new Float32Array(textVectors[0]?.length ?? 0)));
+    pictures.forEach((d, i) => byId.set(d.id, imageVectors[i] ?? new Float32Array(0)));
     return docs.map((d) => byId.get(d.id)!);
   }
 
@@ -149,6 +149,7 @@ async function embedInBatches(embed: EmbedFunction, texts: string[], batch = 32)
 
 function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  // An image document without a vision model has an empty vector: no semantic score.
+  for (let i = 0; i < a.length; i++) s += a[i]! * (b[i] ?? 0);
   return s;
 }
