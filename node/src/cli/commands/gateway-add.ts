@@ -4,8 +4,7 @@ import { output, parseCommandArgs, type Command } from "../command.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { loadConfig } from "../../config.ts";
 import { openDatabase } from "../../db/index.ts";
-import { openDocumentStore } from "../../gateway/index.ts";
-import { tableDocuments } from "../../gateway/tables.ts";
+import { openDocumentStore, tableDocuments } from "../../gateway/index.ts";
 import { loadDocuments, type SearchDocument } from "../../search/index.ts";
 
 /**

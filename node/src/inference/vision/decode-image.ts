@@ -10,8 +10,26 @@
  * in native code. The pure-JS pair (pngjs + jpeg-js) covers two formats only and decodes whole
  * images in JavaScript before any size check is possible.
  */
-import sharp from "sharp";
+import type Sharp from "sharp";
 import { NsLlmError } from "../../errors.ts";
+
+/**
+ * sharp is a native module: loaded on the first image, so a node (or a package built without it)
+ * starts and serves text whether or not it can decode images.
+ */
+let loading: Promise<typeof Sharp> | undefined;
+async function loadSharp(): Promise<typeof Sharp> {
+  loading ??= import("sharp").then((m) => m.default);
+  try {
+    return await loading;
+  } catch (error) {
+    loading = undefined;
+    // The node's fault, not the image's: 503, not 400.
+    throw new NsLlmError("vision_unavailable", `this node cannot decode images: sharp did not load (${(error as Error).message.split("\n")[0]})`, {
+      hint: "reinstall the node with its optional dependencies",
+    });
+  }
+}
 
 /** Bounds of one image (the HTTP body limit, 1 MiB, bounds a request's base64 first). */
 export const IMAGE_LIMITS = {
@@ -55,6 +73,7 @@ export function imageBytes(input: string): Buffer {
  * first, normalised. Transparent pixels are laid on white (as a browser shows them).
  */
 export async function preprocessImage(bytes: Uint8Array, p: ImagePreprocessing): Promise<Float32Array> {
+  const sharp = await loadSharp();
   const mean = p.mean ?? CLIP_MEAN;
   const std = p.std ?? CLIP_STD;
   let width: number | undefined;
