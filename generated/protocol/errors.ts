@@ -15,6 +15,12 @@ export const API_ERROR_CODES = [
   "storage_full",
   "prompt_too_long",
   "unsupported_schema",
+  /** A table document (CSV, JSON rows, Markdown table) the gateway cannot take: malformed or over its bounds. */
+  "invalid_table",
+  /** An image that cannot be decoded, or over the byte or pixel bounds. */
+  "invalid_image",
+  /** An input the governed model cannot take (an image to a text-only generation model). */
+  "unsupported_input",
   "unauthorized",
   "not_found",
   "method_not_allowed",
@@ -25,6 +31,8 @@ export const API_ERROR_CODES = [
   "audit_unavailable",
   "generation_unavailable",
   "embedding_unavailable",
+  /** No vision model (image encoder) is adopted: images cannot be embedded. */
+  "vision_unavailable",
   "insufficient_memory",
   "node_unavailable",
   "not_batched",

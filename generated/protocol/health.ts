@@ -92,4 +92,20 @@ export type HealthReport = {
   search: { documents: number };
   /** What scores toxicity (the adopted moderation model, or the lexicon floor) and the thresholds in force. */
   validation?: ValidationHealth;
+  /** The adopted image encoder (the `vision` role), if any, and whether it shares the adopted text model's space. */
+  vision?: VisionHealth;
+};
+
+/** The `vision` role on a node: the image encoder it serves, and whether image and text vectors are comparable now. */
+export type VisionHealth = {
+  ready: boolean;
+  model: string | null;
+  manifest: string | null;
+  dimensions: number | null;
+  /** The embedding manifest (by name) whose text vectors the encoder's share a space with; null = any of its dimensions. */
+  pairedEmbedding: string | null;
+  /** True when the embedding model adopted now is that one (and of the same dimensions). */
+  paired: boolean;
+  /** Why the last adoption failed to load. */
+  error?: string;
 };

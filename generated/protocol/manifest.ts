@@ -34,7 +34,14 @@ export type ManifestModel<F extends "gguf" | "onnx" = "gguf" | "onnx"> = {
   dimensions?: number;
   chatTemplate?: string;
   license?: string;
+  /** A vision model's preprocessing (CLIP's: size 224, its mean and std). */
+  image?: ManifestImage;
+  /** A vision model: the embedding manifest (by name) whose text vectors share its space. */
+  pairedEmbedding?: string;
 };
+
+/** Resize to size x size (cover, centre crop), RGB in [0, 1], then (x - mean) / std per channel. */
+export type ManifestImage = { size: number; mean?: [number, number, number]; std?: [number, number, number] };
 
 /**
  * The governed parameters (the schema's descriptions give each field's unit and meaning). Every
@@ -98,12 +105,20 @@ export type EmbeddingManifest = ManifestCommon & {
 };
 /** A text classifier scoring toxicity (sequence classification, ONNX; see node/docs/validation.md). */
 export type ModerationManifest = ManifestCommon & { role: "moderation"; model: ManifestModel<"onnx"> };
+/**
+ * An image encoder (CLIP-style image tower, ONNX: pixel_values [batch, 3, size, size] to one
+ * vector per image) whose vectors share the space of a text embedding model (`pairedEmbedding`).
+ */
+export type VisionManifest = ManifestCommon & {
+  role: "vision";
+  model: ManifestModel<"onnx"> & { dimensions: number; image: ManifestImage };
+};
 export type ParametersManifest = ManifestCommon & { role: "parameters"; parameters: ManifestParameters; model?: never };
 
-export type ModelManifest = GenerationManifest | EmbeddingManifest | ModerationManifest;
+export type ModelManifest = GenerationManifest | EmbeddingManifest | ModerationManifest | VisionManifest;
 export type Manifest = ModelManifest | ParametersManifest;
 
-/** True when the manifest names a model (generation, embedding or moderation), i.e. has artifacts. */
+/** True when the manifest names a model (generation, embedding, moderation or vision), i.e. has artifacts. */
 export function isModelManifest(manifest: Manifest): manifest is ModelManifest {
   return manifest.role !== "parameters";
 }

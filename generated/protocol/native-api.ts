@@ -5,7 +5,10 @@
 import type { AnswerSource } from "./answers.ts";
 import type { ValidationVerdict } from "./validation.ts";
 
-export type EmbedRequest = { input: string | string[] };
+/** An image to embed (the vision role): a data URL (`data:image/png;base64,...`) or bare base64. */
+export type EmbedImage = { image: string };
+/** Texts, or images (one kind per request: each comes from its own governed model). */
+export type EmbedRequest = { input: string | string[] | EmbedImage | EmbedImage[] };
 
 export type EmbedResponse = {
   model: string;
@@ -14,6 +17,8 @@ export type EmbedResponse = {
   embeddings: number[][];
   manifest: string | null;
   auditSeq: number | null;
+  /** Images only: true when the adopted text model shares the image encoder's space (vectors comparable). */
+  paired?: boolean;
 };
 
 export type GenerateRequest = {

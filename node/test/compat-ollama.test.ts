@@ -160,7 +160,7 @@ describe("Ollama-compatible API", () => {
     };
     await refused(ollama.show({ model: "llama3:8b" }), 404, /model "llama3:8b" not found; this node serves/);
     await refused(ollama.chat({ model: "x", messages: [{ role: "user", content: "hi" }], format: { type: "string", pattern: "^a" } }), 400, /"pattern"/);
-    await refused(ollama.chat({ model: "x", messages: [{ role: "user", content: "hi", images: ["iVBORw0KGgo="] }] }), 400, /images are not supported/);
+    await refused(ollama.chat({ model: "x", messages: [{ role: "user", content: "hi", images: ["iVBORw0KGgo="] }] }), 400, /messages\.0 has images, but the governed generation model of this node takes text only/);
     await refused(ollama.generate({ model: "x", prompt: "word ".repeat(3000) }), 400, /the prompt (has \d+ tokens|fills the model.s context)/);
     await refused(ollama.generate({ model: "x", prompt: "hi", raw: true, system: "x" }), 400, /system cannot be used with raw/);
     const res = await fetch(`${node.url}/api/chat`, json({ messages: "hello" }));

@@ -42,13 +42,19 @@ export function parametersManifest(draft: ParametersDraft): ManifestDraft {
 export type ArtifactDraft = { path: string; sha256: string; size: string; sources: string };
 
 export type ModelDraft = {
-  /** moderation: the toxicity classifier the validation layers score answers with (ONNX). */
-  role: "generation" | "embedding" | "moderation";
+  /**
+   * moderation: the toxicity classifier the validation layers score answers with (ONNX);
+   * vision: a CLIP-style image encoder (ONNX) whose vectors share a text embedding model's space.
+   */
+  role: "generation" | "embedding" | "moderation" | "vision";
   name: string;
   description: string;
   format: "gguf" | "onnx";
   contextLength: string;
   dimensions: string;
+  /** vision: the side images are resized to (CLIP ViT-B/32: 224), and the embedding model it pairs with. */
+  imageSize: string;
+  pairedEmbedding: string;
   license: string;
   chatTemplate: string;
   artifacts: ArtifactDraft[];
@@ -59,6 +65,7 @@ export const EMPTY_ARTIFACT_DRAFT: ArtifactDraft = { path: "", sha256: "", size:
 export function modelManifest(draft: ModelDraft): ManifestDraft {
   const generation = draft.role === "generation";
   const embedding = draft.role === "embedding";
+  const vision = draft.role === "vision";
   return prune({
     schema: "ns-llm.manifest/v1",
     role: draft.role,
@@ -73,7 +80,9 @@ export function modelManifest(draft: ModelDraft): ManifestDraft {
         sources: lines(a.sources),
       })),
       contextLength: generation ? numberField(draft.contextLength) : undefined,
-      dimensions: embedding ? numberField(draft.dimensions) : undefined,
+      dimensions: embedding || vision ? numberField(draft.dimensions) : undefined,
+      image: vision ? { size: numberField(draft.imageSize) } : undefined,
+      pairedEmbedding: vision ? draft.pairedEmbedding.trim() : undefined,
       chatTemplate: generation ? draft.chatTemplate : undefined,
       license: draft.license.trim(),
     },
@@ -87,6 +96,8 @@ export const EMPTY_MODEL_DRAFT: ModelDraft = {
   format: "gguf",
   contextLength: "2048",
   dimensions: "384",
+  imageSize: "224",
+  pairedEmbedding: "",
   license: "",
   chatTemplate: "",
   artifacts: [{ ...EMPTY_ARTIFACT_DRAFT }],

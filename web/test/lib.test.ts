@@ -79,6 +79,13 @@ test("the model form needs each artifact's sha256, size and path", () => {
   assert.equal(moderation.manifest.role, "moderation");
   assert.equal(moderation.manifest.model?.dimensions, undefined);
   assert.equal(moderation.manifest.model?.contextLength, undefined);
+  // An image encoder (the vision role): ONNX, its dimensions, its image size and the text model it pairs with.
+  const visionDraft = { ...EMPTY_MODEL_DRAFT, role: "vision" as const, format: "onnx" as const, name: "clip-vision", dimensions: "512", pairedEmbedding: "clip-text", artifacts: artifacts.map((a) => ({ ...a, path: "vision_model.onnx", size: String(a.size), sources: "" })) };
+  const vision = validateManifest(modelManifest(visionDraft));
+  assert.ok(vision.ok, JSON.stringify(vision));
+  assert.deepEqual([vision.manifest.model?.dimensions, vision.manifest.model?.image, vision.manifest.model?.pairedEmbedding], [512, { size: 224 }, "clip-text"]);
+  const noSize = validateManifest(modelManifest({ ...visionDraft, imageSize: "" }));
+  assert.equal(noSize.ok, false, "a vision model says how large its images are");
 });
 
 test("diffManifests lists each changed field with both values", () => {

@@ -58,6 +58,7 @@ import {
   createAnswerRecorder,
   createEmbeddingBatcher,
   createEmbeddingService,
+  createVisionService,
   createGenerationService,
   createModelDetails,
   createNodeStatus,
@@ -260,6 +261,17 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     };
     const generationService = createGenerationService({ slot: generation, scheduler, search, metrics, governed, recorder, validation, onAnswer: announce });
     const embeddingService = createEmbeddingService({ slot: embedding, embedder, metrics, recorder, maxInputChars: () => governed.limits().maxInputChars });
+    // The vision role: images embedded in the space of the text model it pairs with.
+    const vision = createVisionService({
+      metrics,
+      recorder,
+      embedding: () => {
+        const lease = embedding.acquire();
+        lease?.release();
+        return lease ? { name: lease.manifest.name, dimensions: lease.engine.info.dimensions } : undefined;
+      },
+    });
+    closers.push(() => vision.close());
 
     // Governance: one applier for restoring (offline, before the node listens) and following.
     // Sources are held to the source policy (public addresses only, unless the operator allows
@@ -283,6 +295,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       loadGeneration: models.loadGeneration,
       loadEmbedding: models.loadEmbedding,
       loadModeration: validation.loadModeration,
+      loadVision: vision.load,
       setParameters: (parameters, manifest) => governed.apply(parameters, manifest),
       log: (line) => log(`governance: ${line}`),
     });
@@ -368,7 +381,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       effective: () => governed.limits(),
       searchDocuments: () => search.size,
     });
-    const health = (): HealthReport => ({ ...status.health(), validation: validation.health() });
+    const health = (): HealthReport => ({ ...status.health(), validation: validation.health(), vision: vision.health() });
     /** What the node serves with, as a gateway keys its cache: model manifests (else names) and the parameters' key. */
     const federationManifests = (): FederationManifestSet => {
       const listed = status.models();
@@ -423,8 +436,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
           plugin: systemRoutes,
           options: { health, governance: status.governance, metrics },
         },
-        { plugin: nativeRoutes, options: { generation: generationService, embedding: embeddingService } },
-        { plugin: openAiRoutes, options: { generation: generationService, embedding: embeddingService, models: status.models } },
+        { plugin: nativeRoutes, options: { generation: generationService, embedding: embeddingService, vision } },
+        { plugin: openAiRoutes, options: { generation: generationService, embedding: embeddingService, vision, models: status.models } },
         { plugin: ollamaRoutes, options: { generation: generationService, embedding: embeddingService, models: createModelDetails(models), version: NODE_VERSION } },
         { plugin: auditRoutes, options: { log: audit.log, retryAfterSeconds: config.auditBatchSeconds } },
         { plugin: manifestRoutes, options: { ipfs, validate: parse } },

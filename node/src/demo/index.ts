@@ -8,5 +8,7 @@ export { DEMO_BERT_HIDDEN, DEMO_BERT_MAX_LENGTH, writeDemoBert } from "./demo-be
 export { encodeGguf, gguf, type EncodeGgufParameters, type GgufTensor, type GgufValue } from "./gguf-writer.ts";
 export { demoBertName, makeDemoModels } from "./make-demo.ts";
 export { demoToxicityBytes, demoToxicityName, DEMO_TOXIC_WORDS, writeDemoToxicity } from "./demo-toxicity.ts";
+export { demoClipBytes, demoClipName, demoClipRgb, DEMO_CLIP_COLOURS, DEMO_CLIP_SIZE, writeDemoClip, type DemoClipColour } from "./demo-clip.ts";
+export { makeDemoVision } from "./make-demo-vision.ts";
 export { ensureDemoModels, type DemoModels } from "./ensure-demo-models.ts";
 export { demoGenesis, publishGenesis, type DemoGenesis, type GenesisManifest, type GenesisRole } from "./genesis.ts";

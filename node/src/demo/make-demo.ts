@@ -113,13 +113,13 @@ export async function makeDemoModels(outDir: string): Promise<MakeDemoModelsRetu
   return { dir, files, manifests: { generation, embedding, parameters } };
 }
 
-async function artifact(file: string, name: string): Promise<ManifestArtifact> {
+export async function artifact(file: string, name: string): Promise<ManifestArtifact> {
   const bytes = await readFile(file);
   return { path: name, sha256: createHash("sha256").update(bytes).digest("hex"), size: bytes.byteLength, sources: [] };
 }
 
 /** Checks `manifest` like a node would, then writes its canonical bytes atomically. */
-async function writeManifest<M extends Manifest>(file: string, manifest: M): Promise<DemoManifest<M>> {
+export async function writeManifest<M extends Manifest>(file: string, manifest: M): Promise<DemoManifest<M>> {
   parseManifest(manifest, { requireSources: false }); // local files: the genesis step names their ipfs:// sources
   const bytes = encodeManifest(manifest);
   await mkdir(path.dirname(file), { recursive: true });

@@ -80,9 +80,10 @@ export async function evaluateProposal(p: EvaluateProposalParameters): Promise<D
       throw new Verdict("Refused", "over_memory_budget", `the model needs about ${mib(needed)} MiB (${mib(modelBytes)} MiB of files x ${p.memoryFactor ?? 1.5}), the dry-run budget is ${mib(memoryBudgetBytes)} MiB`);
     }
     const folder = await pulledArtifacts(p, manifest);
-    // A moderation classifier is verified and fetched, not yet run by the sandbox (its suite would be
-    // labelled texts): the report says so with no prompts rather than inventing figures.
-    if (manifest.role === "moderation") return report({ verdict: "Passed", suite: { id: suite.id, prompts: 0 } });
+    // A moderation classifier or an image encoder is verified and fetched, not yet run by the sandbox
+    // (its suite would be labelled texts or captioned images): the report says so with no prompts
+    // rather than inventing figures.
+    if (manifest.role === "moderation" || manifest.role === "vision") return report({ verdict: "Passed", suite: { id: suite.id, prompts: 0 } });
     const { figures, answers } = await evaluateInSandbox(p, manifest, folder);
     if (figures.passRate >= suite.passRate) return report({ verdict: "Passed", figures, answers });
     const reason = { code: "suite_failed", message: `${answers.filter((a) => !a.ok).length} of ${answers.length} answers failed the suite's checks` };
@@ -128,7 +129,7 @@ async function pulledArtifacts(p: EvaluateProposalParameters, manifest: ModelMan
   return p.store.materialize(manifest);
 }
 
-async function evaluateInSandbox(p: EvaluateProposalParameters, manifest: Exclude<ModelManifest, { role: "moderation" }>, folder: string) {
+async function evaluateInSandbox(p: EvaluateProposalParameters, manifest: Exclude<ModelManifest, { role: "moderation" | "vision" }>, folder: string) {
   const { suite } = p;
   const [first, ...rest] = manifest.model.artifacts;
   const job: SandboxJob =

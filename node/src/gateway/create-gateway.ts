@@ -41,9 +41,10 @@ import {
   type HttpLimits,
 } from "../server/index.ts";
 import { DenyFilter } from "../serving/deny-filter.ts";
-import { PROVENANCE_HEADERS, type FederatedProvenance, type GatewayAnswerSource, type ManifestParameters } from "@ns-llm/contracts";
+import { PROVENANCE_HEADERS, type EmbedRequest, type FederatedProvenance, type GatewayAnswerSource, type ManifestParameters } from "@ns-llm/contracts";
 import { verifyRecord } from "../federation/record.ts";
 import { cacheKey, keyMatches, parametersKey, type Governed } from "./cache-key.ts";
+import { registerDocumentRoutes } from "./document-routes.ts";
 import { openDocumentStore, type DocumentStore } from "./documents.ts";
 import { createGatewayMetrics } from "./metrics.ts";
 import { openSemanticCache, type SemanticCache } from "./semantic-cache.ts";
@@ -95,8 +96,15 @@ const generateBody = z.object({
   /** false skips the cache (neither read nor written). */
   cache: z.boolean().optional(),
 });
-const embedBody = z.object({ input: z.union([z.string().max(100_000), z.array(z.string().max(100_000)).min(1).max(256)]) });
-const searchBody = z.object({ query: z.string().min(1).max(2_000), k: z.number().int().min(1).max(50).optional() });
+/** Texts, or images as {"image": "<data URL or base64>"} items (passed to the node's vision role). */
+const imageInput = z.object({ image: z.string().min(1).max(1_000_000) });
+const embedBody = z.object({
+  input: z.union([z.string().max(100_000), imageInput, z.array(z.union([z.string().max(100_000), imageInput])).min(1).max(256)]),
+});
+/** A text query, or an image (data URL or base64) to find the texts and images near it. */
+const searchBody = z
+  .object({ query: z.string().min(1).max(2_000).optional(), image: z.string().min(1).max(1_000_000).optional(), k: z.number().int().min(1).max(50).optional() })
+  .refine((b) => (b.query === undefined) !== (b.image === undefined), { message: "give query (a text) or image (a data URL), one of them" });
 
 export async function createGateway(p: CreateGatewayParameters): Promise<Gateway> {
   const log = p.log ?? (() => {});
@@ -111,6 +119,8 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
   const cache = openSemanticCache(db);
 
   let nodeEmbeddingModel: string | undefined;
+  /** The node's vision model when it shares the embedding model's space (else images are found by caption only). */
+  let nodeVisionModel: string | undefined;
   let governedSimilarity: number | undefined;
   /** The node's generation model (manifest CID when governed): part of the cache key, so a swap invalidates answers. */
   let nodeGenerationModel: string | undefined;
@@ -139,10 +149,12 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
   metrics.observeNodes(() => client.endpoints());
 
   const embed = async (texts: string[]) => (await client.embed({ input: texts }, { timeoutMs: 10_000 })).embeddings.map((v) => Float32Array.from(v));
+  const embedImages = async (images: string[]) =>
+    (await client.embed({ input: images.map((image) => ({ image })) }, { timeoutMs: 30_000 })).embeddings.map((v) => Float32Array.from(v));
   let index: SearchIndex = buildIndex();
   function buildIndex(): SearchIndex {
     metrics.documents.set(documents.count());
-    return createSearchIndex(documents.all(), { embed, embedModel: () => nodeEmbeddingModel, lexicalWeight: p.lexicalWeight ?? 0.5 });
+    return createSearchIndex(documents.all(), { embed, embedModel: () => nodeEmbeddingModel, embedImages, imageModel: () => nodeVisionModel, lexicalWeight: p.lexicalWeight ?? 0.5 });
   }
 
   /**
@@ -160,6 +172,7 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
       ]);
       metrics.nodeUp.set(1);
       nodeEmbeddingModel = health.embedding?.ready ? (health.embedding.manifest ?? health.embedding.model ?? "default") : undefined;
+      nodeVisionModel = health.vision?.ready && health.vision.paired ? (health.vision.manifest ?? health.vision.model ?? "vision") : undefined;
       // Kept while the node is down, so exact repeats still hit the cache then.
       if (health.generation?.ready) nodeGenerationModel = health.generation.manifest ?? health.generation.model ?? undefined;
       if (governance) {
@@ -174,6 +187,7 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
     } catch {
       metrics.nodeUp.set(0);
       nodeEmbeddingModel = undefined;
+      nodeVisionModel = undefined;
     }
   };
   /** The governed deny patterns last learned from the node (applied to hits and search answers). */
@@ -239,21 +253,36 @@ export async function createGateway(p: CreateGatewayParameters): Promise<Gateway
   app.post("/embed", async (request, reply) => {
     const body = embedBody.parse(request.body);
     try {
-      const answer = await client.embed(body);
+      const answer = await client.embed(body as EmbedRequest);
       reply.headers(provenanceHeaders({ model: answer.model, manifest: answer.manifest ?? null, auditSeq: answer.auditSeq ?? null }));
       reply.header(PROVENANCE_HEADERS.source, "llm");
       const { endpoint: _endpoint, ...answered } = answer as typeof answer & { endpoint?: string };
       return answered;
     } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 400) throw new ApiError(400, (error as { code?: string }).code ?? "invalid_request", (error as Error).message);
       throw new ApiError(503, "node_unavailable", `the node cannot embed now: ${(error as Error).message}`);
     }
   });
+
+  registerDocumentRoutes(app, { documents, onAdded: () => (index = buildIndex()) });
 
   app.post("/search", async (request) => {
     const body = searchBody.parse(request.body);
     await refreshNode();
     // Documents holding a governed deny pattern are not handed out either.
-    return { results: (await index.search(body.query, body.k ?? 5)).filter((r) => !denied(r.text)) };
+    if (body.query !== undefined) return { results: (await index.search(body.query, body.k ?? 5)).filter((r) => !denied(r.text)) };
+    if (nodeVisionModel === undefined) {
+      throw new ApiError(503, "vision_unavailable", "the node has no vision model sharing its embedding model's space: images cannot be searched by now");
+    }
+    try {
+      return { results: (await index.searchByImage(body.image!, body.k ?? 5)).filter((r) => !denied(r.text)) };
+    } catch (error) {
+      // The node's 400 (a bad image) is the caller's; anything else is the node being unable.
+      const status = (error as { status?: number }).status;
+      if (status === 400) throw new ApiError(400, (error as { code?: string }).code ?? "invalid_image", (error as Error).message);
+      throw new ApiError(503, "node_unavailable", `the node cannot embed the image now: ${(error as Error).message}`);
+    }
   });
 
   app.post("/generate", async (request, reply) => {

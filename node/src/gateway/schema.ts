@@ -18,6 +18,11 @@ const MIGRATIONS: Migration[] = [
   // Which embedding model made an entry's vector: vectors of two models are not comparable, even
   // at the same dimension (a governed swap). Older entries ('') still answer exact repeats.
   `ALTER TABLE cache ADD COLUMN embedding_space TEXT NOT NULL DEFAULT ''`,
+  // A row of a table document: its document, number and fields as JSON (NULL for prose), so that
+  // answers quoting it cite the row.
+  `ALTER TABLE documents ADD COLUMN row_json TEXT`,
+  // An image document: the image itself (base64, bounded), embedded by the node's vision role.
+  `ALTER TABLE documents ADD COLUMN image TEXT`,
 ];
 
 /** Brings a gateway database to the current schema (cheap when it is there already). */

@@ -11,7 +11,8 @@
 import path from "node:path";
 import type { EmbeddingEngine, GenerationEngine, LoadedManifest } from "../inference/index.ts";
 import { PullError, SourceError, type ModelStore, type PullOptions, type SourceFetcher, type SourceFetchers } from "../inference/store/index.ts";
-import type { EmbeddingManifest, GenerationManifest, Manifest, ManifestParameters, ModelManifest, ModerationManifest } from "../manifest/index.ts";
+import type { VisionSpec } from "../inference/vision/index.ts";
+import type { EmbeddingManifest, GenerationManifest, Manifest, ManifestParameters, ModelManifest, ModerationManifest, VisionManifest } from "../manifest/index.ts";
 import { AdoptionError } from "./errors.ts";
 import type { Adoption, Applier } from "./types.ts";
 
@@ -30,6 +31,8 @@ export type ApplierTarget = {
   loadEmbedding(spec: { model: string; tokenizer?: string; name: string; manifest: LoadedManifest }, control: LoadControl<EmbeddingEngine>): Promise<void>;
   /** Loads the toxicity classifier (the `moderation` role) beside the current one and swaps. */
   loadModeration?(spec: { model: string; tokenizer?: string; name: string; manifest: LoadedManifest }, control: { signal: AbortSignal }): Promise<void>;
+  /** Loads the image encoder (the `vision` role) beside the current one and swaps; its load smoke-tests it. */
+  loadVision?(spec: VisionSpec, control: { signal: AbortSignal }): Promise<void>;
   setParameters(parameters: ManifestParameters, manifest: LoadedManifest): void;
   log?: (line: string) => void;
 };
@@ -49,6 +52,7 @@ export function createApplier(target: ApplierTarget): Applier<Manifest> {
       target.log?.(`loading ${manifest.role} v${adoption.version} ${manifest.name} beside the current model`);
       if (manifest.role === "generation") await applyGeneration(target, manifest, folder, loaded, signal);
       else if (manifest.role === "moderation") await applyModeration(target, manifest, folder, loaded, signal);
+      else if (manifest.role === "vision") await applyVision(target, manifest, folder, loaded, signal);
       else await applyEmbedding(target, manifest, folder, loaded, signal);
     },
   };
@@ -202,6 +206,15 @@ async function applyModeration(target: ApplierTarget, manifest: ModerationManife
   const tokenizer = rest.find((a) => /(^|\/)(vocab\.txt|tokenizer\.json)$/.test(a.path));
   await target.loadModeration(
     { model: path.join(folder, model!.path), ...(tokenizer ? { tokenizer: path.join(folder, tokenizer.path) } : {}), name: manifest.name, manifest: loaded },
+    { signal },
+  );
+}
+
+async function applyVision(target: ApplierTarget, manifest: VisionManifest, folder: string, loaded: LoadedManifest, signal: AbortSignal): Promise<void> {
+  if (!target.loadVision) throw new AdoptionError("apply_failed", "this node cannot load a vision model", { transient: false });
+  const { artifacts, dimensions, image, pairedEmbedding } = manifest.model;
+  await target.loadVision(
+    { model: path.join(folder, artifacts[0]!.path), name: manifest.name, dimensions, image, ...(pairedEmbedding ? { pairedEmbedding } : {}), manifest: loaded },
     { signal },
   );
 }

@@ -37,5 +37,7 @@ export {
   type ManifestRole,
   type ModelManifest,
   type ModerationManifest,
+  type ManifestImage,
+  type VisionManifest,
   type ParametersManifest,
 } from "@ns-llm/contracts";

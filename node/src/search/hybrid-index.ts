@@ -4,9 +4,14 @@
  * (BM25 divided by the best BM25 score of the query) and mixed: score = w * lexical + (1 - w) *
  * semantic. When embeddings are unavailable (model not loaded, engine failing) the index answers
  * from BM25 alone, so search keeps working while the node is degraded.
+ *
+ * Image documents (an `image` and its caption as `text`) are embedded by the vision role, whose
+ * vectors share the text model's space: a text query finds them by meaning (and their caption by
+ * BM25), and `searchByImage` finds texts and images near an image. Without a paired vision model
+ * they are found by their caption alone.
  */
 import { createBm25Index } from "./bm25.ts";
-import type { EmbedFunction, SearchDocument, SearchIndex, SearchResult } from "./types.ts";
+import type { EmbedFunction, EmbedImagesFunction, SearchDocument, SearchIndex, SearchResult } from "./types.ts";
 
 export type CreateSearchIndexOptions = {
   /** Embeds texts; absent or failing means BM25 only. */
@@ -18,6 +23,10 @@ export type CreateSearchIndexOptions = {
   embedModel?: () => string | undefined;
   /** Weight of the lexical score in the hybrid score (0..1). Default 0.5. */
   lexicalWeight?: number;
+  /** Embeds images (image documents, image queries); absent or failing means captions only. */
+  embedImages?: EmbedImagesFunction;
+  /** Names the vision model in use when it shares `embedModel`'s space, else undefined. */
+  imageModel?: () => string | undefined;
   /** Called when embedding fails; the query is still answered by BM25. */
   onEmbedError?: (error: unknown) => void;
 };
@@ -40,15 +49,33 @@ export function createSearchIndex(
   // Document vectors for one embedding model, computed on first use (shared by concurrent queries).
   let vectors: { model: string; promise: Promise<Float32Array[]> } | undefined;
 
+  const imageModel = () => options.imageModel?.();
+
   function documentVectors(embed: EmbedFunction, model: string): Promise<Float32Array[]> {
-    if (vectors?.model !== model) {
-      const promise = embedInBatches(embed, docs.map((d) => (d.title ? `${d.title}\n${d.text}` : d.text)));
-      vectors = { model, promise };
+    const vision = imageModel();
+    const key = `${model}|${vision ?? ""}`;
+    if (vectors?.model !== key) {
+      const promise = embedDocuments(embed, vision !== undefined ? options.embedImages : undefined);
+      vectors = { model: key, promise };
       promise.catch(() => {
         if (vectors?.promise === promise) vectors = undefined; // retry on the next query
       });
     }
     return vectors.promise;
+  }
+
+  /** Texts by the text model; images by the vision model, or (none paired) a zero vector: no semantic score. */
+  async function embedDocuments(embed: EmbedFunction, embedImages: EmbedImagesFunction | undefined): Promise<Float32Array[]> {
+    const textual = docs.filter((d) => d.image === undefined);
+    const pictures = docs.filter((d) => d.image !== undefined);
+    const [textVectors, imageVectors] = await Promise.all([
+      embedInBatches(embed, textual.map((d) => (d.title ? `${d.title}\n${d.text}` : d.text))),
+      embedImages ? embedInBatches(embedImages, pictures.map((d) => d.image!), 8) : Promise.resolve([]),
+    ]);
+    const byId = new Map<string, Float32Array>();
+    textual.forEach((d, i) => byId.set(d.id, textVectors[i]!));
+    pictures.forEach((d, i) => byId.set(d.id, imageVectors[i] ?? new Float32Array(0)));
+    return docs.map((d) => byId.get(d.id)!);
   }
 
   async function semanticScores(query: string): Promise<Float32Array | undefined> {
@@ -64,6 +91,14 @@ export function createSearchIndex(
       options.onEmbedError?.(error);
       return undefined;
     }
+  }
+
+  function toResult(d: SearchDocument, score: number): SearchResult {
+    const result: SearchResult = { id: d.id, text: d.text, score };
+    if (d.title !== undefined) result.title = d.title;
+    if (d.row !== undefined) result.row = d.row;
+    if (d.image !== undefined) result.kind = "image";
+    return result;
   }
 
   return {
@@ -86,8 +121,21 @@ export function createSearchIndex(
       for (const [id, score] of scores) {
         if (score <= 0) continue;
         const d = byId.get(id)!;
-        results.push(d.title === undefined ? { id, text: d.text, score } : { id, text: d.text, score, title: d.title });
+        results.push(toResult(d, score));
       }
+      return results.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, k);
+    },
+    async searchByImage(image, k = 5) {
+      const embed = options.embed;
+      const model = embed ? (options.embedModel ? options.embedModel() : "default") : undefined;
+      const vision = imageModel();
+      if (k <= 0 || docs.length === 0 || !embed || model === undefined || vision === undefined || !options.embedImages) return [];
+      const [docVectors, [q]] = await Promise.all([documentVectors(embed, model), options.embedImages([image])]);
+      const results: SearchResult[] = [];
+      docs.forEach((d, i) => {
+        const score = dot(q!, docVectors[i]!);
+        if (score > 0) results.push(toResult(d, Math.min(1, score)));
+      });
       return results.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, k);
     },
   };
@@ -101,6 +149,7 @@ async function embedInBatches(embed: EmbedFunction, texts: string[], batch = 32)
 
 function dot(a: Float32Array, b: Float32Array): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  // An image document without a vision model has an empty vector: no semantic score.
+  for (let i = 0; i < a.length; i++) s += a[i]! * (b[i] ?? 0);
   return s;
 }

@@ -3,4 +3,4 @@ export { createSearchIndex } from "./hybrid-index.ts";
 export type { CreateSearchIndexOptions, CreateSearchIndexReturnType } from "./hybrid-index.ts";
 export { defaultCorpusPaths, loadDocuments, markdownSections } from "./documents.ts";
 export { answerFromSearch } from "./answer.ts";
-export type { EmbedFunction, SearchDocument, SearchIndex, SearchResult } from "./types.ts";
+export type { EmbedFunction, EmbedImagesFunction, SearchDocument, SearchIndex, SearchResult, TableRow } from "./types.ts";

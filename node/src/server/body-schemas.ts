@@ -4,13 +4,15 @@
  * OpenAI's clients send many.
  */
 import { z } from "zod";
+import { imageItem } from "./image-inputs.ts";
 
 const MAX_TEXT = 200_000;
 const text = z.string().max(MAX_TEXT);
 const stop = z.union([z.string().min(1), z.array(z.string().min(1)).max(8)]);
 
+/** Texts, or images as `{ "image": "<data URL or base64>" }` items (image-inputs.ts). */
 export const embedBody = z.strictObject({
-  input: z.union([text, z.array(text).min(1).max(512)]),
+  input: z.union([text, imageItem, z.array(z.union([text, imageItem])).min(1).max(512)]),
 });
 
 const nativeSampling = {
@@ -68,7 +70,9 @@ export const openaiCompletionBody = z.looseObject({
 
 export const openaiEmbeddingBody = z.looseObject({
   model: opt(z.string()),
-  input: z.union([text, z.array(text).min(1).max(2048)], { error: "input must be a string or an array of strings" }),
+  input: z.union([text, imageItem, z.array(z.union([text, imageItem])).min(1).max(2048)], {
+    error: 'input must be a string, an array of strings, or images as {"image": "data:image/...;base64,..."} items',
+  }),
   encoding_format: opt(z.enum(["float", "base64"])),
   dimensions: opt(z.number().int().min(1)),
 });

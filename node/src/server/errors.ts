@@ -30,6 +30,9 @@ const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   prompt_too_long: 400,
   unsupported_schema: 400,
   not_json: 400,
+  invalid_table: 400,
+  invalid_image: 400,
+  unsupported_input: 400,
   not_found: 404,
   not_batched: 409,
   queue_full: 429,
@@ -40,6 +43,7 @@ const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   audit_unavailable: 503,
   generation_unavailable: 503,
   embedding_unavailable: 503,
+  vision_unavailable: 503,
   engine_disposed: 503,
   insufficient_memory: 503,
 };

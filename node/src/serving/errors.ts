@@ -9,7 +9,7 @@ import type { NodeMetrics } from "../metrics.ts";
 export class InvalidRequestError extends NsLlmError<"invalid_request" | "invalid_parameter" | "prompt_too_long"> {}
 
 /** No model can answer for a role right now; retrying later (or on another node) can help. */
-export class UnavailableError extends NsLlmError<"generation_unavailable" | "embedding_unavailable"> {
+export class UnavailableError extends NsLlmError<"generation_unavailable" | "embedding_unavailable" | "vision_unavailable"> {
   constructor(code: UnavailableError["code"], message: string) {
     super(code, message, { transient: true, hint: "see GET /health" });
   }
@@ -26,7 +26,7 @@ export class AuditUnavailableError extends NsLlmError<"audit_unavailable"> {
 }
 
 /** Codes of refusals that ns_llm_rejected_requests_total counts (the node said no, not the caller). */
-const REJECTIONS = new Set(["queue_full", "timeout", "shutting_down", "audit_unavailable", "generation_unavailable", "embedding_unavailable"]);
+const REJECTIONS = new Set(["queue_full", "timeout", "shutting_down", "audit_unavailable", "generation_unavailable", "embedding_unavailable", "vision_unavailable"]);
 
 /** Counts `error` in ns_llm_rejected_requests_total{reason} when it is a refusal of the node's. */
 export function countRejection(metrics: NodeMetrics, error: unknown): void {

@@ -6,6 +6,7 @@
  */
 export { createGenerationService, type AnswerOrigin, type GenerationInput, type GenerationOutcome, type GenerationRequest, type GenerationService } from "./generation-service.ts";
 export { createEmbeddingService, type EmbeddingOutcome, type EmbeddingRequest, type EmbeddingService } from "./embedding-service.ts";
+export { createVisionService, MAX_IMAGES_PER_REQUEST, type VisionOutcome, type VisionService } from "./vision-service.ts";
 export { createEmbeddingBatcher, type EmbeddingBatcher, type EmbeddingBatchResult, type EmbeddingLimits } from "./embedding-batcher.ts";
 export {
   clampOutputTokens,

@@ -29,6 +29,7 @@ export function ModelForm({ onChange }: { onChange: (manifest: ManifestDraft) =>
           <option value="generation">generation (llama.cpp, GGUF)</option>
           <option value="embedding">embedding (ONNX)</option>
           <option value="moderation">moderation (ONNX toxicity classifier)</option>
+          <option value="vision">vision (ONNX image encoder, CLIP-style)</option>
         </SelectField>
         <TextField label="Format" value={draft.format} readOnly hint="set by the role" />
         {generation ? (
@@ -39,6 +40,12 @@ export function ModelForm({ onChange }: { onChange: (manifest: ManifestDraft) =>
           <TextField label="Dimensions" inputMode="numeric" value={draft.dimensions} onChange={(e) => set("dimensions", e.target.value)} />
         )}
       </div>
+      {draft.role === "vision" && (
+        <div className="grid-2">
+          <TextField label="Image size" inputMode="numeric" value={draft.imageSize} onChange={(e) => set("imageSize", e.target.value)} hint="pixels per side (CLIP ViT-B/32: 224)" />
+          <TextField label="Paired embedding model" placeholder="e.g. clip-vit-base-patch32-text" value={draft.pairedEmbedding} onChange={(e) => set("pairedEmbedding", e.target.value)} hint="the embedding manifest whose text vectors share this space" />
+        </div>
+      )}
       <div className="grid-2">
         <TextField label="Name" placeholder="e.g. tinyllama-1.1b-chat-v1.0-q4_k_m" value={draft.name} onChange={(e) => set("name", e.target.value)} />
         <TextField label="License" placeholder="e.g. apache-2.0" value={draft.license} onChange={(e) => set("license", e.target.value)} />

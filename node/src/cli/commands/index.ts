@@ -7,7 +7,7 @@ import type { Command } from "../command.ts";
 export const COMMANDS: ReadonlyArray<Pick<Command, "name" | "usage" | "summary"> & { load: () => Promise<Command> }> = [
   { name: "serve", usage: "serve [--demo] [--no-chain]", summary: "start the node (API, follower, audit, IPFS)", load: async () => (await import("./serve.ts")).default },
   { name: "status", usage: "status [--url URL] [--json]", summary: "the node's health, for a person", load: async () => (await import("./status.ts")).default },
-  { name: "models make-demo", usage: "models make-demo --out DIR", summary: "write the generated demo models and their manifests", load: async () => (await import("./models-make-demo.ts")).default },
+  { name: "models make-demo", usage: "models make-demo --out DIR [--vision]", summary: "write the generated demo models and their manifests (--vision: the demo image encoder too)", load: async () => (await import("./models-make-demo.ts")).default },
   { name: "models pull", usage: "models pull <manifest> [--from DIR]", summary: "download, verify and store a manifest's artifacts (progress bar)", load: async () => (await import("./models-pull.ts")).default },
   { name: "models list", usage: "models list", summary: "what the model store holds, and which manifests reference it", load: async () => (await import("./models-list.ts")).default },
   { name: "models verify", usage: "models verify", summary: "re-check every stored blob's digest", load: async () => (await import("./models-verify.ts")).default },
@@ -27,5 +27,5 @@ export const COMMANDS: ReadonlyArray<Pick<Command, "name" | "usage" | "summary">
   { name: "release rollback", usage: "release rollback [--root DIR]", summary: "run the previous version from the next start", load: async () => (await import("./release-versions.ts")).releaseRollback },
   { name: "release pin", usage: "release pin <version> | --unpin [--root DIR]", summary: "keep this install on a version (no update switches away)", load: async () => (await import("./release-versions.ts")).releasePin },
   { name: "gateway", usage: "gateway [--port P] [--node URL ...]", summary: "run the NS Node gateway (semantic cache, hybrid search, failover)", load: async () => (await import("./gateway.ts")).default },
-  { name: "gateway add", usage: "gateway add <file|folder> ...", summary: "add documents to the gateway's search collection", load: async () => (await import("./gateway-add.ts")).default },
+  { name: "gateway add", usage: "gateway add <file|folder> ...", summary: "add documents to the gateway's search collection (Markdown, manifests, CSV and JSON rows)", load: async () => (await import("./gateway-add.ts")).default },
 ];

@@ -4,20 +4,32 @@
  */
 import type { EmbedResponse, GenerateResponse, GenerateStreamEvent, GenerateSummary } from "@ns-llm/contracts";
 import type { FastifyPluginAsync } from "fastify";
-import type { EmbeddingService, GenerationOutcome, GenerationService } from "../../serving/index.ts";
+import type { EmbeddingService, GenerationOutcome, GenerationService, VisionService } from "../../serving/index.ts";
+import { UnavailableError } from "../../serving/index.ts";
 import { embedBody, generateBody } from "../body-schemas.ts";
+import { splitEmbeddingInput } from "../image-inputs.ts";
 import { clientSignal, stopList } from "../client-signal.ts";
 import { provenanceHeaders } from "../provenance-headers.ts";
 import { openSse } from "../sse.ts";
 import { parseBody } from "../validate.ts";
 import { vectorsJson } from "../vectors-json.ts";
 
-export type NativeRoutesOptions = { generation: GenerationService; embedding: EmbeddingService };
+export type NativeRoutesOptions = { generation: GenerationService; embedding: EmbeddingService; vision?: VisionService };
 
-export const nativeRoutes: FastifyPluginAsync<NativeRoutesOptions> = async (app, { generation, embedding }) => {
+export const nativeRoutes: FastifyPluginAsync<NativeRoutesOptions> = async (app, { generation, embedding, vision }) => {
   app.post("/embed", async (request, reply) => {
     const { input } = parseBody(embedBody, request.body);
-    const r = await embedding.embed({ texts: typeof input === "string" ? [input] : input, route: "/embed", signal: clientSignal(reply) });
+    const split = splitEmbeddingInput(input);
+    if ("images" in split) {
+      if (!vision) throw new UnavailableError("vision_unavailable", "this node serves no vision role");
+      const r = await vision.embed({ images: split.images, route: "/embed", signal: clientSignal(reply) });
+      const manifest = r.manifest.cid ?? null;
+      reply.headers(provenanceHeaders({ model: r.model, manifest, auditSeq: r.auditSeq }));
+      reply.type("application/json; charset=utf-8");
+      // An EmbedResponse, plus `paired`: whether the adopted text model shares the encoder's space.
+      return `{"model":${JSON.stringify(r.model)},"dimensions":${r.dimensions},"embeddings":${vectorsJson(r.vectors)},"manifest":${JSON.stringify(manifest)},"auditSeq":${JSON.stringify(r.auditSeq)},"paired":${r.paired}}`;
+    }
+    const r = await embedding.embed({ texts: split.texts, route: "/embed", signal: clientSignal(reply) });
     const { model, dimensions, manifest, auditSeq }: Omit<EmbedResponse, "embeddings"> = { ...r, manifest: r.manifest.cid ?? null };
     reply.headers(provenanceHeaders({ model, manifest, auditSeq }));
     // An EmbedResponse, its vectors written directly (vectors-json.ts).

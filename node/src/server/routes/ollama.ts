@@ -20,6 +20,7 @@ import { holdBackToolCall, planTools } from "../../serving/index.ts";
 import { clientSignal, stopList } from "../client-signal.ts";
 import { ollamaChatBody, ollamaEmbedBody, ollamaEmbeddingsBody, ollamaGenerateBody, ollamaShowBody } from "../compat-schemas.ts";
 import { ApiError, toApiError } from "../errors.ts";
+import { refuseOllamaImages } from "../image-inputs.ts";
 import { openNdjson } from "../ndjson.ts";
 import { provenanceHeaders } from "../provenance-headers.ts";
 import { parseBody } from "../validate.ts";
@@ -137,6 +138,7 @@ export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app,
   }
 
   app.post("/api/generate", { config }, async (request, reply) => {
+    refuseOllamaImages(request.body);
     const body = parseBody(ollamaGenerateBody, request.body);
     const created_at = new Date().toISOString();
     const prompt = body.prompt ?? "";
@@ -162,6 +164,7 @@ export const ollamaRoutes: FastifyPluginAsync<OllamaRoutesOptions> = async (app,
   });
 
   app.post("/api/chat", { config }, async (request, reply) => {
+    refuseOllamaImages(request.body);
     const body = parseBody(ollamaChatBody, request.body);
     const created_at = new Date().toISOString();
     const history = body.messages.map((m, i): ToolChatMessage => {

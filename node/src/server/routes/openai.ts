@@ -8,10 +8,11 @@ import { randomUUID } from "node:crypto";
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import type { ChatMessage } from "../../inference/index.ts";
 import type { OutputFormat } from "../../inference/index.ts";
-import { holdBackToolCall, planTools, type EmbeddingService, type GenerationInput, type GenerationOutcome, type GenerationService, type ModelListing, type ToolCall, type ToolChatMessage, type ToolPlan } from "../../serving/index.ts";
+import { holdBackToolCall, planTools, UnavailableError, type VisionService, type EmbeddingService, type GenerationInput, type GenerationOutcome, type GenerationService, type ModelListing, type ToolCall, type ToolChatMessage, type ToolPlan } from "../../serving/index.ts";
 import { openaiChatBody, openaiCompletionBody, openaiEmbeddingBody } from "../body-schemas.ts";
 import { openaiChatExtras, openaiCompletionExtras } from "../compat-schemas.ts";
 import { ApiError } from "../errors.ts";
+import { refuseChatImages, splitEmbeddingInput } from "../image-inputs.ts";
 import { clientSignal, stopList } from "../client-signal.ts";
 import { provenanceHeaders } from "../provenance-headers.ts";
 import { openSse } from "../sse.ts";
@@ -21,6 +22,8 @@ import { vectorJson } from "../vectors-json.ts";
 export type OpenAiRoutesOptions = {
   generation: GenerationService;
   embedding: EmbeddingService;
+  /** The vision role (image inputs of /v1/embeddings); absent: images are 503 vision_unavailable. */
+  vision?: VisionService;
   /** The models loaded now, for GET /v1/models. */
   models: () => ModelListing[];
 };
@@ -69,7 +72,7 @@ const usage = (o: GenerationOutcome) => ({
 });
 const now = () => Math.floor(Date.now() / 1000);
 
-export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app, { generation, embedding, models }) => {
+export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app, { generation, embedding, vision, models }) => {
   /** Chat and completions differ only in their shapes; this runs either, JSON or streamed. */
   async function serveGeneration(
     reply: FastifyReply,
@@ -148,6 +151,7 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
   }
 
   app.post("/v1/chat/completions", async (request, reply) => {
+    refuseChatImages(request.body);
     const body = parseBody(openaiChatBody, request.body);
     const extras = parseBody(openaiChatExtras, request.body);
     if (!extras.logprobs && (extras.top_logprobs ?? 0) > 0) throw new ApiError(400, "invalid_parameter", "top_logprobs needs logprobs: true");
@@ -192,7 +196,9 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
 
   app.post("/v1/embeddings", async (request, reply) => {
     const body = parseBody(openaiEmbeddingBody, request.body);
-    const texts = typeof body.input === "string" ? [body.input] : body.input;
+    const split = splitEmbeddingInput(body.input);
+    if ("images" in split) return embedImages(reply, split.images, body.encoding_format === "base64", body.dimensions ?? undefined);
+    const texts = split.texts;
     const r = await embedding.embed({
       texts,
       route: "/v1/embeddings",
@@ -215,6 +221,22 @@ export const openAiRoutes: FastifyPluginAsync<OpenAiRoutesOptions> = async (app,
     reply.type("application/json; charset=utf-8");
     return `{"object":"list","data":[${data.join(",")}],${rest.slice(1)}`;
   });
+
+  /** /v1/embeddings for images: the vision role's vectors, in the same list shape as texts'. */
+  async function embedImages(reply: FastifyReply, images: string[], base64: boolean, dimensions: number | undefined) {
+    if (!vision) throw new UnavailableError("vision_unavailable", "this node serves no vision role");
+    const r = await vision.embed({ images, route: "/v1/embeddings", signal: clientSignal(reply) });
+    if (dimensions !== undefined && dimensions !== r.dimensions) throw new ApiError(400, "invalid_request", `dimensions: the vision model gives ${r.dimensions}-dimensional vectors`);
+    const manifest = r.manifest.cid ?? null;
+    reply.headers(provenanceHeaders({ model: r.model, manifest, auditSeq: r.auditSeq }));
+    const data = r.vectors.map((v, index) => {
+      const embedding = base64 ? JSON.stringify(Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64")) : vectorJson(v);
+      return `{"object":"embedding","index":${index},"embedding":${embedding}}`;
+    });
+    const rest = JSON.stringify({ model: r.model, usage: { prompt_tokens: 0, total_tokens: 0 }, ns_llm: { manifest, auditSeq: r.auditSeq, paired: r.paired } });
+    reply.type("application/json; charset=utf-8");
+    return `{"object":"list","data":[${data.join(",")}],${rest.slice(1)}`;
+  }
 
   app.get("/v1/models", async () => ({
     object: "list",
