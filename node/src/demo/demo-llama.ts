@@ -51,6 +51,12 @@ export type DemoLlamaOptions = {
   seed?: number;
   /** `general.name` in the file. Default demoLlamaName. */
   name?: string;
+  /**
+   * Writes a *degenerate* model (tests of the canary swap): it loads and completes like any other,
+   * but repeats this one word of the vocabulary forever ("vote vote vote..."), the loop a badly
+   * trained or corrupted model falls into. Its answers fail the coherence layer (repetition).
+   */
+  loopWord?: string;
 };
 
 /** Writes the demo model to `filePath` (atomically: a reader never sees half a file). */
@@ -68,7 +74,7 @@ export async function writeDemoLlama(filePath: string, options: DemoLlamaOptions
 }
 
 /** The demo model's bytes. */
-export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate, seed, name = demoLlamaName }: DemoLlamaOptions = {}): Uint8Array {
+export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate, seed, name = demoLlamaName, loopWord }: DemoLlamaOptions = {}): Uint8Array {
   const s = demoLlamaShape;
   const vocabulary = buildDemoVocabulary();
   const vocabSize = vocabulary.tokens.length;
@@ -116,12 +122,12 @@ export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate, seed, name 
   }
   tensors.push(
     { name: "output_norm.weight", dims: [s.embeddingLength], data: ones(s.embeddingLength) },
-    // An own output matrix (not tied to the embeddings), else the likeliest next token is the
-    // current one and greedy output is one word repeated. Whole words get large logits, word
-    // pieces small ones, and control, byte and chat marker tokens none.
-    perToken("output.weight", (id) =>
-      vocabulary.wordIds.has(id) ? 0.6 : isText(id) && !vocabulary.markerIds.has(id) ? 0.15 : 0,
-    ),
+    loopWord !== undefined
+      ? loopOutput(vocabulary, loopWord, tensors[0]!, s.embeddingLength)
+      : // An own output matrix (not tied to the embeddings), else the likeliest next token is the
+        // current one and greedy output is one word repeated. Whole words get large logits, word
+        // pieces small ones, and control, byte and chat marker tokens none.
+        perToken("output.weight", (id) => (vocabulary.wordIds.has(id) ? 0.6 : isText(id) && !vocabulary.markerIds.has(id) ? 0.15 : 0)),
   );
 
   const metadata: Array<readonly [string, GgufValue]> = [
@@ -153,4 +159,19 @@ export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate, seed, name 
   ];
   if (chatTemplate !== null) metadata.push(["tokenizer.chat_template", gguf.str(chatTemplate)]);
   return encodeGguf({ metadata, tensors });
+}
+
+/**
+ * The degenerate model's output layer: every token's embedding gets a large constant first
+ * component, which the residual stream carries to the last layer, and only `word`'s output row
+ * reads it; every other row is zero. So `word` has the largest logit at every position.
+ */
+function loopOutput(vocabulary: ReturnType<typeof buildDemoVocabulary>, word: string, embeddings: GgufTensor, width: number): GgufTensor {
+  const id = vocabulary.tokens.indexOf(`▁${word}`);
+  if (id < 0 || !vocabulary.wordIds.has(id)) throw new Error(`"${word}" is not a word of the demo vocabulary`);
+  const table = embeddings.data as Float32Array;
+  for (let t = 0; t < vocabulary.tokens.length; t++) table[t * width] = 8;
+  const data = new Float32Array(vocabulary.tokens.length * width);
+  data[id * width] = 4;
+  return { name: "output.weight", dims: [width, vocabulary.tokens.length], data };
 }
