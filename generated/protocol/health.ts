@@ -3,6 +3,7 @@
  * the reasons), and the state of each part.
  */
 import type { Address } from "viem";
+import type { CanaryRun } from "./canary.ts";
 import type { FollowError, GovernanceError } from "./governance.ts";
 import type { ValidationHealth } from "./validation.ts";
 
@@ -84,4 +85,6 @@ export type HealthReport = {
   search: { documents: number };
   /** What scores toxicity (the adopted moderation model, or the lexicon floor) and the thresholds in force. */
   validation?: ValidationHealth;
+  /** The last canary swap of each model role (running, completed or rolled back); absent before the first. */
+  canary?: { generation?: CanaryRun };
 };

@@ -65,6 +65,19 @@ export type ManifestParameters = {
     maxChars?: number;
     rules?: ValidationRule[];
   };
+  /**
+   * Canary swap of an adopted generation model (canary.ts): `share` of live requests go to the new
+   * model for `durationSec` or `minRequests` answers, then it replaces the current one unless it
+   * did worse than the tolerances. Absent or share 0: the swap is immediate.
+   */
+  canary?: {
+    share?: number;
+    durationSec?: number;
+    minRequests?: number;
+    maxErrorRateDelta?: number;
+    maxLatencyRatio?: number;
+    maxRefusalRateDelta?: number;
+  };
   /** An audit batch closes every `batchSize` entries or `batchSeconds` seconds. */
   audit?: { batchSize?: number; batchSeconds?: number };
   limits?: {

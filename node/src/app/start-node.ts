@@ -13,11 +13,11 @@
 import { readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import type { HealthReport } from "@ns-llm/contracts";
+import type { CanaryRun, HealthReport } from "@ns-llm/contracts";
 import { openAudit, registerAuditMetrics, type Audit } from "../audit/index.ts";
 import type { Config } from "../config.ts";
 import { demoGenesis, publishGenesis, type DemoGenesis } from "../demo/index.ts";
-import { createDryRuns } from "../dry-run/index.ts";
+import { createAdoptionReporter, createDryRuns } from "../dry-run/index.ts";
 import { DEV_CHAIN_ID, publicClientFor } from "../chain/index.ts";
 import {
   createApplier,
@@ -29,7 +29,7 @@ import {
   type FollowerEvent,
   type StorageUpkeep,
 } from "../governance/index.ts";
-import { createModels, type EmbeddingModelSpec, type GenerationModelSpec, type Models } from "../inference/index.ts";
+import { createModels, type EmbeddingModelSpec, type GenerationEngine, type GenerationModelSpec, type LoadedManifest, type Models } from "../inference/index.ts";
 import { formatSize, openModelStore } from "../inference/store/index.ts";
 import { fetchManifest, ipfsSourceFetcher, openIpfs, type IpfsClient } from "../ipfs/index.ts";
 import { createSourcePolicy, parseManifest, type Manifest, type ManifestParameters } from "../manifest/index.ts";
@@ -51,6 +51,8 @@ import {
   type ServerPlugin,
 } from "../server/index.ts";
 import {
+  Canary,
+  canarySettings,
   createAnswerRecorder,
   createEmbeddingBatcher,
   createEmbeddingService,
@@ -244,7 +246,39 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       refusals: metrics.validationRefusals,
     });
     closers.push(() => validation.close());
-    const generationService = createGenerationService({ slot: generation, scheduler, search, metrics, governed, recorder, validation });
+    // Canary swaps of adopted generation models (issue 16): audited, counted, reported on chain.
+    const reporter = chain ? createAdoptionReporter({ ...config, ipfs, software: `ns-llm/${NODE_VERSION}` }) : undefined;
+    const canary = new Canary<GenerationEngine>({
+      registry: metrics.registry,
+      onStart: (run) => {
+        log(`canary: ${run.name} v${run.version} gets ${run.settings.share * 100}% of generation requests for ${run.settings.durationSec} s or ${run.settings.minRequests} requests`);
+        void audit.log.append(canaryEntry("canary-started", run)).catch(() => {});
+      },
+      onEnd: (run) => {
+        log(`canary: ${run.name} v${run.version} ${run.state.replace("_", " ")}${run.reasons.length ? `: ${run.reasons.join("; ")}` : ""}`);
+        void audit.log.append(canaryEntry(`canary-${run.state.replace("_", "-")}`, run)).catch(() => {});
+        if (!reporter || run.state === "abandoned" || run.version === null || !run.cid || !run.digest) return;
+        reporter
+          .report({ role: run.role, version: run.version, cid: run.cid, digest: run.digest, name: run.name }, run)
+          .then((published) => {
+            run.report = { cid: published.cid, digest: published.digest, txHash: published.txHash, gasUsed: published.gasUsed.toString() };
+            log(`canary: adoption report ${published.cid} (${published.bytes} bytes, ${published.report.verdict}) recorded in ${published.txHash}, gas ${published.gasUsed}`);
+            void audit.log.append({ type: "governance", step: "canary-reported", role: run.role, version: run.version, cid: run.cid, verdict: published.report.verdict, report: run.report }).catch(() => {});
+          })
+          .catch((error: Error) => {
+            run.report = { error: error.message.split("\n")[0]! };
+            log(`canary: adoption report not recorded: ${run.report.error}`);
+          });
+      },
+    });
+    /** The canary of an adoption being applied, when the governed parameters ask for one and a model serves to compare with. */
+    const canaryTrial = (manifest: LoadedManifest, control: { offline: boolean; signal: AbortSignal }) => {
+      const settings = control.offline ? undefined : canarySettings(governed.parameters.canary);
+      const current = generation.manifest;
+      if (!settings || !current) return {};
+      return { trial: (engine: GenerationEngine) => canary.run(engine, manifest, { model: current.name, manifest: current.cid ?? null }, settings, control.signal) };
+    };
+    const generationService = createGenerationService({ slot: generation, scheduler, search, metrics, governed, recorder, validation, canary });
     const embeddingService = createEmbeddingService({ slot: embedding, embedder, metrics, recorder, maxInputChars: () => governed.limits().maxInputChars });
 
     // Governance: one applier for restoring (offline, before the node listens) and following.
@@ -266,7 +300,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     const applier = createApplier({
       store,
       fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) },
-      loadGeneration: models.loadGeneration,
+      loadGeneration: (spec, control) => models.loadGeneration(spec, { ...control, ...canaryTrial(spec.manifest, control) }),
       loadEmbedding: models.loadEmbedding,
       loadModeration: validation.loadModeration,
       setParameters: (parameters, manifest) => governed.apply(parameters, manifest),
@@ -354,7 +388,10 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       effective: () => governed.limits(),
       searchDocuments: () => search.size,
     });
-    const health = (): HealthReport => ({ ...status.health(), validation: validation.health() });
+    const health = (): HealthReport => {
+      const last = canary.status();
+      return { ...status.health(), validation: validation.health(), ...(last ? { canary: { generation: last } } : {}) };
+    };
     const app = await createServer({
       metrics,
       auth: { token: config.apiToken, scope: isLoopbackHost(config.host) ? "admin" : "all" },
@@ -451,6 +488,12 @@ function demoRoots(demo: DemoGenesis): string[] {
     for (const artifact of entry.artifacts ?? []) if (artifact.cid) roots.push(artifact.cid);
   }
   return roots;
+}
+
+/** A canary step as an audit entry: `governance` with the step, the adoption and both models' figures. */
+function canaryEntry(step: string, run: CanaryRun): { type: "governance"; step: string; [key: string]: unknown } {
+  const { report: _report, ...rest } = run;
+  return { type: "governance", step, ...rest };
 }
 
 /** A follower step as an audit entry: `governance` with the step's name and details. */
