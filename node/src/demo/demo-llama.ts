@@ -57,6 +57,11 @@ export type DemoLlamaOptions = {
    * trained or corrupted model falls into. Its answers fail the coherence layer (repetition).
    */
   loopWord?: string;
+  /**
+   * The context length written in the file (default demoLlamaShape.contextLength): a small one
+   * makes a model that loads and passes a short smoke test but cannot take a real prompt.
+   */
+  contextLength?: number;
 };
 
 /** Writes the demo model to `filePath` (atomically: a reader never sees half a file). */
@@ -74,7 +79,7 @@ export async function writeDemoLlama(filePath: string, options: DemoLlamaOptions
 }
 
 /** The demo model's bytes. */
-export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate, seed, name = demoLlamaName, loopWord }: DemoLlamaOptions = {}): Uint8Array {
+export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate, seed, name = demoLlamaName, loopWord, contextLength = demoLlamaShape.contextLength }: DemoLlamaOptions = {}): Uint8Array {
   const s = demoLlamaShape;
   const vocabulary = buildDemoVocabulary();
   const vocabSize = vocabulary.tokens.length;
@@ -138,7 +143,7 @@ export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate, seed, name 
     ["general.file_type", gguf.u32(0)], // all f32
     ["general.alignment", gguf.u32(32)],
     ["llama.vocab_size", gguf.u32(vocabSize)],
-    ["llama.context_length", gguf.u32(s.contextLength)],
+    ["llama.context_length", gguf.u32(contextLength)],
     ["llama.embedding_length", gguf.u32(s.embeddingLength)],
     ["llama.block_count", gguf.u32(s.blockCount)],
     ["llama.feed_forward_length", gguf.u32(s.feedForwardLength)],

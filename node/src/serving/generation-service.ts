@@ -141,23 +141,28 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
    */
   async function run(request: GenerationRequest, signal: AbortSignal, began: number): Promise<Unrecorded> {
     const trial = deps.canary?.pick();
-    const tried = trial ? await onCandidate(request, signal, began, trial) : undefined;
-    if (tried?.outcome) return tried.outcome;
-    const lease = slot.acquire();
-    if (!lease) return fallback(request, "no generation model is loaded", "no_model", began);
-    const started = performance.now();
+    // The candidate's lease is held until its result is recorded, which may be after the retry.
     try {
-      const outcome = await generateOn(lease, request, signal, began, "fallback");
-      const sample = sampleOf(outcome, started);
-      deps.canary?.observe(sample);
-      // The candidate failed where the current model did not: the candidate's fault after all.
-      if (tried?.clientError && sample.outcome === "ok") trial!.record({ outcome: "error", ms: 0 });
-      return outcome;
-    } catch (error) {
-      if (!signal.aborted && !isClientError(error)) deps.canary?.observe({ outcome: "error", ms: performance.now() - started });
-      throw error;
+      const tried = trial ? await onCandidate(request, signal, began, trial) : undefined;
+      if (tried?.outcome) return tried.outcome;
+      const lease = slot.acquire();
+      if (!lease) return await fallback(request, "no generation model is loaded", "no_model", began);
+      const started = performance.now();
+      try {
+        const outcome = await generateOn(lease, request, signal, began, "fallback");
+        const sample = sampleOf(outcome, started);
+        deps.canary?.observe(sample);
+        // The candidate refused the request where the current model answered it: its fault after all.
+        if (tried?.clientError && sample.outcome === "ok") trial!.record({ outcome: "error", ms: 0 });
+        return outcome;
+      } catch (error) {
+        if (!signal.aborted && !isClientError(error)) deps.canary?.observe({ outcome: "error", ms: performance.now() - started });
+        throw error;
+      } finally {
+        lease.release();
+      }
     } finally {
-      lease.release();
+      trial?.release();
     }
   }
 
@@ -194,7 +199,6 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
       return {};
     } finally {
       clearTimeout(timer);
-      trial.release();
     }
   }
 
