@@ -17,7 +17,7 @@ import type { CanaryRun, HealthReport } from "@ns-llm/contracts";
 import { openAudit, registerAuditMetrics, type Audit } from "../audit/index.ts";
 import type { Config } from "../config.ts";
 import { demoGenesis, publishGenesis, type DemoGenesis } from "../demo/index.ts";
-import { createAdoptionReporter, createDryRuns } from "../dry-run/index.ts";
+import { createAdoptionReporter, createDryRuns, suiteOf, type EvaluationSuite } from "../dry-run/index.ts";
 import { DEV_CHAIN_ID, publicClientFor } from "../chain/index.ts";
 import {
   createApplier,
@@ -297,6 +297,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     const parse = (bytes: Uint8Array) => parseManifest(bytes, { maxTotalBytes: config.maxModelBytes, sourcePolicy });
     // What this node applied before was valid then: restoring it does not depend on today's policy.
     const parseApplied = (bytes: Uint8Array) => parseManifest(bytes, { maxTotalBytes: config.maxModelBytes, requireSources: false });
+    // The governed evaluation suite (role `evaluation`): what the next dry-run asks proposed models.
+    let evaluationSuite: EvaluationSuite | undefined;
     const applier = createApplier({
       store,
       fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) },
@@ -304,6 +306,9 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       loadEmbedding: models.loadEmbedding,
       loadModeration: validation.loadModeration,
       setParameters: (parameters, manifest) => governed.apply(parameters, manifest),
+      setEvaluation: (manifest, loaded) => {
+        evaluationSuite = suiteOf(manifest, loaded.cid ?? manifest.name);
+      },
       log: (line) => log(`governance: ${line}`),
     });
 
@@ -347,7 +352,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       : undefined;
     if (following) closers.push(() => following.stop());
     // Proposal dry-runs (opt-in): a sandbox process per proposal, reports on IPFS and chain.
-    const dryRuns = chain && config.dryRun.enabled ? createDryRuns({ ...config, ...config.dryRun, ipfs, store, fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) }, fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }), parseManifest: parse, software: "ns-llm/0.1.0", log }) : undefined;
+    const dryRuns = chain && config.dryRun.enabled ? createDryRuns({ ...config, ...config.dryRun, suite: () => evaluationSuite, ipfs, store, fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) }, fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }), parseManifest: parse, software: "ns-llm/0.1.0", log }) : undefined;
     if (dryRuns) closers.push(() => dryRuns.stop());
 
     // Storage: garbage collection (a sweep, and `ns-llm gc`) and its figures in /metrics.

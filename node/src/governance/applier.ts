@@ -11,7 +11,7 @@
 import path from "node:path";
 import type { EmbeddingEngine, GenerationEngine, LoadedManifest } from "../inference/index.ts";
 import { PullError, SourceError, type ModelStore, type PullOptions, type SourceFetcher, type SourceFetchers } from "../inference/store/index.ts";
-import type { EmbeddingManifest, GenerationManifest, Manifest, ManifestParameters, ModelManifest, ModerationManifest } from "../manifest/index.ts";
+import type { EmbeddingManifest, EvaluationManifest, GenerationManifest, Manifest, ManifestParameters, ModelManifest, ModerationManifest } from "../manifest/index.ts";
 import { AdoptionError } from "./errors.ts";
 import type { Adoption, Applier } from "./types.ts";
 
@@ -36,6 +36,8 @@ export type ApplierTarget = {
   /** Loads the toxicity classifier (the `moderation` role) beside the current one and swaps. */
   loadModeration?(spec: { model: string; tokenizer?: string; name: string; manifest: LoadedManifest }, control: { signal: AbortSignal }): Promise<void>;
   setParameters(parameters: ManifestParameters, manifest: LoadedManifest): void;
+  /** Puts an adopted evaluation suite (role `evaluation`) in force for the node's dry-runs. */
+  setEvaluation?(manifest: EvaluationManifest, loaded: LoadedManifest): void;
   log?: (line: string) => void;
 };
 
@@ -45,6 +47,11 @@ export function createApplier(target: ApplierTarget): Applier<Manifest> {
       const loaded: LoadedManifest = { cid: adoption.cid, name: manifest.name, version: adoption.version, digest: adoption.digest };
       if (manifest.role === "parameters") {
         target.setParameters(manifest.parameters, loaded);
+        return;
+      }
+      if (manifest.role === "evaluation") {
+        // Nothing to fetch or load: the suite the next dry-run asks proposed models.
+        target.setEvaluation?.(manifest, loaded);
         return;
       }
       target.log?.(`${offline ? "restoring" : "fetching"} ${manifest.role} v${adoption.version} ${manifest.name}: ${manifest.model.artifacts.length} artifact(s)`);
