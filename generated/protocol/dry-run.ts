@@ -10,6 +10,9 @@ export type ReportVerdict = (typeof REPORT_VERDICTS)[number];
 
 export const DRY_RUN_REPORT_SCHEMA = "ns-llm.dry-run-report/v1";
 
+/** One check of an answer: `answered` / `unit_vector` (always), then the suite's `must_contain`, `must_not_contain`, `max_latency`, `json`, `dimensions`. */
+export type DryRunCheck = { check: string; ok: boolean; detail?: string };
+
 /** One prompt of the evaluation suite and what the model answered. */
 export type DryRunAnswer = {
   prompt: string;
@@ -17,8 +20,10 @@ export type DryRunAnswer = {
   tokens: number;
   ms: number;
   firstTokenMs: number | null;
-  /** Whether the answer met the suite's check for this prompt (non-empty, completed). */
+  /** Whether the answer met every check of the suite for this prompt. */
   ok: boolean;
+  /** Each check and its result (reports of a governed suite; absent in older reports). */
+  checks?: DryRunCheck[];
 };
 
 /** What the sandbox measured; fields that do not apply to the role are absent. */
@@ -51,7 +56,7 @@ export type DryRunReport = {
   /** Why Failed or Refused: a lower snake code and a sentence. */
   reason?: { code: string; message: string };
   /** The suite the model was judged by: `builtin` (the node's own) or a governed `evaluation` manifest's CID. */
-  suite: { id: string; prompts: number };
+  suite: { id: string; prompts: number; name?: string };
   /** The sandbox's limits. */
   sandbox: { memoryBudgetBytes: number; threads: number; modelBytes?: number };
   figures?: DryRunFigures;

@@ -60,6 +60,8 @@ export const ADOPTION_ERROR_CODES = [
   "store_full",
   "not_in_store",
   "smoke_test_failed",
+  /** The new model did worse than the governed tolerances on live traffic (parameters.canary): the current one keeps serving. */
+  "canary_rolled_back",
   "insufficient_memory",
   "role_mismatch",
   "superseded",

@@ -3,6 +3,7 @@
  * the reasons), and the state of each part.
  */
 import type { Address } from "viem";
+import type { CanaryRun } from "./canary.ts";
 import type { FollowError, GovernanceError } from "./governance.ts";
 import type { ValidationHealth } from "./validation.ts";
 import type { Role } from "../roles.ts";
@@ -94,6 +95,8 @@ export type HealthReport = {
   validation?: ValidationHealth;
   /** The adopted image encoder (the `vision` role), if any, and whether it shares the adopted text model's space. */
   vision?: VisionHealth;
+  /** The last canary swap of each model role (running, completed or rolled back); absent before the first. */
+  canary?: { generation?: CanaryRun };
 };
 
 /** The `vision` role on a node: the image encoder it serves, and whether image and text vectors are comparable now. */

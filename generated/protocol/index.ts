@@ -10,5 +10,6 @@ export * from "./health.ts";
 export * from "./audit.ts";
 export * from "./native-api.ts";
 export * from "./dry-run.ts";
+export * from "./canary.ts";
 export * from "./validation.ts";
 export * from "./federation.ts";

@@ -72,6 +72,19 @@ export type ManifestParameters = {
     maxChars?: number;
     rules?: ValidationRule[];
   };
+  /**
+   * Canary swap of an adopted generation model (canary.ts): `share` of live requests go to the new
+   * model for `durationSec` or `minRequests` answers, then it replaces the current one unless it
+   * did worse than the tolerances. Absent or share 0: the swap is immediate.
+   */
+  canary?: {
+    share?: number;
+    durationSec?: number;
+    minRequests?: number;
+    maxErrorRateDelta?: number;
+    maxLatencyRatio?: number;
+    maxRefusalRateDelta?: number;
+  };
   /** An audit batch closes every `batchSize` entries or `batchSeconds` seconds. */
   audit?: { batchSize?: number; batchSeconds?: number };
   limits?: {
@@ -115,10 +128,36 @@ export type VisionManifest = ManifestCommon & {
 };
 export type ParametersManifest = ManifestCommon & { role: "parameters"; parameters: ManifestParameters; model?: never };
 
+/** One prompt of a governed evaluation suite and what its answer must show. */
+export type EvaluationPrompt = {
+  prompt: string;
+  /** Case-insensitive substrings the answer must all contain. */
+  mustContain?: string[];
+  mustNotContain?: string[];
+  /** The answer (or embedding) takes at most this many ms. */
+  maxLatencyMs?: number;
+  /** Asked for JSON output; the answer must parse as a JSON object. */
+  json?: boolean;
+};
+
+/** `evaluation`: how dry-runs judge proposed models (node/src/dry-run/suite.ts). */
+export type EvaluationSpec = {
+  prompts: EvaluationPrompt[];
+  /** Tokens of each answer; default 16. */
+  maxTokens?: number;
+  /** Share of prompts that must pass; default 1. */
+  passRate?: number;
+  /** Embedding models must give vectors of this length. */
+  dimensions?: number;
+};
+
+/** The governed evaluation suite (role `evaluation`): no model, a suite. */
+export type EvaluationManifest = ManifestCommon & { role: "evaluation"; evaluation: EvaluationSpec; model?: never };
+
 export type ModelManifest = GenerationManifest | EmbeddingManifest | ModerationManifest | VisionManifest;
-export type Manifest = ModelManifest | ParametersManifest;
+export type Manifest = ModelManifest | ParametersManifest | EvaluationManifest;
 
 /** True when the manifest names a model (generation, embedding, moderation or vision), i.e. has artifacts. */
 export function isModelManifest(manifest: Manifest): manifest is ModelManifest {
-  return manifest.role !== "parameters";
+  return manifest.role !== "parameters" && manifest.role !== "evaluation";
 }

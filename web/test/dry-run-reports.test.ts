@@ -8,8 +8,12 @@
  *
  * The nodes' embedded IPFS is offline (no peers), so the test copies the second node's reports to
  * the first (what the IPFS network does between nodes backed by Kubo).
+ *
+ * Before the proposals, a vote adopts an evaluation suite (role `evaluation`): both nodes judge by
+ * it, their reports name its CID, and the page shows its per-prompt results and checks.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,7 +21,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { createWalletClient, encodeFunctionData, http, keccak256, toHex, type Hex } from "viem";
 import { hardhat } from "viem/chains";
-import { modelRegistryAbi, nodeReportsAbi, nsGovernorAbi, roleId } from "@ns-llm/contracts";
+import { modelRegistryAbi, nodeReportsAbi, nsGovernorAbi, roleId, type Role } from "@ns-llm/contracts";
 import { buildApp, startApp, type TestApp } from "./harness/app.ts";
 import { launchBrowser, screenshot, withFailureScreenshot } from "./harness/browser.ts";
 import { startChain, type TestChain } from "./harness/chain.ts";
@@ -72,14 +76,51 @@ after(async () => {
   await chain?.stop();
 });
 
-async function propose(cid: string, digest: Hex, description: string): Promise<bigint> {
+async function propose(cid: string, digest: Hex, description: string, role: Role = "generation"): Promise<bigint> {
   const wallet = createWalletClient({ account: chain!.accounts[0]!, chain: { ...hardhat, rpcUrls: { default: { http: [chain!.url] } } }, transport: http(chain!.url) });
   const governor = chain!.deployment.contracts.NSGovernor.address;
   const targets = [chain!.deployment.contracts.ModelRegistry.address];
-  const calldatas = [encodeFunctionData({ abi: modelRegistryAbi, functionName: "adopt", args: [roleId("generation"), cid, digest] })];
+  const calldatas = [encodeFunctionData({ abi: modelRegistryAbi, functionName: "adopt", args: [roleId(role), cid, digest] })];
   const hash = await wallet.writeContract({ address: governor, abi: nsGovernorAbi, functionName: "propose", args: [targets, [0n], calldatas, description] });
   await chain!.publicClient.waitForTransactionReceipt({ hash });
   return chain!.publicClient.readContract({ address: governor, abi: nsGovernorAbi, functionName: "hashProposal", args: [targets, [0n], calldatas, keccak256(toHex(description))] });
+}
+
+/**
+ * The network's evaluation suite, adopted by vote before the proposals: both nodes must judge the
+ * proposed model by its prompts and checks (its CID in their reports), and the page shows them.
+ */
+const SUITE = {
+  schema: "ns-llm.manifest/v1",
+  role: "evaluation",
+  name: "suite-e2e",
+  evaluation: {
+    maxTokens: 8,
+    prompts: [
+      { prompt: "Hello, who are you?", mustNotContain: ["as an ai"] },
+      { prompt: "Name three colors.", maxLatencyMs: 60_000 },
+    ],
+  },
+};
+
+/** Publishes SUITE on both nodes, proposes it, passes it (`ns-llm dev pass`), waits until both nodes applied it. */
+async function adoptSuite(): Promise<string> {
+  let published: { cid: string; digest: Hex } | undefined;
+  for (const node of nodes) {
+    const response = await fetch(`${node.url}/api/manifests`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(SUITE) });
+    assert.equal(response.status, 200, await response.clone().text());
+    published = (await response.json()) as { cid: string; digest: Hex };
+  }
+  const id = await propose(published!.cid, published!.digest, "# Adopt the e2e evaluation suite", "evaluation");
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, [path.join(REPO_ROOT, "node/bin/ns-llm.js"), "dev", "pass", id.toString()], { env: { ...process.env, NS_LLM_RPC_URL: chain!.url, NS_LLM_DEPLOYMENT: chain!.deploymentFile } }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(),
+    ),
+  );
+  for (const node of nodes) {
+    await waitUntil("the suite applied", async () => ((await (await fetch(`${node.url}/api/governance`)).json()) as { applied: { evaluation?: { cid: string } } }).applied.evaluation?.cid === published!.cid, 60_000);
+  }
+  return published!.cid;
 }
 
 /** Waits for both nodes' reports on chain, then copies the second node's report bytes to the first node's IPFS. */
@@ -109,6 +150,7 @@ test("the proposal page shows both nodes' dry-run reports, verified, with median
   const cid = health.generation.manifest;
   const bytes = new Uint8Array(await (await fetch(`${nodes[0]!.url}/api/manifests/${cid}`)).arrayBuffer());
   const digest = `0x${createHash("sha256").update(bytes).digest("hex")}` as Hex;
+  const suite = await adoptSuite();
   const good = await propose(cid, digest, "# Adopt the demo model again (dry-run e2e)");
   const refused = await propose(cid, `0x${"11".repeat(32)}`, "# A proposal whose digest is wrong (dry-run e2e)");
   await bothReported(good);
@@ -127,6 +169,17 @@ test("the proposal page shows both nodes' dry-run reports, verified, with median
     for (const verdict of await card.getByTestId("dry-run-verdict").allTextContents()) assert.equal(verdict, "Passed");
     assert.match((await card.getByTestId("dry-run-summary").textContent()) ?? "", /Medians: [\d.]+ tokens\/s, first token [\d.]+ ms, load \d+ ms, memory \d+ MiB, suite passed 100 %/);
     console.log(`# ${await card.getByTestId("dry-run-summary").textContent()}`);
+    // The governed suite's per-prompt results, under each node's row.
+    const suites = card.getByTestId("dry-run-answers");
+    assert.equal(await suites.count(), 2);
+    for (const title of await card.getByTestId("dry-run-suite").evaluateAll((els) => els.map((e) => e.getAttribute("title")))) assert.equal(title, suite);
+    await suites.first().locator("summary").click();
+    assert.match((await suites.first().locator("summary").textContent()) ?? "", /Suite suite-e2e \(.+\): 2 of 2 prompts passed/);
+    const answers = suites.first().getByTestId("dry-run-answer");
+    assert.equal(await answers.count(), 2);
+    const checks = await suites.first().getByTestId("dry-run-check").allTextContents();
+    assert.deepEqual(checks.slice(0, 3), ["✓ answered", "✓ must not contain: as an ai", "✓ answered"]);
+    assert.match(checks[3]!, /^✓ max latency: [\d.]+ ms, at most 60000$/);
     console.log(`# screenshot: ${await screenshot(page, "dry-run-reports-passed")}`);
 
     await page.goto(`${app!.url}/proposals/${refused}`);

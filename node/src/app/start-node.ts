@@ -13,12 +13,12 @@
 import { readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import type { FederationManifestSet, FederationStatus, HealthReport } from "@ns-llm/contracts";
+import type { CanaryRun, FederationManifestSet, FederationStatus, HealthReport } from "@ns-llm/contracts";
 import { privateKeyToAccount } from "viem/accounts";
 import { connectAnchor, openAudit, registerAuditMetrics, type Audit } from "../audit/index.ts";
 import type { Config } from "../config.ts";
 import { demoGenesis, publishGenesis, type DemoGenesis } from "../demo/index.ts";
-import { createDryRuns } from "../dry-run/index.ts";
+import { createAdoptionReporter, createDryRuns, suiteOf, type EvaluationSuite } from "../dry-run/index.ts";
 import { anchoredOperators, createFederation, localAnswer, type Federation } from "../federation/index.ts";
 import { parametersKey } from "../gateway/cache-key.ts";
 import { DEV_CHAIN_ID, publicClientFor } from "../chain/index.ts";
@@ -32,7 +32,7 @@ import {
   type FollowerEvent,
   type StorageUpkeep,
 } from "../governance/index.ts";
-import { createModels, type EmbeddingModelSpec, type GenerationModelSpec, type Models } from "../inference/index.ts";
+import { createModels, type EmbeddingModelSpec, type GenerationEngine, type GenerationModelSpec, type LoadedManifest, type Models } from "../inference/index.ts";
 import { formatSize, openModelStore } from "../inference/store/index.ts";
 import { fetchManifest, ipfsSourceFetcher, openIpfs, type IpfsClient } from "../ipfs/index.ts";
 import { createSourcePolicy, parseManifest, type Manifest, type ManifestParameters } from "../manifest/index.ts";
@@ -55,6 +55,8 @@ import {
   type ServerPlugin,
 } from "../server/index.ts";
 import {
+  Canary,
+  canarySettings,
   createAnswerRecorder,
   createEmbeddingBatcher,
   createEmbeddingService,
@@ -259,7 +261,39 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       const answer = localAnswer(request, outcome, federationManifests());
       if (answer) void federation.announce(answer).catch((error: unknown) => log(`federation: announce failed: ${(error as Error).message}`));
     };
-    const generationService = createGenerationService({ slot: generation, scheduler, search, metrics, governed, recorder, validation, onAnswer: announce });
+    // Canary swaps of adopted generation models (issue 16): audited, counted, reported on chain.
+    const reporter = chain ? createAdoptionReporter({ ...config, ipfs, software: `ns-llm/${NODE_VERSION}` }) : undefined;
+    const canary = new Canary<GenerationEngine>({
+      registry: metrics.registry,
+      onStart: (run) => {
+        log(`canary: ${run.name} v${run.version} gets ${run.settings.share * 100}% of generation requests for ${run.settings.durationSec} s or ${run.settings.minRequests} requests`);
+        void audit.log.append(canaryEntry("canary-started", run)).catch(() => {});
+      },
+      onEnd: (run) => {
+        log(`canary: ${run.name} v${run.version} ${run.state.replace("_", " ")}${run.reasons.length ? `: ${run.reasons.join("; ")}` : ""}`);
+        void audit.log.append(canaryEntry(`canary-${run.state.replace("_", "-")}`, run)).catch(() => {});
+        if (!reporter || run.state === "abandoned" || run.version === null || !run.cid || !run.digest) return;
+        reporter
+          .report({ role: run.role, version: run.version, cid: run.cid, digest: run.digest, name: run.name }, run)
+          .then((published) => {
+            run.report = { cid: published.cid, digest: published.digest, txHash: published.txHash, gasUsed: published.gasUsed.toString() };
+            log(`canary: adoption report ${published.cid} (${published.bytes} bytes, ${published.report.verdict}) recorded in ${published.txHash}, gas ${published.gasUsed}`);
+            void audit.log.append({ type: "governance", step: "canary-reported", role: run.role, version: run.version, cid: run.cid, verdict: published.report.verdict, report: run.report }).catch(() => {});
+          })
+          .catch((error: Error) => {
+            run.report = { error: error.message.split("\n")[0]! };
+            log(`canary: adoption report not recorded: ${run.report.error}`);
+          });
+      },
+    });
+    /** The canary of an adoption being applied, when the governed parameters ask for one and a model serves to compare with. */
+    const canaryTrial = (manifest: LoadedManifest, control: { offline: boolean; signal: AbortSignal }) => {
+      const settings = control.offline ? undefined : canarySettings(governed.parameters.canary);
+      const current = generation.manifest;
+      if (!settings || !current) return {};
+      return { trial: (engine: GenerationEngine) => canary.run(engine, manifest, { model: current.name, manifest: current.cid ?? null }, settings, control.signal) };
+    };
+    const generationService = createGenerationService({ slot: generation, scheduler, search, metrics, governed, recorder, validation, canary, onAnswer: announce });
     const embeddingService = createEmbeddingService({ slot: embedding, embedder, metrics, recorder, maxInputChars: () => governed.limits().maxInputChars });
     // The vision role: images embedded in the space of the text model it pairs with.
     const vision = createVisionService({
@@ -289,14 +323,19 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     const parse = (bytes: Uint8Array) => parseManifest(bytes, { maxTotalBytes: config.maxModelBytes, sourcePolicy });
     // What this node applied before was valid then: restoring it does not depend on today's policy.
     const parseApplied = (bytes: Uint8Array) => parseManifest(bytes, { maxTotalBytes: config.maxModelBytes, requireSources: false });
+    // The governed evaluation suite (role `evaluation`): what the next dry-run asks proposed models.
+    let evaluationSuite: EvaluationSuite | undefined;
     const applier = createApplier({
       store,
       fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) },
-      loadGeneration: models.loadGeneration,
+      loadGeneration: (spec, control) => models.loadGeneration(spec, { ...control, ...canaryTrial(spec.manifest, control) }),
       loadEmbedding: models.loadEmbedding,
       loadModeration: validation.loadModeration,
       loadVision: vision.load,
       setParameters: (parameters, manifest) => governed.apply(parameters, manifest),
+      setEvaluation: (manifest, loaded) => {
+        evaluationSuite = suiteOf(manifest, loaded.cid ?? manifest.name);
+      },
       log: (line) => log(`governance: ${line}`),
     });
 
@@ -340,7 +379,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       : undefined;
     if (following) closers.push(() => following.stop());
     // Proposal dry-runs (opt-in): a sandbox process per proposal, reports on IPFS and chain.
-    const dryRuns = chain && config.dryRun.enabled ? createDryRuns({ ...config, ...config.dryRun, ipfs, store, fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) }, fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }), parseManifest: parse, software: "ns-llm/0.1.0", log }) : undefined;
+    const dryRuns = chain && config.dryRun.enabled ? createDryRuns({ ...config, ...config.dryRun, suite: () => evaluationSuite, ipfs, store, fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) }, fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }), parseManifest: parse, software: "ns-llm/0.1.0", log }) : undefined;
     if (dryRuns) closers.push(() => dryRuns.stop());
 
     // Storage: garbage collection (a sweep, and `ns-llm gc`) and its figures in /metrics.
@@ -381,7 +420,10 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       effective: () => governed.limits(),
       searchDocuments: () => search.size,
     });
-    const health = (): HealthReport => ({ ...status.health(), validation: validation.health(), vision: vision.health() });
+    const health = (): HealthReport => {
+      const last = canary.status();
+      return { ...status.health(), validation: validation.health(), vision: vision.health(), ...(last ? { canary: { generation: last } } : {}) };
+    };
     /** What the node serves with, as a gateway keys its cache: model manifests (else names) and the parameters' key. */
     const federationManifests = (): FederationManifestSet => {
       const listed = status.models();
@@ -522,6 +564,12 @@ function demoRoots(demo: DemoGenesis): string[] {
     for (const artifact of entry.artifacts ?? []) if (artifact.cid) roots.push(artifact.cid);
   }
   return roots;
+}
+
+/** A canary step as an audit entry: `governance` with the step, the adoption and both models' figures. */
+function canaryEntry(step: string, run: CanaryRun): { type: "governance"; step: string; [key: string]: unknown } {
+  const { report: _report, ...rest } = run;
+  return { type: "governance", step, ...rest };
 }
 
 /** A follower step as an audit entry: `governance` with the step's name and details. */

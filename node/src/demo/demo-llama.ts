@@ -51,6 +51,17 @@ export type DemoLlamaOptions = {
   seed?: number;
   /** `general.name` in the file. Default demoLlamaName. */
   name?: string;
+  /**
+   * Writes a *degenerate* model (tests of the canary swap): it loads and completes like any other,
+   * but repeats this one word of the vocabulary forever ("vote vote vote..."), the loop a badly
+   * trained or corrupted model falls into. Its answers fail the coherence layer (repetition).
+   */
+  loopWord?: string;
+  /**
+   * The context length written in the file (default demoLlamaShape.contextLength): a small one
+   * makes a model that loads and passes a short smoke test but cannot take a real prompt.
+   */
+  contextLength?: number;
 };
 
 /** Writes the demo model to `filePath` (atomically: a reader never sees half a file). */
@@ -68,7 +79,7 @@ export async function writeDemoLlama(filePath: string, options: DemoLlamaOptions
 }
 
 /** The demo model's bytes. */
-export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate, seed, name = demoLlamaName }: DemoLlamaOptions = {}): Uint8Array {
+export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate, seed, name = demoLlamaName, loopWord, contextLength = demoLlamaShape.contextLength }: DemoLlamaOptions = {}): Uint8Array {
   const s = demoLlamaShape;
   const vocabulary = buildDemoVocabulary();
   const vocabSize = vocabulary.tokens.length;
@@ -116,12 +127,12 @@ export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate, seed, name 
   }
   tensors.push(
     { name: "output_norm.weight", dims: [s.embeddingLength], data: ones(s.embeddingLength) },
-    // An own output matrix (not tied to the embeddings), else the likeliest next token is the
-    // current one and greedy output is one word repeated. Whole words get large logits, word
-    // pieces small ones, and control, byte and chat marker tokens none.
-    perToken("output.weight", (id) =>
-      vocabulary.wordIds.has(id) ? 0.6 : isText(id) && !vocabulary.markerIds.has(id) ? 0.15 : 0,
-    ),
+    loopWord !== undefined
+      ? loopOutput(vocabulary, loopWord, tensors[0]!, s.embeddingLength)
+      : // An own output matrix (not tied to the embeddings), else the likeliest next token is the
+        // current one and greedy output is one word repeated. Whole words get large logits, word
+        // pieces small ones, and control, byte and chat marker tokens none.
+        perToken("output.weight", (id) => (vocabulary.wordIds.has(id) ? 0.6 : isText(id) && !vocabulary.markerIds.has(id) ? 0.15 : 0)),
   );
 
   const metadata: Array<readonly [string, GgufValue]> = [
@@ -132,7 +143,7 @@ export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate, seed, name 
     ["general.file_type", gguf.u32(0)], // all f32
     ["general.alignment", gguf.u32(32)],
     ["llama.vocab_size", gguf.u32(vocabSize)],
-    ["llama.context_length", gguf.u32(s.contextLength)],
+    ["llama.context_length", gguf.u32(contextLength)],
     ["llama.embedding_length", gguf.u32(s.embeddingLength)],
     ["llama.block_count", gguf.u32(s.blockCount)],
     ["llama.feed_forward_length", gguf.u32(s.feedForwardLength)],
@@ -153,4 +164,21 @@ export function encodeDemoLlama({ chatTemplate = zephyrChatTemplate, seed, name 
   ];
   if (chatTemplate !== null) metadata.push(["tokenizer.chat_template", gguf.str(chatTemplate)]);
   return encodeGguf({ metadata, tensors });
+}
+
+/**
+ * The degenerate model's output layer: every token's embedding gets a large constant first
+ * component, which the residual stream carries to the last layer, and only `word`'s output row
+ * reads it; every other row is zero. So `word` has the largest logit at every position.
+ */
+function loopOutput(vocabulary: ReturnType<typeof buildDemoVocabulary>, word: string, embeddings: GgufTensor, width: number): GgufTensor {
+  const id = vocabulary.tokens.indexOf(`▁${word}`);
+  if (id < 0 || !vocabulary.wordIds.has(id)) throw new Error(`"${word}" is not a word of the demo vocabulary`);
+  // The demo writes its embeddings unquantized, so the table is a Float32Array.
+  if (!("data" in embeddings)) throw new Error("the demo model's token embeddings are expected unquantized");
+  const table = embeddings.data;
+  for (let t = 0; t < vocabulary.tokens.length; t++) table[t * width] = 8;
+  const data = new Float32Array(vocabulary.tokens.length * width);
+  data[id * width] = 4;
+  return { name: "output.weight", dims: [width, vocabulary.tokens.length], data };
 }

@@ -26,7 +26,8 @@ export type DryRunsParameters = {
   fetchManifest(cid: string, options: { signal: AbortSignal }): Promise<Uint8Array>;
   parseManifest(bytes: Uint8Array): Manifest;
   memoryBudgetBytes: number;
-  suite?: EvaluationSuite;
+  /** The suite in force at each dry-run (the adopted `evaluation` manifest's); default the built-in one. */
+  suite?: () => EvaluationSuite | undefined;
   pollMs?: number;
   timeoutMs?: number;
   software: string;
@@ -133,7 +134,7 @@ export function createDryRuns(p: DryRunsParameters): DryRuns {
           parseManifest: p.parseManifest,
           store: p.store,
           fetchers: p.fetchers,
-          suite: p.suite ?? BUILTIN_SUITE,
+          suite: p.suite?.() ?? BUILTIN_SUITE,
           memoryBudgetBytes: p.memoryBudgetBytes,
           ...(p.timeoutMs ? { timeoutMs: p.timeoutMs } : {}),
           signal: abort.signal,

@@ -9,12 +9,12 @@
  * requires (does not load, crashes, hangs, answers fail the checks); Passed = it met the suite.
  */
 import path from "node:path";
-import { DRY_RUN_REPORT_SCHEMA, manifestDigest, type DryRunFigures, type DryRunReport, type Role } from "@ns-llm/contracts";
+import { DRY_RUN_REPORT_SCHEMA, manifestDigest, type DryRunAnswer, type DryRunFigures, type DryRunReport, type Role } from "@ns-llm/contracts";
 import { PullError, type ModelStore, type SourceFetchers } from "../inference/store/index.ts";
 import type { Manifest, ModelManifest } from "../manifest/index.ts";
 import { runSandbox } from "./sandbox.ts";
 import type { SandboxJob } from "./sandbox-protocol.ts";
-import type { EvaluationSuite } from "./suite.ts";
+import { checkAnswer, type EvaluationSuite } from "./suite.ts";
 
 export type ProposedAdoption = { proposalId: bigint; role: Role; cid: string; digest: `0x${string}` };
 
@@ -61,7 +61,7 @@ export async function evaluateProposal(p: EvaluateProposalParameters): Promise<D
     proposal: { role: adoption.role, cid: adoption.cid, digest: adoption.digest, ...(name ? { name } : {}) },
     verdict: r.verdict,
     ...(r.reason ? { reason: r.reason } : {}),
-    suite: r.suite ?? { id: suite.id, prompts: suite.prompts.length },
+    suite: r.suite ?? { id: suite.id, prompts: suite.prompts.length, ...(suite.name ? { name: suite.name } : {}) },
     sandbox: { memoryBudgetBytes, threads: 1, ...(modelBytes !== undefined ? { modelBytes } : {}) },
     ...(r.figures ? { figures: r.figures } : {}),
     ...(r.answers ? { answers: r.answers } : {}),
@@ -73,7 +73,7 @@ export async function evaluateProposal(p: EvaluateProposalParameters): Promise<D
     const manifest = await verifiedManifest(p);
     name = manifest.name;
     // Nothing to load: the manifest is valid, which is all a node can check before it applies.
-    if (manifest.role === "parameters") return report({ verdict: "Passed", suite: { id: suite.id, prompts: 0 } });
+    if (manifest.role === "parameters" || manifest.role === "evaluation") return report({ verdict: "Passed", suite: { id: suite.id, prompts: 0 } });
     modelBytes = manifest.model.artifacts.reduce((sum, a) => sum + a.size, 0);
     const needed = Math.ceil(modelBytes * (p.memoryFactor ?? 1.5));
     if (needed > memoryBudgetBytes) {
@@ -86,7 +86,8 @@ export async function evaluateProposal(p: EvaluateProposalParameters): Promise<D
     if (manifest.role === "moderation" || manifest.role === "vision") return report({ verdict: "Passed", suite: { id: suite.id, prompts: 0 } });
     const { figures, answers } = await evaluateInSandbox(p, manifest, folder);
     if (figures.passRate >= suite.passRate) return report({ verdict: "Passed", figures, answers });
-    const reason = { code: "suite_failed", message: `${answers.filter((a) => !a.ok).length} of ${answers.length} answers failed the suite's checks` };
+    const failed = [...new Set(answers.flatMap((a) => (a.checks ?? []).filter((c) => !c.ok).map((c) => c.check)))];
+    const reason = { code: "suite_failed", message: `${answers.filter((a) => !a.ok).length} of ${answers.length} answers failed the suite's checks${failed.length ? ` (${failed.join(", ")})` : ""}` };
     return report({ verdict: "Failed", reason, figures, answers });
   } catch (error) {
     if (p.signal.aborted) throw error;
@@ -131,17 +132,18 @@ async function pulledArtifacts(p: EvaluateProposalParameters, manifest: ModelMan
 
 async function evaluateInSandbox(p: EvaluateProposalParameters, manifest: Exclude<ModelManifest, { role: "moderation" | "vision" }>, folder: string) {
   const { suite } = p;
+  const prompts = suite.prompts.map(({ prompt, json }) => ({ prompt, ...(json ? { json } : {}) }));
   const [first, ...rest] = manifest.model.artifacts;
   const job: SandboxJob =
     manifest.role === "generation"
-      ? { role: "generation", modelPath: path.join(folder, first!.path), name: manifest.name, threads: 1, contextSize: 512, prompts: suite.prompts, maxTokens: suite.maxTokens }
+      ? { role: "generation", modelPath: path.join(folder, first!.path), name: manifest.name, threads: 1, contextSize: 512, prompts, maxTokens: suite.maxTokens }
       : {
           role: "embedding",
           model: path.join(folder, first!.path),
           ...withTokenizer(folder, rest),
           name: manifest.name,
           dimensions: manifest.model.dimensions,
-          prompts: suite.prompts,
+          prompts,
         };
   const outcome = await runSandbox({ job, memoryBudgetBytes: p.memoryBudgetBytes, timeoutMs: p.timeoutMs ?? 120_000, signal: p.signal });
   p.signal.throwIfAborted();
@@ -150,7 +152,12 @@ async function evaluateInSandbox(p: EvaluateProposalParameters, manifest: Exclud
   if (outcome.kind === "crashed") throw new Verdict("Failed", "sandbox_crashed", `the sandbox process ended (${outcome.exit})`);
   const r = outcome.result;
   if (!r.ok) throw new Verdict("Failed", r.stage === "load" ? "load_failed" : "evaluation_failed", r.message);
-  const answers = r.answers;
+  // The suite's checks, decided here (suite.ts) on what the sandbox measured.
+  const declared = manifest.role === "embedding" ? manifest.model.dimensions : undefined;
+  const answers: DryRunAnswer[] = r.answers.map(({ dimensions, unit, ...a }, i) => {
+    const checks = checkAnswer(suite.prompts[i]!, { text: a.text, ms: a.ms, completed: a.ok, ...(dimensions !== undefined ? { dimensions, unit: unit === true } : {}) }, suite, declared);
+    return { ...a, ok: checks.every((c) => c.ok), checks };
+  });
   const passRate = answers.length ? answers.filter((a) => a.ok).length / answers.length : 0;
   const figures: DryRunFigures = { loadMs: r.loadMs, peakRssBytes: outcome.peakRssBytes, passRate };
   if (manifest.role === "generation") {

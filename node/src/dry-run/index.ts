@@ -4,4 +4,5 @@ export { evaluateProposal, median, type EvaluateProposalParameters, type Propose
 export { adoptionOf, type AdoptionAction } from "./proposal-action.ts";
 export { encodeReport, publishReport, reportDigest, type PublishedReport } from "./publish-report.ts";
 export { runSandbox, type RunSandboxParameters, type SandboxOutcome } from "./sandbox.ts";
-export { BUILTIN_SUITE, type EvaluationSuite } from "./suite.ts";
+export { BUILTIN_SUITE, checkAnswer, suiteOf, type EvaluationSuite } from "./suite.ts";
+export { createAdoptionReporter, type AdoptionReporter, type JudgedAdoption, type PublishedAdoptionReport } from "./adoption-report.ts";

@@ -5,8 +5,7 @@
  * hangs or eats memory takes down only this process; the parent kills it past its memory budget
  * or its time limit. Receives one SandboxJob, sends `rss` samples and one `result`.
  */
-import type { DryRunAnswer } from "@ns-llm/contracts";
-import type { SandboxJob, SandboxMessage, SandboxResult } from "./sandbox-protocol.ts";
+import type { SandboxAnswer, SandboxJob, SandboxMessage, SandboxResult } from "./sandbox-protocol.ts";
 
 const send = (message: SandboxMessage) => process.send?.(message);
 let peakRss = process.memoryUsage.rss();
@@ -43,9 +42,9 @@ async function run(job: SandboxJob): Promise<SandboxResult> {
     }
     const loadMs = performance.now() - started;
     sample();
-    const answers: DryRunAnswer[] = [];
-    for (const prompt of job.prompts) {
-      const r = await engine.complete({ prompt, maxTokens: job.maxTokens, temperature: 0, seed: 1 });
+    const answers: SandboxAnswer[] = [];
+    for (const { prompt, json } of job.prompts) {
+      const r = await engine.complete({ prompt, maxTokens: job.maxTokens, temperature: 0, seed: 1, ...(json ? { format: { type: "json_object" as const } } : {}) });
       const ok = r.finishReason !== "abort" && r.tokens > 0 && r.text.trim() !== "";
       answers.push({ prompt, text: r.text, tokens: r.tokens, ms: round(r.ms), firstTokenMs: r.firstTokenMs === null ? null : round(r.firstTokenMs), ok });
       sample();
@@ -61,14 +60,15 @@ async function run(job: SandboxJob): Promise<SandboxResult> {
   }
   const loadMs = performance.now() - started;
   const t0 = performance.now();
-  const vectors = await engine.embed(job.prompts);
+  const vectors = await engine.embed(job.prompts.map((p) => p.prompt));
   const embedMs = performance.now() - t0;
-  const answers = job.prompts.map((prompt, i): DryRunAnswer => {
+  const answers = job.prompts.map(({ prompt }, i): SandboxAnswer => {
     const v = vectors[i]!;
     let norm = 0;
     for (const x of v) norm += x * x;
-    const ok = v.length === job.dimensions && Number.isFinite(norm) && Math.abs(Math.sqrt(norm) - 1) < 1e-3;
-    return { prompt, text: `[${v.length} dimensions, norm ${Math.sqrt(norm).toFixed(4)}]`, tokens: 0, ms: round(embedMs / job.prompts.length), firstTokenMs: null, ok };
+    const unit = Number.isFinite(norm) && Math.abs(Math.sqrt(norm) - 1) < 1e-3;
+    const ok = v.length === job.dimensions && unit;
+    return { prompt, text: `[${v.length} dimensions, norm ${Math.sqrt(norm).toFixed(4)}]`, tokens: 0, ms: round(embedMs / job.prompts.length), firstTokenMs: null, ok, dimensions: v.length, unit };
   });
   return { ok: true, loadMs: round(loadMs), answers, dimensions: vectors[0]?.length ?? 0, embedMs: round(embedMs), rssBytes: peakRss };
 }

@@ -12,7 +12,7 @@ import path from "node:path";
 import type { EmbeddingEngine, GenerationEngine, LoadedManifest } from "../inference/index.ts";
 import { PullError, SourceError, type ModelStore, type PullOptions, type SourceFetcher, type SourceFetchers } from "../inference/store/index.ts";
 import type { VisionSpec } from "../inference/vision/index.ts";
-import type { EmbeddingManifest, GenerationManifest, Manifest, ManifestParameters, ModelManifest, ModerationManifest, VisionManifest } from "../manifest/index.ts";
+import type { EmbeddingManifest, EvaluationManifest, GenerationManifest, Manifest, ManifestParameters, ModelManifest, ModerationManifest, VisionManifest } from "../manifest/index.ts";
 import { AdoptionError } from "./errors.ts";
 import type { Adoption, Applier } from "./types.ts";
 
@@ -20,7 +20,12 @@ import type { Adoption, Applier } from "./types.ts";
 export type SmokeTest<E> = (engine: E) => Promise<void>;
 
 /** How to load: the smoke test the new engine must pass, and the signal that abandons the load. */
-export type LoadControl<E> = { smokeTest: SmokeTest<E>; signal: AbortSignal };
+export type LoadControl<E> = {
+  smokeTest: SmokeTest<E>;
+  signal: AbortSignal;
+  /** Restoring what was applied before (a restart): no canary, it was judged when adopted. */
+  offline: boolean;
+};
 
 export type ApplierTarget = {
   store: ModelStore;
@@ -34,6 +39,8 @@ export type ApplierTarget = {
   /** Loads the image encoder (the `vision` role) beside the current one and swaps; its load smoke-tests it. */
   loadVision?(spec: VisionSpec, control: { signal: AbortSignal }): Promise<void>;
   setParameters(parameters: ManifestParameters, manifest: LoadedManifest): void;
+  /** Puts an adopted evaluation suite (role `evaluation`) in force for the node's dry-runs. */
+  setEvaluation?(manifest: EvaluationManifest, loaded: LoadedManifest): void;
   log?: (line: string) => void;
 };
 
@@ -45,15 +52,20 @@ export function createApplier(target: ApplierTarget): Applier<Manifest> {
         target.setParameters(manifest.parameters, loaded);
         return;
       }
+      if (manifest.role === "evaluation") {
+        // Nothing to fetch or load: the suite the next dry-run asks proposed models.
+        target.setEvaluation?.(manifest, loaded);
+        return;
+      }
       target.log?.(`${offline ? "restoring" : "fetching"} ${manifest.role} v${adoption.version} ${manifest.name}: ${manifest.model.artifacts.length} artifact(s)`);
       const folder = await fetchArtifacts(target, manifest, adoption, { signal, offline });
       signal.throwIfAborted();
       // Operators (and the crash tests) see when the new model is being loaded beside the current one.
       target.log?.(`loading ${manifest.role} v${adoption.version} ${manifest.name} beside the current model`);
-      if (manifest.role === "generation") await applyGeneration(target, manifest, folder, loaded, signal);
+      if (manifest.role === "generation") await applyGeneration(target, manifest, folder, loaded, signal, offline);
       else if (manifest.role === "moderation") await applyModeration(target, manifest, folder, loaded, signal);
       else if (manifest.role === "vision") await applyVision(target, manifest, folder, loaded, signal);
-      else await applyEmbedding(target, manifest, folder, loaded, signal);
+      else await applyEmbedding(target, manifest, folder, loaded, signal, offline);
     },
   };
 }
@@ -163,17 +175,17 @@ function immutableSources(fetchers: SourceFetchers, manifest: ModelManifest): So
   return wrapped;
 }
 
-async function applyGeneration(target: ApplierTarget, manifest: GenerationManifest, folder: string, loaded: LoadedManifest, signal: AbortSignal): Promise<void> {
+async function applyGeneration(target: ApplierTarget, manifest: GenerationManifest, folder: string, loaded: LoadedManifest, signal: AbortSignal, offline: boolean): Promise<void> {
   const modelPath = path.join(folder, manifest.model.artifacts[0]!.path);
   const smokeTest: SmokeTest<GenerationEngine> = async (engine) => {
     const result = await engine.complete({ prompt: "Hello", maxTokens: 4, temperature: 0, seed: 1 });
     signal.throwIfAborted();
     if (!Number.isFinite(result.ms) || result.finishReason === "abort") throw smokeFailure(manifest.name, "generation did not complete");
   };
-  await target.loadGeneration({ modelPath, name: manifest.name, manifest: loaded }, { smokeTest, signal });
+  await target.loadGeneration({ modelPath, name: manifest.name, manifest: loaded }, { smokeTest, signal, offline });
 }
 
-async function applyEmbedding(target: ApplierTarget, manifest: EmbeddingManifest, folder: string, loaded: LoadedManifest, signal: AbortSignal): Promise<void> {
+async function applyEmbedding(target: ApplierTarget, manifest: EmbeddingManifest, folder: string, loaded: LoadedManifest, signal: AbortSignal, offline: boolean): Promise<void> {
   const [model, ...rest] = manifest.model.artifacts;
   const tokenizer = rest.find((a) => /(^|\/)(vocab\.txt|tokenizer\.json)$/.test(a.path));
   await target.loadEmbedding(
@@ -185,6 +197,7 @@ async function applyEmbedding(target: ApplierTarget, manifest: EmbeddingManifest
     },
     {
       signal,
+      offline,
       smokeTest: async (engine) => {
         const [vector] = await engine.embed(["smoke test"]);
         signal.throwIfAborted();

@@ -10,5 +10,5 @@ export type Applier<M> = {
   apply(role: Role, manifest: M, adoption: Adoption, options: { signal: AbortSignal; offline: boolean }): Promise<void>;
 };
 
-/** Cheap roles first: parameters apply at once, models take a download and a load (the small moderation classifier and image encoder before the generation model). */
-export const APPLY_ORDER: Role[] = ["parameters", "embedding", "moderation", "vision", "generation"];
+/** Cheap roles first: parameters and the evaluation suite apply at once, models take a download and a load (the small moderation classifier and image encoder before the generation model). */
+export const APPLY_ORDER: Role[] = ["parameters", "evaluation", "embedding", "moderation", "vision", "generation"];

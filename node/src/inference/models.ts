@@ -19,7 +19,15 @@ export type EmbeddingModelSpec = { model: string; tokenizer?: string; name?: str
  * `smokeTest` runs on the new engine before it replaces the current one; a failure disposes it.
  * `signal` abandons the load (the governance follower moved on): the engine is disposed, not swapped in.
  */
-export type LoadOptions<E> = { smokeTest?: (engine: E) => Promise<void>; signal?: AbortSignal };
+export type LoadOptions<E> = {
+  smokeTest?: (engine: E) => Promise<void>;
+  /**
+   * Runs after the smoke test, before the swap: resolves to swap, throws to keep the current engine
+   * (the new one is disposed). The canary swap (serving/canary.ts) serves live traffic in it.
+   */
+  trial?: (engine: E) => Promise<void>;
+  signal?: AbortSignal;
+};
 
 export type ModelRole = "generation" | "embedding";
 
@@ -116,9 +124,11 @@ function manifestOf(given: Partial<LoadedManifest> | undefined, name: string): L
 }
 
 /** Runs the smoke test, and disposes the engine when it fails or when the load was abandoned meanwhile. */
-async function verifyOrDispose<E extends { dispose(): Promise<void> }>(engine: E, { smokeTest, signal }: LoadOptions<E>): Promise<void> {
+async function verifyOrDispose<E extends { dispose(): Promise<void> }>(engine: E, { smokeTest, trial, signal }: LoadOptions<E>): Promise<void> {
   try {
     await smokeTest?.(engine);
+    signal?.throwIfAborted();
+    await trial?.(engine);
     signal?.throwIfAborted();
   } catch (error) {
     await engine.dispose().catch(() => {});

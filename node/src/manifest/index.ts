@@ -28,6 +28,7 @@ export {
   manifestDigest,
   manifestSchema,
   type EmbeddingManifest,
+  type EvaluationManifest,
   type GenerationManifest,
   type Manifest,
   type ManifestArtifact,

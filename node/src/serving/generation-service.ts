@@ -23,6 +23,7 @@ import type { NodeMetrics } from "../metrics.ts";
 import { answerFromSearch, type SearchIndex } from "../search/index.ts";
 import type { Validation } from "../validation/index.ts";
 import type { AnswerRecorder } from "./answer-record.ts";
+import type { Canary, CanaryLease, CanarySample } from "./canary.ts";
 import { DenyFilter } from "./deny-filter.ts";
 import { countRejection, InvalidRequestError, UnavailableError } from "./errors.ts";
 import type { GovernedState } from "./governed-state.ts";
@@ -89,6 +90,8 @@ export type GenerationServiceDependencies = {
   validation?: Validation;
   /** Told of every recorded answer after it is recorded (the federation announces some); must not throw. */
   onAnswer?: (request: GenerationRequest, outcome: GenerationOutcome) => void;
+  /** The canary swap in progress, if any, takes its share of requests (issue 16). */
+  canary?: Canary<GenerationEngine>;
 };
 
 export type GenerationService = { generate(request: GenerationRequest): Promise<GenerationOutcome> };
@@ -136,9 +139,80 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
     };
   }
 
+  /**
+   * One request inside its scheduler slot: on a canary's new model when it falls in the canary's
+   * share (canary.ts), else (or when that failed) on the current model.
+   */
   async function run(request: GenerationRequest, signal: AbortSignal, began: number): Promise<Unrecorded> {
-    const lease = slot.acquire();
-    if (!lease) return fallback(request, "no generation model is loaded", "no_model", began);
+    const trial = deps.canary?.pick();
+    // The candidate's lease is held until its result is recorded, which may be after the retry.
+    try {
+      const tried = trial ? await onCandidate(request, signal, began, trial) : undefined;
+      if (tried?.outcome) return tried.outcome;
+      const lease = slot.acquire();
+      if (!lease) return await fallback(request, "no generation model is loaded", "no_model", began);
+      const started = performance.now();
+      try {
+        const outcome = await generateOn(lease, request, signal, began, "fallback");
+        const sample = sampleOf(outcome, started);
+        deps.canary?.observe(sample);
+        // The candidate refused the request where the current model answered it: its fault after all.
+        if (tried?.clientError && sample.outcome === "ok") trial!.record({ outcome: "error", ms: 0 });
+        return outcome;
+      } catch (error) {
+        if (!signal.aborted && !isClientError(error)) deps.canary?.observe({ outcome: "error", ms: performance.now() - started });
+        throw error;
+      } finally {
+        lease.release();
+      }
+    } finally {
+      trial?.release();
+    }
+  }
+
+  /**
+   * A request on a canary's new model. Its answer is held back (a stream gets it whole, at the
+   * end) so that a failure or a refusal can be answered again by the current model without the
+   * client seeing it; the new model gets at most half the time left, so that a hang leaves the
+   * current model time to answer. Returns the outcome when the new model's answer is good, nothing
+   * when the current model must answer (`clientError`: it refused the request as the caller's
+   * fault, which counts against it only if the current model then answers).
+   */
+  async function onCandidate(request: GenerationRequest, signal: AbortSignal, began: number, trial: CanaryLease<GenerationEngine>): Promise<{ outcome?: Unrecorded; clientError?: boolean }> {
+    let origin: AnswerOrigin | undefined;
+    const held: string[] = [];
+    const quiet: GenerationRequest = { ...request, onStart: (o) => (origin = o), onToken: (t) => held.push(t) };
+    const budget = Math.max(1, (scheduler.limits.timeoutMs - (performance.now() - began)) / 2);
+    const own = new AbortController();
+    const timer = setTimeout(() => own.abort(new Error("the canary's share of the request's time ran out")), budget);
+    const started = performance.now();
+    try {
+      const outcome = await generateOn(trial, quiet, AbortSignal.any([signal, own.signal]), began, "throw");
+      if (signal.aborted) return { outcome }; // the client went away: nothing to retry, nothing to judge
+      const sample: CanarySample = own.signal.aborted ? { outcome: "error", ms: performance.now() - started } : sampleOf(outcome, started);
+      trial.record(sample);
+      if (sample.outcome !== "ok") return {};
+      if (origin) request.onStart?.(origin);
+      const firstTokenMs = held.length ? performance.now() - began : null;
+      for (const t of held) request.onToken?.(t);
+      return { outcome: { ...outcome, firstTokenMs } };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      if (isClientError(error)) return { clientError: true };
+      trial.record({ outcome: "error", ms: performance.now() - started });
+      return {};
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function generateOn(
+    lease: { engine: GenerationEngine; manifest: LoadedManifest },
+    request: GenerationRequest,
+    signal: AbortSignal,
+    began: number,
+    onEngineError: "fallback" | "throw",
+  ): Promise<Unrecorded> {
     const { engine, manifest } = lease;
     let emitted = 0;
     let firstTokenMs: number | null = null;
@@ -199,7 +273,7 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
         if (error instanceof GenerationRequestError) throw error;
         if (signal.aborted) {
           result = { text: "", tokens: emitted, promptTokens, finishReason: "abort", ms: performance.now() - began, firstTokenMs };
-        } else if (emitted === 0) {
+        } else if (emitted === 0 && onEngineError === "fallback") {
           return await fallback(request, `the generation model failed: ${(error as Error).message}`, "engine_error", began);
         } else throw error;
       }
@@ -233,7 +307,6 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
       };
     } finally {
       metrics.activeGenerations.dec();
-      lease.release();
     }
   }
 
@@ -270,6 +343,19 @@ export function createGenerationService(deps: GenerationServiceDependencies): Ge
       }
     },
   };
+}
+
+/** How a request went, for a canary's comparison: a search fallback or a timeout is a failure of the model. */
+function sampleOf(outcome: Unrecorded, started: number): CanarySample {
+  const ms = performance.now() - started;
+  if (outcome.source !== "llm" || outcome.finishReason === "timeout") return { outcome: "error", ms };
+  if (outcome.validation?.verdict === "refused" || outcome.finishReason === "content_filter") return { outcome: "refused", ms };
+  return { outcome: "ok", ms };
+}
+
+/** The request's own fault (a prompt over the context, bad sampling values): no model's failure. */
+function isClientError(error: unknown): boolean {
+  return error instanceof InvalidRequestError || error instanceof GenerationRequestError;
 }
 
 /** The gate's verdict, refused by the deny layer when a deny pattern stopped the answer before the gate saw it. */

@@ -33,6 +33,7 @@ export {
 export { createAnswerRecorder, sha256OfVectors, type AnswerRecorder, type AuditRequestEntry, type AuditSink } from "./answer-record.ts";
 export { DenyFilter } from "./deny-filter.ts";
 export { AuditUnavailableError, countRejection, InvalidRequestError, UnavailableError } from "./errors.ts";
+export { Canary, CANARY_DEFAULTS, canarySettings, CanaryRollback, judge as judgeCanary, type CanaryHooks, type CanaryLease, type CanarySample } from "./canary.ts";
 export { createNodeStatus, modelDevices, type GovernanceStatusProvider, type ModelListing, type NodeStatus, type StatusProviders } from "./status.ts";
 export { holdBackToolCall, mayBeCall, planTools, type ToolCall, type ToolChatMessage, type ToolChoice, type ToolPlan, type ToolSpec } from "./tool-calling.ts";
 export { createModelDetails, type ModelDetails } from "./model-details.ts";

@@ -1,6 +1,7 @@
 "use client";
 import type { UseQueryResult } from "@tanstack/react-query";
-import type { HealthReport, RoleHealth } from "@ns-llm/contracts";
+import type { CanaryRun, HealthReport, RoleHealth } from "@ns-llm/contracts";
+import { describeCanary } from "@/lib/canary.ts";
 import { governanceOff, operatorFromHealth } from "@/lib/node-http.ts";
 import { useApp } from "@/lib/app-context.tsx";
 import { Badge } from "../ui/Badge.tsx";
@@ -51,6 +52,12 @@ export function HealthCard({ health }: { health: UseQueryResult<HealthReport> })
                 </>
               )}
             </dd>
+            {h.canary?.generation && (
+              <>
+                <dt>Canary</dt>
+                <CanaryLine run={h.canary.generation} />
+              </>
+            )}
             <dt>IPFS</dt>
             <dd>{h.ipfs?.mode ?? "—"}</dd>
             <dt>Audit log</dt>
@@ -80,6 +87,23 @@ function ModelRole({ role, testId }: { role: RoleHealth; testId: string }) {
       {role.ready ? <Badge tone="good">ready</Badge> : <Badge tone="bad">not loaded</Badge>} {role.model ?? "—"}
       {role.manifest && <> · <Hex value={role.manifest} /></>}
       {role.error && <div className="small muted">{role.error}</div>}
+    </dd>
+  );
+}
+
+const CANARY_TONE = { running: "warn", completed: "good", rolled_back: "bad", abandoned: "neutral" } as const;
+
+/** The last canary swap: how it ended, both models' figures, why it was rolled back, its on-chain report. */
+function CanaryLine({ run }: { run: CanaryRun }) {
+  const d = describeCanary(run);
+  return (
+    <dd data-testid="health-canary" data-state={run.state}>
+      <Badge tone={CANARY_TONE[run.state]}>{run.state.replace("_", " ")}</Badge> {d.title}
+      <div className="small">{d.candidate}</div>
+      <div className="small">{d.current}</div>
+      {d.reasons.map((r) => <div key={r} className="small muted">{r}</div>)}
+      {run.report && "cid" in run.report && <div className="small">reported on chain: <code>{run.report.cid}</code> (tx <Hex value={run.report.txHash} />)</div>}
+      {run.report && "error" in run.report && <div className="small muted">not reported on chain: {run.report.error}</div>}
     </dd>
   );
 }

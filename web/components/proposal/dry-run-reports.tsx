@@ -97,6 +97,13 @@ function ReportRow({ entry, report, error }: { entry: OnChainReport; report: Dry
           {report ? <Badge tone="good" testId="dry-run-verified">digest ✓</Badge> : error ? <Badge tone="bad" testId="dry-run-unverified">{error.startsWith("digest") ? "digest ✗" : "unavailable"}</Badge> : null}
         </td>
       </tr>
+      {report?.answers && report.answers.length > 0 && (
+        <tr>
+          <td colSpan={9} className="small">
+            <SuiteAnswers report={report} />
+          </td>
+        </tr>
+      )}
       {(report?.reason || error) && (
         <tr>
           <td colSpan={9} className="small" data-testid="dry-run-reason">
@@ -106,5 +113,45 @@ function ReportRow({ entry, report, error }: { entry: OnChainReport; report: Dry
         </tr>
       )}
     </>
+  );
+}
+
+/**
+ * The suite's per-prompt results of one report: each prompt, the answer, its time and every check
+ * (the governed suite's must contain / must not contain / max latency / JSON / dimensions).
+ */
+function SuiteAnswers({ report }: { report: DryRunReport }) {
+  const answers = report.answers ?? [];
+  const passed = answers.filter((a) => a.ok).length;
+  const suite = report.suite.id.startsWith("builtin") ? report.suite.id : `${report.suite.name ?? "governed suite"} (${shortHex(report.suite.id, 8)})`;
+  return (
+    <details data-testid="dry-run-answers">
+      <summary>
+        Suite <code title={report.suite.id} data-testid="dry-run-suite">{suite}</code>: {passed} of {answers.length} prompts passed
+      </summary>
+      <table className="table">
+        <thead>
+          <tr>
+            <th>Prompt</th><th>Answer</th><th>Time</th><th>Checks</th>
+          </tr>
+        </thead>
+        <tbody>
+          {answers.map((a, i) => (
+            <tr key={i} data-testid="dry-run-answer" data-ok={a.ok}>
+              <td>{a.prompt}</td>
+              <td><code>{a.text}</code></td>
+              <td className="num">{ms(a.ms)}</td>
+              <td>
+                {(a.checks ?? [{ check: "answered", ok: a.ok }]).map((c, j) => (
+                  <Badge key={j} tone={c.ok ? "good" : "bad"} testId="dry-run-check">
+                    {c.ok ? "✓" : "✗"} {c.check.replaceAll("_", " ")}{c.detail ? `: ${c.detail}` : ""}
+                  </Badge>
+                ))}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
   );
 }
