@@ -58,6 +58,9 @@ const schema = z.object({
   NS_LLM_GC_INTERVAL_S: z.coerce.number().min(0).default(3600),
   NS_LLM_IPFS_GC_GRACE_S: z.coerce.number().min(0).default(14 * 24 * 3600),
   NS_LLM_CONFIRMATIONS: z.coerce.number().int().min(0).max(1000).optional(),
+  NS_LLM_PLUGINS: z.string().default(""),
+  NS_LLM_PLUGIN_CALL_MS: z.coerce.number().int().min(1).max(600_000).default(1000),
+  NS_LLM_PLUGIN_MEMORY_MB: z.coerce.number().int().min(4).max(65_536).default(64),
 });
 
 export type Config = {
@@ -106,6 +109,8 @@ export type Config = {
   ipfsGcGraceSeconds: number;
   /** Blocks under a registry change before the follower applies it; undefined = 0 on the dev chain, 2 elsewhere. */
   confirmations: number | undefined;
+  /** Contributor plugins (issue 21): folders or npm package names, and the budget of each call (time, worker heap). */
+  plugins: { specs: string[]; callMs: number; memoryMb: number };
 };
 
 const list = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
@@ -161,5 +166,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gcIntervalSeconds: e.NS_LLM_GC_INTERVAL_S,
     ipfsGcGraceSeconds: e.NS_LLM_IPFS_GC_GRACE_S,
     confirmations: e.NS_LLM_CONFIRMATIONS,
+    plugins: { specs: list(e.NS_LLM_PLUGINS), callMs: e.NS_LLM_PLUGIN_CALL_MS, memoryMb: e.NS_LLM_PLUGIN_MEMORY_MB },
   };
 }

@@ -46,6 +46,7 @@ import {
   nativeRoutes,
   ollamaRoutes,
   openAiRoutes,
+  pluginRoutes,
   systemRoutes,
   type HttpLimits,
   type ServerPlugin,
@@ -65,6 +66,8 @@ import {
   type SchedulerLimits,
 } from "../serving/index.ts";
 import { createValidation } from "../validation/index.ts";
+import { createPlugins, missingReasons, type Plugins } from "../plugins/index.ts";
+import { withAnsweredHooks, withPromptHooks } from "./plugin-wiring.ts";
 import { shutdown } from "./shutdown.ts";
 
 /** The node package's version (GET /api/version); "unknown" when its package.json is not beside the code. */
@@ -124,6 +127,8 @@ export type RunningNode = {
   following: ChainFollowing<Manifest> | undefined;
   /** Garbage collection of the model store and the IPFS repo. */
   storage: StorageUpkeep;
+  /** The contributor plugins (NS_LLM_PLUGINS). */
+  plugins: Plugins;
   close(): Promise<void>;
 };
 
@@ -203,8 +208,20 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     applyAuditBatch();
     governed.onChange(applyAuditBatch);
 
+    // Contributor plugins (NS_LLM_PLUGINS), each in a worker of its own; the governed parameters say which may run.
+    const plugins = await createPlugins({
+      specs: config.plugins.specs,
+      from: process.cwd(),
+      budget: { callMs: config.plugins.callMs, memoryMb: config.plugins.memoryMb },
+      governed: () => governed.plugins(),
+      registry: metrics.registry,
+      log: (line) => log(line),
+    });
+    closers.push(() => plugins.close());
+    const hooked = config.plugins.specs.length > 0;
+
     // Serving: every answer recorded in the audit log before it is sent.
-    const recorder = createAnswerRecorder({
+    const unhookedRecorder = createAnswerRecorder({
       audit: options.recordAnswers === false ? undefined : audit.log,
       recordText: config.auditRecordText,
       onError: (error) => {
@@ -212,6 +229,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
         log(`audit append failed: ${(error as Error).message}`);
       },
     });
+    const recorder = hooked ? withAnsweredHooks(unhookedRecorder, plugins) : unhookedRecorder;
     const embedder = createEmbeddingBatcher({
       acquire: () => embedding.acquire(),
       ...(options.embedBatchWindowMs !== undefined ? { windowMs: options.embedBatchWindowMs } : {}),
@@ -242,9 +260,11 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       },
       registry: metrics.registry,
       refusals: metrics.validationRefusals,
+      ...(hooked ? { plugins } : {}),
     });
     closers.push(() => validation.close());
-    const generationService = createGenerationService({ slot: generation, scheduler, search, metrics, governed, recorder, validation });
+    const unhookedGeneration = createGenerationService({ slot: generation, scheduler, search, metrics, governed, recorder, validation });
+    const generationService = hooked ? withPromptHooks(unhookedGeneration, plugins) : unhookedGeneration;
     const embeddingService = createEmbeddingService({ slot: embedding, embedder, metrics, recorder, maxInputChars: () => governed.limits().maxInputChars });
 
     // Governance: one applier for restoring (offline, before the node listens) and following.
@@ -307,6 +327,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
           onEvent: (event) => {
             if (event.type === "governance.refused") metrics.governanceRefusals.inc({ role: event.role, code: event.code });
             void audit.log.append(governanceEntry(event)).catch(() => {});
+            if (hooked) plugins.governance(governanceEntry(event));
           },
           log,
         })
@@ -354,7 +375,14 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       effective: () => governed.limits(),
       searchDocuments: () => search.size,
     });
-    const health = (): HealthReport => ({ ...status.health(), validation: validation.health() });
+    const health = (): HealthReport => {
+      const base = { ...status.health(), validation: validation.health() };
+      if (!hooked && !governed.plugins().required?.length) return base;
+      // A required plugin this node does not run makes it "degraded" (it cannot validate as the network voted).
+      const report = plugins.report();
+      const missing = missingReasons(report);
+      return { ...base, ...(missing.length ? { status: "degraded" as const, reasons: [...base.reasons, ...missing] } : {}), plugins: report };
+    };
     const app = await createServer({
       metrics,
       auth: { token: config.apiToken, scope: isLoopbackHost(config.host) ? "admin" : "all" },
@@ -373,6 +401,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
         { plugin: auditRoutes, options: { log: audit.log, retryAfterSeconds: config.auditBatchSeconds } },
         { plugin: manifestRoutes, options: { ipfs, validate: parse } },
         { plugin: dryRunRoutes, options: { status: () => dryRuns?.status() ?? { enabled: false, reason: "off (set NS_LLM_DRY_RUN=1)", proposals: [] } } },
+        { plugin: pluginRoutes, options: { report: () => plugins.report() } },
         { plugin: ipfsAddRoute, options: { ipfs, maxBytes: config.maxModelBytes, room: uploadRoom } },
         ...(options.routes ?? []),
       ],
@@ -396,6 +425,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       ipfs,
       following,
       storage,
+      plugins,
       close: () => closeAll((error) => log(`shutdown: ${(error as Error).message}`)),
     };
   } catch (error) {

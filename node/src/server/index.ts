@@ -20,3 +20,4 @@ export { manifestRoutes, type ManifestRoutesOptions, type ManifestValidator } fr
 export { ipfsAddRoute, type IpfsAddRouteOptions, type IpfsAddRouteReturnType } from "./routes/ipfs.ts";
 export { ollamaRoutes, type OllamaRoutesOptions } from "./routes/ollama.ts";
 export { dryRunRoutes, type DryRunRoutesOptions } from "./routes/dry-runs.ts";
+export { pluginRoutes, type PluginRoutesOptions } from "./routes/plugins.ts";
