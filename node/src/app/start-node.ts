@@ -334,7 +334,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       : undefined;
     if (following) closers.push(() => following.stop());
     // Proposal dry-runs (opt-in): a sandbox process per proposal, reports on IPFS and chain.
-    const dryRuns = chain && config.dryRun.enabled ? createDryRuns({ ...config, ...config.dryRun, ipfs, store, fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) }, fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }), parseManifest: parse, software: "ns-llm/0.1.0", log }) : undefined;
+    const dryRuns = chain && config.dryRun.enabled ? createDryRuns({ ...config, ...config.dryRun, ipfs, store, fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) }, fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }), parseManifest: parse, software: "ns-llm/0.1.0", log, missingPlugins: (required) => missingReasons({ missing: plugins.lacking(required) }) }) : undefined;
     if (dryRuns) closers.push(() => dryRuns.stop());
 
     // Storage: garbage collection (a sweep, and `ns-llm gc`) and its figures in /metrics.

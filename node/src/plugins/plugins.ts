@@ -51,6 +51,8 @@ export type Plugins = {
   answered(input: AnsweredInput): void;
   governance(event: GovernanceInput): void;
   report(): PluginsReport;
+  /** The plugins `governed` requires that this node would not run (a proposal's dry-run). */
+  lacking(governed: Readonly<GovernedPlugins>): PluginsReport["missing"];
   close(): Promise<void>;
 };
 
@@ -224,24 +226,30 @@ export async function createPlugins(o: PluginsOptions): Promise<Plugins> {
     },
 
     report() {
-      const plugins = [...loaded.map(status), ...failed.map(status)];
-      const missing: PluginsReport["missing"] = [];
-      for (const ref of o.governed().required ?? []) {
-        if (loaded.some((l) => pluginMatches(ref, l.pkg) && !forbidden(l.pkg))) continue;
-        missing.push({ ...ref, reason: whyMissing(ref) });
-      }
-      return { plugins, missing };
+      return { plugins: [...loaded.map(status), ...failed.map(status)], missing: lacking(o.governed()) };
     },
+
+    lacking: (governed) => lacking(governed),
 
     async close() {
       await Promise.all(loaded.map((l) => l.worker.close()));
     },
   };
 
-  function whyMissing(ref: PluginRef): string {
+  function lacking(governed: Readonly<GovernedPlugins>): PluginsReport["missing"] {
+    const banned = (p: PluginPackage) => (governed.forbidden ?? []).some((ref) => pluginMatches(ref, p));
+    const missing: PluginsReport["missing"] = [];
+    for (const ref of governed.required ?? []) {
+      if (loaded.some((l) => pluginMatches(ref, l.pkg) && !banned(l.pkg))) continue;
+      missing.push({ ...ref, reason: whyMissing(ref, banned) });
+    }
+    return missing;
+  }
+
+  function whyMissing(ref: PluginRef, banned: (p: PluginPackage) => boolean): string {
     const same = loaded.find((l) => l.pkg.name === ref.name);
     if (same) {
-      if (forbidden(same.pkg)) return "also forbidden";
+      if (banned(same.pkg)) return "also forbidden";
       if (ref.version !== undefined && ref.version !== same.pkg.version) return `runs version ${same.pkg.version}, not ${ref.version}`;
       return `runs digest ${same.pkg.digest}, not ${ref.digest}`;
     }
@@ -252,6 +260,6 @@ export async function createPlugins(o: PluginsOptions): Promise<Plugins> {
 }
 
 /** "Plugin x required by the governed parameters is missing: why" for each missing one (/health's reasons). */
-export function missingReasons(report: PluginsReport): string[] {
+export function missingReasons(report: Pick<PluginsReport, "missing">): string[] {
   return report.missing.map((m) => `plugin ${m.name}${m.version ? `@${m.version}` : ""} required by the governed parameters is missing: ${m.reason}`);
 }
