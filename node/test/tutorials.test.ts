@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -51,12 +52,14 @@ async function follow(tutorial: string): Promise<string> {
   const env: NodeJS.ProcessEnv = { ...process.env, NS_LLM_PORT: String(port) };
   delete env.NODE_TEST_CONTEXT;
   const began = performance.now();
-  const child = spawn("bash", ["-c", script], { cwd: clone, detached: true, env, stdio: ["ignore", "pipe", "pipe"] });
+  // Its output goes to a file, as a terminal would take it (not a pipe this process reads).
+  const log = path.join(work!, `${path.basename(tutorial, ".md")}.log`);
+  const fd = openSync(log, "w");
+  const child = spawn("bash", ["-c", script], { cwd: clone, detached: true, env, stdio: ["ignore", fd, fd] });
+  closeSync(fd);
   groups.push(child.pid!);
-  let out = "";
-  child.stdout.on("data", (d) => (out += d));
-  child.stderr.on("data", (d) => (out += d));
-  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  const out = await readFile(log, "utf8");
   const seconds = (performance.now() - began) / 1000;
   console.log(`# tutorial ${tutorial}: steps ${seconds.toFixed(1)} s (with the fresh clone: ${(seconds + cloneSeconds).toFixed(1)} s)`);
   assert.equal(code, 0, out);
