@@ -5,6 +5,7 @@
 import type { Address } from "viem";
 import type { CanaryRun } from "./canary.ts";
 import type { FollowError, GovernanceError } from "./governance.ts";
+import type { PluginsReport } from "./plugins.ts";
 import type { ValidationHealth } from "./validation.ts";
 import type { Role } from "../roles.ts";
 
@@ -97,6 +98,8 @@ export type HealthReport = {
   vision?: VisionHealth;
   /** The last canary swap of each model role (running, completed or rolled back); absent before the first. */
   canary?: { generation?: CanaryRun };
+  /** The contributor plugins it runs, and the governed required plugins it lacks (each one a reason of "degraded"). */
+  plugins?: PluginsReport;
 };
 
 /** The `vision` role on a node: the image encoder it serves, and whether image and text vectors are comparable now. */

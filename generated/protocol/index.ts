@@ -13,3 +13,4 @@ export * from "./dry-run.ts";
 export * from "./canary.ts";
 export * from "./validation.ts";
 export * from "./federation.ts";
+export * from "./plugins.ts";

@@ -4,6 +4,7 @@
  * `parseManifest`: schema, paths, sizes and sources are checked.
  */
 import type { Role } from "../roles.ts";
+import type { GovernedPlugins } from "./plugins.ts";
 import type { ValidationRule } from "./validation.ts";
 
 export const MANIFEST_SCHEMA = "ns-llm.manifest/v1";
@@ -85,6 +86,8 @@ export type ManifestParameters = {
     maxLatencyRatio?: number;
     maxRefusalRateDelta?: number;
   };
+  /** Contributor plugins every node must run, or none may run (by name, version, package digest). */
+  plugins?: GovernedPlugins;
   /** An audit batch closes every `batchSize` entries or `batchSeconds` seconds. */
   audit?: { batchSize?: number; batchSeconds?: number };
   limits?: {

@@ -9,6 +9,7 @@
  * which need backtracking, do not compile and are refused with RE2's reason.
  */
 import { RE2JS } from "re2js";
+import type { PluginVerdict } from "./plugins.ts";
 
 /** A contributor rule. `when` (a regular expression on the prompt) limits it to a topic. */
 export type ValidationRule =
@@ -20,7 +21,7 @@ export type ValidationRule =
   | { id: string; kind: "require"; phrase: string; when?: string };
 
 /** The layers an answer passes, in order; the first that refuses is named in the verdict. */
-export const VALIDATION_LAYERS = ["deny_pattern", "rule", "length", "toxicity", "coherence"] as const;
+export const VALIDATION_LAYERS = ["deny_pattern", "rule", "length", "toxicity", "coherence", "plugin"] as const;
 export type ValidationLayer = (typeof VALIDATION_LAYERS)[number];
 
 /** What scored an answer's toxicity: the adopted moderation model (and the lexicon floor), or the lexicon alone. */
@@ -43,6 +44,8 @@ export type ValidationVerdict = {
   /** The thresholds in force for this answer. */
   maxToxicity: number | null;
   minCoherence: number | null;
+  /** The plugins' verdicts (issue 21), when plugins with an `answer` hook run; a plugin's refusal names layer "plugin". */
+  plugins?: PluginVerdict[];
 };
 
 /** `/health`'s `validation`: what scores toxicity now, and the thresholds in force. */

@@ -68,6 +68,9 @@ const schema = z.object({
     .default("")
     .refine((s) => list(s).every((a) => a.startsWith("/") && a.includes("/p2p/")), "must be comma-separated multiaddrs ending in /p2p/<peer id>"),
   NS_LLM_FEDERATION_OPERATORS: z.enum(["any", "anchored"]).default("any"),
+  NS_LLM_PLUGINS: z.string().default(""),
+  NS_LLM_PLUGIN_CALL_MS: z.coerce.number().int().min(1).max(600_000).default(1000),
+  NS_LLM_PLUGIN_MEMORY_MB: z.coerce.number().int().min(4).max(65_536).default(64),
 });
 
 export type Config = {
@@ -118,6 +121,8 @@ export type Config = {
   confirmations: number | undefined;
   /** The federated cache over libp2p: where to listen and which peers to dial (both empty = off); whose answers to take ("anchored": operators with an audit batch on the chain). */
   federation: { listen: string[]; bootstrap: string[]; operators: "any" | "anchored" };
+  /** Contributor plugins (issue 21): folders or npm package names, and the budget of each call (time, worker heap). */
+  plugins: { specs: string[]; callMs: number; memoryMb: number };
 };
 
 const list = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
@@ -174,5 +179,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ipfsGcGraceSeconds: e.NS_LLM_IPFS_GC_GRACE_S,
     confirmations: e.NS_LLM_CONFIRMATIONS,
     federation: { listen: list(e.NS_LLM_FEDERATION_LISTEN), bootstrap: list(e.NS_LLM_FEDERATION_BOOTSTRAP), operators: e.NS_LLM_FEDERATION_OPERATORS },
+    plugins: { specs: list(e.NS_LLM_PLUGINS), callMs: e.NS_LLM_PLUGIN_CALL_MS, memoryMb: e.NS_LLM_PLUGIN_MEMORY_MB },
   };
 }

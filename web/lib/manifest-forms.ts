@@ -3,6 +3,7 @@
  * fields are left out; a field that is not a number stays text so the schema check names it.
  */
 import { lines, numberField, prune, type ManifestDraft, type ManifestParameters } from "./manifest.ts";
+import type { PluginRef } from "@ns-llm/contracts";
 import { parameterFields } from "./parameters-schema.ts";
 
 /** The parameters form: name, description, and the text of each schema field by its dotted path (lib/parameters-schema.ts). */
@@ -16,7 +17,7 @@ export function parametersDraftValues(parameters: ManifestParameters | undefined
   for (const f of parameterFields()) {
     const value = f.path.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), parameters);
     if (value === undefined) continue;
-    values[f.path] = Array.isArray(value) ? value.join("\n") : String(value);
+    values[f.path] = Array.isArray(value) ? (f.items === "pluginRef" ? (value as PluginRef[]).map(formatPluginRef) : value).join("\n") : String(value);
   }
   return values;
 }
@@ -30,13 +31,26 @@ export function parametersManifest(draft: ParametersDraft): ManifestDraft {
   const parameters: Record<string, unknown> = {};
   for (const f of parameterFields()) {
     const text = draft.values[f.path] ?? "";
-    const value = f.kind === "number" || f.kind === "integer" ? numberField(text) : f.kind === "lines" ? lines(text) : text;
+    const value =
+      f.kind === "number" || f.kind === "integer" ? numberField(text) : f.items === "pluginRef" ? lines(text).map(parsePluginRef) : f.kind === "lines" ? lines(text) : text;
     const keys = f.path.split(".");
     let at = parameters;
     for (const k of keys.slice(0, -1)) at = (at[k] ??= {}) as Record<string, unknown>;
     at[keys.at(-1)!] = value;
   }
   return prune({ schema: "ns-llm.manifest/v1", role: "parameters", name: draft.name.trim(), description: draft.description.trim(), parameters });
+}
+
+/** "name@1.0.0 <sha256>" -> {name, version, digest}: a plugin as the governed `plugins` lists name it (a scoped name keeps its leading @). */
+export function parsePluginRef(line: string): PluginRef {
+  const [nameVersion = "", digest] = line.split(/\s+/);
+  const at = nameVersion.lastIndexOf("@");
+  const ref: PluginRef = at > 0 ? { name: nameVersion.slice(0, at), version: nameVersion.slice(at + 1) } : { name: nameVersion };
+  return digest ? { ...ref, digest } : ref;
+}
+
+export function formatPluginRef(ref: PluginRef): string {
+  return `${ref.name}${ref.version ? `@${ref.version}` : ""}${ref.digest ? ` ${ref.digest}` : ""}`;
 }
 
 export type ArtifactDraft = { path: string; sha256: string; size: string; sources: string };

@@ -14,7 +14,7 @@ type SchemaNode = {
   minimum?: number;
   maximum?: number;
   maxLength?: number;
-  items?: SchemaNode;
+  items?: SchemaNode & { $ref?: string };
   properties?: Record<string, SchemaNode>;
 };
 
@@ -28,6 +28,8 @@ export type ParameterField = {
   kind: FieldKind;
   minimum: number | undefined;
   maximum: number | undefined;
+  /** "pluginRef": a line per plugin, `name[@version] [digest]` (the governed `plugins` lists). */
+  items?: "pluginRef";
 };
 
 export type ParameterGroup = { key: string; title: string; description: string | undefined; fields: ParameterField[] };
@@ -52,7 +54,10 @@ function humanize(key: string): string {
 function field(path: string, key: string, node: SchemaNode): ParameterField {
   const kind: FieldKind =
     node.type === "integer" ? "integer" : node.type === "number" ? "number" : node.type === "array" ? "lines" : (node.maxLength ?? 0) > 200 ? "longtext" : "text";
-  return { path, title: node.title ?? humanize(key), description: node.description, kind, minimum: node.minimum, maximum: node.maximum };
+  return {
+    path, title: node.title ?? humanize(key), description: node.description, kind, minimum: node.minimum, maximum: node.maximum,
+    ...(node.items?.$ref === "#/$defs/pluginRef" ? { items: "pluginRef" as const } : {}),
+  };
 }
 
 /** The form's groups: the top-level settings first ("Generation and cache"), then each object of the schema (validation, audit, limits). */
@@ -81,6 +86,7 @@ export function parameterFields(): ParameterField[] {
 export function rangeHint(f: ParameterField): string {
   const range = f.minimum !== undefined && f.maximum !== undefined ? `${f.minimum} – ${f.maximum}` : f.minimum !== undefined ? `≥ ${f.minimum}` : "";
   if (f.kind === "integer") return ["whole number", range].filter(Boolean).join(", ");
+  if (f.items === "pluginRef") return "one per line: name[@version] [package digest]";
   if (f.kind === "lines") return "one per line";
   return range;
 }

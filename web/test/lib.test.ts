@@ -47,6 +47,18 @@ test("the parameters form makes a valid manifest from every field, starts from t
   assert.deepEqual(manifest.parameters, { temperature: 0.4, topK: 40, limits: { maxQueue: 32, requestTimeoutMs: 5000 }, validation: { denyPatterns: ["a", "b"] } });
 });
 
+test("the parameters form writes the governed plugins as name@version digest lines", () => {
+  const digest = "a".repeat(64);
+  const current = { plugins: { required: [{ name: "@acme/ns-llm-plugin-x", version: "1.2.0", digest }], forbidden: [{ name: "bad-plugin" }] } };
+  const values = parametersDraftValues(current);
+  assert.deepEqual(values, { "plugins.required": `@acme/ns-llm-plugin-x@1.2.0 ${digest}`, "plugins.forbidden": "bad-plugin" });
+  const manifest = parametersManifest({ name: "parameters-plugins", description: "", values });
+  assert.deepEqual(validateManifest(manifest), { ok: true, manifest });
+  assert.deepEqual(manifest.parameters, current);
+  const bad = validateManifest(parametersManifest({ name: "parameters-plugins", description: "", values: { "plugins.required": "x zzz" } }));
+  assert.equal(bad.ok, false);
+});
+
 test("a bad form is refused before anything is sent, naming each field", () => {
   const manifest = parametersManifest({ ...EMPTY_PARAMETERS_DRAFT, name: "Not Lower", values: { temperature: "3", maxTokens: "many" } });
   const result = validateManifest(manifest);

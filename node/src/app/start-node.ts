@@ -50,6 +50,7 @@ import {
   nativeRoutes,
   ollamaRoutes,
   openAiRoutes,
+  pluginRoutes,
   systemRoutes,
   type HttpLimits,
   type ServerPlugin,
@@ -72,6 +73,8 @@ import {
   type SchedulerLimits,
 } from "../serving/index.ts";
 import { createValidation } from "../validation/index.ts";
+import { createPlugins, missingReasons, type Plugins } from "../plugins/index.ts";
+import { withAnsweredHooks, withPromptHooks } from "./plugin-wiring.ts";
 import { shutdown } from "./shutdown.ts";
 
 /** The node package's version (GET /api/version); "unknown" when its package.json is not beside the code. */
@@ -133,6 +136,8 @@ export type RunningNode = {
   federation: Federation | undefined;
   /** Garbage collection of the model store and the IPFS repo. */
   storage: StorageUpkeep;
+  /** The contributor plugins (NS_LLM_PLUGINS). */
+  plugins: Plugins;
   close(): Promise<void>;
 };
 
@@ -212,8 +217,20 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     applyAuditBatch();
     governed.onChange(applyAuditBatch);
 
+    // Contributor plugins (NS_LLM_PLUGINS), each in a worker of its own; the governed parameters say which may run.
+    const plugins = await createPlugins({
+      specs: config.plugins.specs,
+      from: process.cwd(),
+      budget: { callMs: config.plugins.callMs, memoryMb: config.plugins.memoryMb },
+      governed: () => governed.plugins(),
+      registry: metrics.registry,
+      log: (line) => log(line),
+    });
+    closers.push(() => plugins.close());
+    const hooked = config.plugins.specs.length > 0;
+
     // Serving: every answer recorded in the audit log before it is sent.
-    const recorder = createAnswerRecorder({
+    const unhookedRecorder = createAnswerRecorder({
       audit: options.recordAnswers === false ? undefined : audit.log,
       recordText: config.auditRecordText,
       onError: (error) => {
@@ -221,6 +238,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
         log(`audit append failed: ${(error as Error).message}`);
       },
     });
+    const recorder = hooked ? withAnsweredHooks(unhookedRecorder, plugins) : unhookedRecorder;
     const embedder = createEmbeddingBatcher({
       acquire: () => embedding.acquire(),
       ...(options.embedBatchWindowMs !== undefined ? { windowMs: options.embedBatchWindowMs } : {}),
@@ -251,6 +269,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       },
       registry: metrics.registry,
       refusals: metrics.validationRefusals,
+      ...(hooked ? { plugins } : {}),
     });
     closers.push(() => validation.close());
     // The federated cache (created once the node's status can say what it serves with): answers
@@ -293,7 +312,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       if (!settings || !current) return {};
       return { trial: (engine: GenerationEngine) => canary.run(engine, manifest, { model: current.name, manifest: current.cid ?? null }, settings, control.signal) };
     };
-    const generationService = createGenerationService({ slot: generation, scheduler, search, metrics, governed, recorder, validation, canary, onAnswer: announce });
+    const unhookedGeneration = createGenerationService({ slot: generation, scheduler, search, metrics, governed, recorder, validation, canary, onAnswer: announce });
+    const generationService = hooked ? withPromptHooks(unhookedGeneration, plugins) : unhookedGeneration;
     const embeddingService = createEmbeddingService({ slot: embedding, embedder, metrics, recorder, maxInputChars: () => governed.limits().maxInputChars });
     // The vision role: images embedded in the space of the text model it pairs with.
     const vision = createVisionService({
@@ -373,13 +393,14 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
           onEvent: (event) => {
             if (event.type === "governance.refused") metrics.governanceRefusals.inc({ role: event.role, code: event.code });
             void audit.log.append(governanceEntry(event)).catch(() => {});
+            if (hooked) plugins.governance(governanceEntry(event));
           },
           log,
         })
       : undefined;
     if (following) closers.push(() => following.stop());
     // Proposal dry-runs (opt-in): a sandbox process per proposal, reports on IPFS and chain.
-    const dryRuns = chain && config.dryRun.enabled ? createDryRuns({ ...config, ...config.dryRun, suite: () => evaluationSuite, ipfs, store, fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) }, fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }), parseManifest: parse, software: "ns-llm/0.1.0", log }) : undefined;
+    const dryRuns = chain && config.dryRun.enabled ? createDryRuns({ ...config, ...config.dryRun, suite: () => evaluationSuite, ipfs, store, fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) }, fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }), parseManifest: parse, software: "ns-llm/0.1.0", log, missingPlugins: (required) => missingReasons({ missing: plugins.lacking(required) }) }) : undefined;
     if (dryRuns) closers.push(() => dryRuns.stop());
 
     // Storage: garbage collection (a sweep, and `ns-llm gc`) and its figures in /metrics.
@@ -422,7 +443,12 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     });
     const health = (): HealthReport => {
       const last = canary.status();
-      return { ...status.health(), validation: validation.health(), vision: vision.health(), ...(last ? { canary: { generation: last } } : {}) };
+      const base = { ...status.health(), validation: validation.health(), vision: vision.health(), ...(last ? { canary: { generation: last } } : {}) };
+      if (!hooked && !governed.plugins().required?.length) return base;
+      // A required plugin this node does not run makes it "degraded" (it cannot validate as the network voted).
+      const report = plugins.report();
+      const missing = missingReasons(report);
+      return { ...base, ...(missing.length ? { status: "degraded" as const, reasons: [...base.reasons, ...missing] } : {}), plugins: report };
     };
     /** What the node serves with, as a gateway keys its cache: model manifests (else names) and the parameters' key. */
     const federationManifests = (): FederationManifestSet => {
@@ -485,6 +511,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
         { plugin: manifestRoutes, options: { ipfs, validate: parse } },
         { plugin: dryRunRoutes, options: { status: () => dryRuns?.status() ?? { enabled: false, reason: "off (set NS_LLM_DRY_RUN=1)", proposals: [] } } },
         { plugin: federationRoutes, options: { status: federationStatus, ...(federation ? { lookup: federation.lookup } : {}) } },
+        { plugin: pluginRoutes, options: { report: () => plugins.report() } },
         { plugin: ipfsAddRoute, options: { ipfs, maxBytes: config.maxModelBytes, room: uploadRoom } },
         ...(options.routes ?? []),
       ],
@@ -509,6 +536,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       following,
       federation,
       storage,
+      plugins,
       close: () => closeAll((error) => log(`shutdown: ${(error as Error).message}`)),
     };
   } catch (error) {

@@ -6,7 +6,7 @@
  * neither repeats nor loses one. Serving never waits for any of it.
  */
 import type { Address, PublicClient } from "viem";
-import { nodeReportsAbi, nsGovernorAbi, PROPOSAL_STATES, type Deployment, type DryRunEntry, type DryRunStatus } from "@ns-llm/contracts";
+import { nodeReportsAbi, nsGovernorAbi, PROPOSAL_STATES, type Deployment, type DryRunEntry, type DryRunStatus, type GovernedPlugins } from "@ns-llm/contracts";
 import { loadDeployment, operatorWallet, publicClientFor, type OperatorWallet } from "../chain/index.ts";
 import type { IpfsClient } from "../ipfs/index.ts";
 import type { ModelStore, SourceFetchers } from "../inference/store/index.ts";
@@ -32,6 +32,8 @@ export type DryRunsParameters = {
   timeoutMs?: number;
   software: string;
   log: (line: string) => void;
+  /** The plugins a parameters proposal requires that this node does not run (its report then fails: plugin_missing). */
+  missingPlugins?: (plugins: GovernedPlugins) => string[];
 };
 
 export type DryRuns = { start(): void; stop(): Promise<void>; status(): DryRunStatus };
@@ -139,6 +141,7 @@ export function createDryRuns(p: DryRunsParameters): DryRuns {
           ...(p.timeoutMs ? { timeoutMs: p.timeoutMs } : {}),
           signal: abort.signal,
           software: p.software,
+          ...(p.missingPlugins ? { missingPlugins: p.missingPlugins } : {}),
         });
         const published = await publishReport({ report, ipfs: p.ipfs, publicClient, wallet, nodeReports });
         Object.assign(entry, {

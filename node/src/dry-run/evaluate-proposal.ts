@@ -9,7 +9,7 @@
  * requires (does not load, crashes, hangs, answers fail the checks); Passed = it met the suite.
  */
 import path from "node:path";
-import { DRY_RUN_REPORT_SCHEMA, manifestDigest, type DryRunAnswer, type DryRunFigures, type DryRunReport, type Role } from "@ns-llm/contracts";
+import { DRY_RUN_REPORT_SCHEMA, manifestDigest, type DryRunAnswer, type DryRunFigures, type DryRunReport, type GovernedPlugins, type Role } from "@ns-llm/contracts";
 import { PullError, type ModelStore, type SourceFetchers } from "../inference/store/index.ts";
 import type { Manifest, ModelManifest } from "../manifest/index.ts";
 import { runSandbox } from "./sandbox.ts";
@@ -34,6 +34,8 @@ export type EvaluateProposalParameters = {
   timeoutMs?: number;
   signal: AbortSignal;
   software: string;
+  /** The plugins a parameters manifest requires that this node does not run (issue 21), each as a sentence. */
+  missingPlugins?: (plugins: GovernedPlugins) => string[];
 };
 
 /** A refusal or failure before or while running: the report's `reason`. */
@@ -73,7 +75,13 @@ export async function evaluateProposal(p: EvaluateProposalParameters): Promise<D
     const manifest = await verifiedManifest(p);
     name = manifest.name;
     // Nothing to load: the manifest is valid, which is all a node can check before it applies.
-    if (manifest.role === "parameters" || manifest.role === "evaluation") return report({ verdict: "Passed", suite: { id: suite.id, prompts: 0 } });
+    if (manifest.role === "evaluation") return report({ verdict: "Passed", suite: { id: suite.id, prompts: 0 } });
+    if (manifest.role === "parameters") {
+      // A required plugin this node lacks: applied as is, this node could not validate as voted.
+      const missing = p.missingPlugins?.(manifest.parameters?.plugins ?? {}) ?? [];
+      if (missing.length) return report({ verdict: "Failed", reason: { code: "plugin_missing", message: missing.join("; ") }, suite: { id: suite.id, prompts: 0 } });
+      return report({ verdict: "Passed", suite: { id: suite.id, prompts: 0 } });
+    }
     modelBytes = manifest.model.artifacts.reduce((sum, a) => sum + a.size, 0);
     const needed = Math.ceil(modelBytes * (p.memoryFactor ?? 1.5));
     if (needed > memoryBudgetBytes) {

@@ -21,3 +21,4 @@ export { ipfsAddRoute, type IpfsAddRouteOptions, type IpfsAddRouteReturnType } f
 export { ollamaRoutes, type OllamaRoutesOptions } from "./routes/ollama.ts";
 export { dryRunRoutes, type DryRunRoutesOptions } from "./routes/dry-runs.ts";
 export { federationRoutes, type FederationRoutesOptions } from "./routes/federation.ts";
+export { pluginRoutes, type PluginRoutesOptions } from "./routes/plugins.ts";

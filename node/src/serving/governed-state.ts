@@ -6,7 +6,7 @@
  * audit anchorer) subscribe with `onChange`. A field of the schema that is not mapped here takes
  * no effect, which is why there is one place to look.
  */
-import type { EffectiveLimits, ManifestParameters } from "@ns-llm/contracts";
+import type { EffectiveLimits, GovernedPlugins, ManifestParameters } from "@ns-llm/contracts";
 
 /** Which parameters manifest is in force (absent for the built-in defaults). */
 export type GovernedSource = { cid: string | undefined; name: string; version: number | undefined; digest: string | undefined };
@@ -113,6 +113,11 @@ export class GovernedState {
       ...defined({ temperature: p.temperature, topP: p.topP, topK: p.topK, repeatPenalty: p.repeatPenalty, maxTokens: p.maxTokens, systemPrompt: p.systemPrompt }),
       denyPatterns: p.validation?.denyPatterns ?? [],
     };
+  }
+
+  /** The plugins every node must run and those none may (issue 21; node/src/plugins reads it at each call). */
+  plugins(): GovernedPlugins {
+    return this.#parameters.plugins ?? {};
   }
 
   /** Similarity above which the gateway reuses a cached answer (governed `cacheSimilarity`). */

@@ -8,6 +8,7 @@ import type { ManifestParameters, ValidationHealth, ValidationVerdict } from "@n
 import { Counter, Histogram, type Registry } from "prom-client";
 import { ModelSlot, type LoadedManifest } from "../inference/model-slot.ts";
 import { createToxicityClassifier, type ToxicityClassifier } from "./classifier.ts";
+import type { AnswerPluginLayer } from "./plugin-layer.ts";
 import { policyOf } from "./rules.ts";
 import { AnswerGate } from "./validator.ts";
 
@@ -21,6 +22,8 @@ export type CreateValidationParameters = {
   /** The node's registry (/metrics) and its refusal counter, labelled by layer. */
   registry: Registry;
   refusals: Counter<"rule">;
+  /** Contributor plugins' answer hooks (the "plugin" layer, last). */
+  plugins?: AnswerPluginLayer;
 };
 
 export type AnswerCheck = {
@@ -58,6 +61,7 @@ export function createValidation(p: CreateValidationParameters): Validation {
         policy: policyOf(p.parameters()),
         classifier: lease ? { engine: lease.engine, manifest: lease.manifest.cid ?? null } : undefined,
         embed: p.embed,
+        plugins: p.plugins?.answering() ? p.plugins.beginAnswer(prompt) : undefined,
         send,
         stop,
       });

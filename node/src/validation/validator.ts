@@ -12,6 +12,7 @@
  */
 import type { ValidationLayer, ValidationVerdict } from "@ns-llm/contracts";
 import type { ToxicityClassifier } from "./classifier.ts";
+import type { AnswerPluginLayer } from "./plugin-layer.ts";
 import { coherenceOf, cosine, repetition, type CoherenceScore } from "./coherence.ts";
 import { brokenRule, missingPhrase, refusesMidStream, rulesFor, type Policy } from "./rules.ts";
 import { scoreToxicity } from "./toxicity.ts";
@@ -28,6 +29,8 @@ export type GateContext = {
   classifier: { engine: ToxicityClassifier; manifest: string | null } | undefined;
   /** Embeds texts under the governed embedding model; undefined (or resolving undefined) without one. */
   embed: ((texts: string[]) => Promise<Float32Array[] | undefined>) | undefined;
+  /** This answer's plugin checks (the "plugin" layer), when a plugin checks answers. */
+  plugins?: ReturnType<AnswerPluginLayer["beginAnswer"]> | undefined;
   /** Passes released text on to the client. */
   send: (text: string) => void;
   /** Stops generation (called once, on a refusal). */
@@ -54,7 +57,7 @@ export class AnswerGate {
     this.#c = context;
     this.#rules = rulesFor(context.policy, context.prompt);
     const { policy } = context;
-    this.gated = refusesMidStream(policy, this.#rules) || policy.minChars !== null || this.#rules.some((r) => r.kind === "require");
+    this.gated = refusesMidStream(policy, this.#rules) || policy.minChars !== null || this.#rules.some((r) => r.kind === "require") || context.plugins !== undefined;
     this.#scorer = context.classifier
       ? { kind: "classifier", model: context.classifier.engine.info.name, manifest: context.classifier.manifest }
       : { kind: "lexicon", model: "obscenity" };
@@ -113,6 +116,7 @@ export class AnswerGate {
       scorer: this.#scorer,
       maxToxicity: policy.maxToxicity,
       minCoherence: policy.minCoherence,
+      ...(this.#c.plugins ? { plugins: this.#c.plugins.verdicts() } : {}),
     };
   }
 
@@ -145,7 +149,13 @@ export class AnswerGate {
         return refuse("coherence", `${round(this.#coherence.coherence)} < minCoherence ${policy.minCoherence}`);
       }
     }
-    this.#sent = candidate;
+    // The plugin layer, last: a plugin may refuse, or rewrite the unit (what it returns is sent).
+    if (this.#c.plugins) {
+      const r = await this.#c.plugins.check(unit, candidate, final);
+      if (r.refusal !== undefined) return refuse("plugin", r.refusal);
+      unit = r.unit;
+    }
+    this.#sent += unit;
     if (unit !== "") this.#c.send(unit);
   }
 

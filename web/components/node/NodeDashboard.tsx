@@ -4,6 +4,7 @@ import { AppliedModels } from "./AppliedModels.tsx";
 import { GovernanceStats } from "./GovernanceStats.tsx";
 import { HealthCard } from "./HealthCard.tsx";
 import { LiveMetrics } from "./LiveMetrics.tsx";
+import { PluginPanels } from "./PluginPanels.tsx";
 
 /** /node: the node's health, what it applied against the chain, its live metrics, and governance figures. */
 export function NodeDashboard() {
@@ -15,6 +16,7 @@ export function NodeDashboard() {
       <HealthCard health={health} />
       <AppliedModels governance={governance} health={health} />
       <LiveMetrics />
+      <PluginPanels />
       <GovernanceStats />
     </>
   );

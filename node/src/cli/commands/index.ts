@@ -26,6 +26,9 @@ export const COMMANDS: ReadonlyArray<Pick<Command, "name" | "usage" | "summary">
   { name: "release status", usage: "release status [--root DIR]", summary: "the versions of this install: current, previous, pinned", load: async () => (await import("./release-versions.ts")).releaseStatus },
   { name: "release rollback", usage: "release rollback [--root DIR]", summary: "run the previous version from the next start", load: async () => (await import("./release-versions.ts")).releaseRollback },
   { name: "release pin", usage: "release pin <version> | --unpin [--root DIR]", summary: "keep this install on a version (no update switches away)", load: async () => (await import("./release-versions.ts")).releasePin },
+  { name: "plugin init", usage: "plugin init <dir> [--name NAME]", summary: "write a working plugin (hooks, a test) into a new folder", load: async () => (await import("./plugin.ts")).pluginInit },
+  { name: "plugin check", usage: "plugin check <dir|package> [--json]", summary: "load a plugin as a node would and call each hook once", load: async () => (await import("./plugin.ts")).pluginCheck },
+  { name: "plugin digest", usage: "plugin digest <dir|package>", summary: "the package digest a governed plugins field names", load: async () => (await import("./plugin.ts")).pluginDigest },
   { name: "gateway", usage: "gateway [--port P] [--node URL ...]", summary: "run the NS Node gateway (semantic cache, hybrid search, failover)", load: async () => (await import("./gateway.ts")).default },
   { name: "gateway add", usage: "gateway add <file|folder> ...", summary: "add documents to the gateway's search collection (Markdown, manifests, CSV and JSON rows)", load: async () => (await import("./gateway-add.ts")).default },
 ];
