@@ -4,6 +4,7 @@
  */
 import type { Address } from "viem";
 import type { FollowError, GovernanceError } from "./governance.ts";
+import type { ReleaseHealth } from "./release.ts";
 import type { ValidationHealth } from "./validation.ts";
 
 /** Where a model's work runs: llama.cpp's GPU backend (node-llama-cpp `llama.gpu`), or onnxruntime's execution provider. */
@@ -84,4 +85,6 @@ export type HealthReport = {
   search: { documents: number };
   /** What scores toxicity (the adopted moderation model, or the lexicon floor) and the thresholds in force. */
   validation?: ValidationHealth;
+  /** The packaged node's versions and governed updates (absent when run from a git clone). */
+  release?: ReleaseHealth;
 };

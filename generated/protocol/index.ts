@@ -11,3 +11,4 @@ export * from "./audit.ts";
 export * from "./native-api.ts";
 export * from "./dry-run.ts";
 export * from "./validation.ts";
+export * from "./release.ts";

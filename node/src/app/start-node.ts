@@ -20,20 +20,33 @@ import { demoGenesis, publishGenesis, type DemoGenesis } from "../demo/index.ts"
 import { createDryRuns } from "../dry-run/index.ts";
 import { DEV_CHAIN_ID, publicClientFor } from "../chain/index.ts";
 import {
+  APPLY_ORDER,
   createApplier,
   createChainFollowing,
   createStorageUpkeep,
   FollowerState,
   restoreApplied,
+  type Applier,
   type ChainFollowing,
   type FollowerEvent,
   type StorageUpkeep,
 } from "../governance/index.ts";
 import { createModels, type EmbeddingModelSpec, type GenerationModelSpec, type Models } from "../inference/index.ts";
-import { formatSize, openModelStore } from "../inference/store/index.ts";
+import { createHttpFetcher, formatSize, openModelStore } from "../inference/store/index.ts";
 import { fetchManifest, ipfsSourceFetcher, openIpfs, type IpfsClient } from "../ipfs/index.ts";
 import { createSourcePolicy, parseManifest, type Manifest, type ManifestParameters } from "../manifest/index.ts";
 import { createMetrics, type NodeMetrics } from "../metrics.ts";
+import {
+  createReleaseUpdater,
+  currentPlatform,
+  looksLikeSignedRelease,
+  packagedInstall,
+  parseGovernedRelease,
+  releasePin,
+  trustedReleaseKey,
+  type GovernedRelease,
+  type ReleaseUpdater,
+} from "../release/index.ts";
 import { createSearchIndex, loadDocuments, type SearchIndex } from "../search/index.ts";
 import {
   auditRoutes,
@@ -121,7 +134,9 @@ export type RunningNode = {
   audit: Audit;
   ipfs: IpfsClient;
   /** Absent with `chain: false`. */
-  following: ChainFollowing<Manifest> | undefined;
+  following: ChainFollowing<Governed> | undefined;
+  /** Governed updates of the node itself; present when it was started from a package. */
+  releases: ReleaseUpdater | undefined;
   /** Garbage collection of the model store and the IPFS repo. */
   storage: StorageUpkeep;
   close(): Promise<void>;
@@ -263,7 +278,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     const parse = (bytes: Uint8Array) => parseManifest(bytes, { maxTotalBytes: config.maxModelBytes, sourcePolicy });
     // What this node applied before was valid then: restoring it does not depend on today's policy.
     const parseApplied = (bytes: Uint8Array) => parseManifest(bytes, { maxTotalBytes: config.maxModelBytes, requireSources: false });
-    const applier = createApplier({
+    const modelApplier = createApplier({
       store,
       fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) },
       loadGeneration: models.loadGeneration,
@@ -272,6 +287,33 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       setParameters: (parameters, manifest) => governed.apply(parameters, manifest),
       log: (line) => log(`governance: ${line}`),
     });
+
+    // Governed updates (role `release`): only a node started from a package has versions to
+    // update; from a git clone the role is not followed, as before. The adopted document is the
+    // signed release file itself, told apart from a model manifest by its schema name.
+    const install = packagedInstall();
+    const releases = install
+      ? createReleaseUpdater({
+          install,
+          platform: currentPlatform(),
+          trustedKeys: async () => [await trustedReleaseKey()],
+          fetchers: { "ipfs:": ipfsSourceFetcher(ipfs), "https:": createHttpFetcher({ policy: sourcePolicy }), "http:": createHttpFetcher({ policy: sourcePolicy }) },
+          pin: releasePin(),
+          // The supervisor (packaging/launcher) starts the new version at once when told.
+          notify: process.env.NS_LLM_SUPERVISED === "1" && process.send ? (message) => void process.send!(message) : undefined,
+          log,
+        })
+      : undefined;
+    if (releases) {
+      await releases.refresh();
+      releases.registerMetrics(metrics.registry);
+    }
+    const roles = releases ? [...APPLY_ORDER, "release" as const] : undefined;
+    const parseGoverned = (bytes: Uint8Array): Governed => (releases && looksLikeSignedRelease(bytes) ? parseGovernedRelease(bytes) : parse(bytes));
+    const parseAppliedGoverned = (bytes: Uint8Array): Governed => (releases && looksLikeSignedRelease(bytes) ? parseGovernedRelease(bytes) : parseApplied(bytes));
+    const applier: Applier<Governed> = {
+      apply: (role, manifest, adoption, options) => (manifest.role === "release" ? releases!.apply(manifest, adoption, options) : modelApplier.apply(role, manifest, adoption, options)),
+    };
 
     // Models first, so the node answers with them as soon as it says it listens: the ones given,
     // else the demo's (until an adoption is applied), then what was applied before, restored from
@@ -288,15 +330,16 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
           })
         : undefined,
     ]);
-    const restored = await restoreApplied({ state, parseManifest: parseApplied, applier, log });
+    const restored = await restoreApplied({ state, parseManifest: parseAppliedGoverned, applier, log, ...(roles ? { roles } : {}) });
 
     const following = chain
-      ? createChainFollowing<Manifest>({
+      ? createChainFollowing<Governed>({
           rpcUrl: config.rpcUrl,
           deploymentFile: config.deploymentFile,
           state,
           applier,
-          parseManifest: parse,
+          ...(roles ? { roles } : {}),
+          parseManifest: parseGoverned,
           fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }),
           restored,
           parameters: () => governed.parameters,
@@ -354,7 +397,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       effective: () => governed.limits(),
       searchDocuments: () => search.size,
     });
-    const health = (): HealthReport => ({ ...status.health(), validation: validation.health() });
+    const health = (): HealthReport => ({ ...status.health(), validation: validation.health(), ...(releases ? { release: releases.health() } : {}) });
     const app = await createServer({
       metrics,
       auth: { token: config.apiToken, scope: isLoopbackHost(config.host) ? "admin" : "all" },
@@ -395,6 +438,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       audit,
       ipfs,
       following,
+      releases,
       storage,
       close: () => closeAll((error) => log(`shutdown: ${(error as Error).message}`)),
     };
@@ -403,6 +447,9 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     throw error;
   }
 }
+
+/** What the follower applies: a manifest, or (role `release`) a signed release of the node itself. */
+type Governed = Manifest | GovernedRelease;
 
 /** The parameters in force at start: the applied `parameters` manifest, else `fallback`. */
 function initialParameters(state: FollowerState, fallback: ManifestParameters | undefined): ManifestParameters {
