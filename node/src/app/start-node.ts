@@ -307,6 +307,18 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     if (releases) {
       await releases.refresh();
       releases.registerMetrics(metrics.registry);
+      if (process.env.NS_LLM_SUPERVISED === "1" && process.send) {
+        const onMessage = (message: unknown) => {
+          const m = message as { type?: string; version?: string; reason?: string };
+          if (m?.type === "ns-llm.release.failed" && m.version) void releases.failedUnderSupervisor(m.version, m.reason ?? "");
+        };
+        process.on("message", onMessage);
+        // The supervisor is gone (killed hard): stop as if told to, rather than run unreachable.
+        process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
+        // The IPC channel alone must not keep a stopped node alive.
+        process.channel?.unref();
+        closers.push(() => void process.off("message", onMessage));
+      }
     }
     const roles = releases ? [...APPLY_ORDER, "release" as const] : undefined;
     const parseGoverned = (bytes: Uint8Array): Governed => (releases && looksLikeSignedRelease(bytes) ? parseGovernedRelease(bytes) : parse(bytes));

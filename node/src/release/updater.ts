@@ -46,6 +46,8 @@ export type ReleaseUpdaterParameters = {
 export type ReleaseUpdater = {
   /** The follower's applier for role `release`. */
   apply(release: GovernedRelease, adoption: { cid: string }, options: { signal: AbortSignal; offline: boolean }): Promise<void>;
+  /** The supervisor started `version` and it did not become healthy: it rolled back (told over IPC). */
+  failedUnderSupervisor(version: string, reason: string): Promise<void>;
   /** Reads the install folder again (the operator may have rolled back meanwhile). */
   refresh(): Promise<void>;
   health(): ReleaseHealth;
@@ -110,6 +112,13 @@ export function createReleaseUpdater(p: ReleaseUpdaterParameters): ReleaseUpdate
   return {
     apply,
     refresh,
+    async failedUnderSupervisor(version, reason) {
+      log(`version ${version} failed under the supervisor, which rolled back: ${reason}`);
+      const why = `version ${version} did not become healthy; the supervisor rolled back to ${running}: ${reason}`;
+      if (lastStaged?.version === version) lastStaged = { ...lastStaged, switched: false, reason: why };
+      lastRefused = { cid: lastStaged?.cid ?? "", code: "health_check_failed", message: why, time: new Date().toISOString() };
+      await refresh();
+    },
     health() {
       return {
         running,
