@@ -43,6 +43,7 @@ if (serveDefault && process.env.NS_LLM_SUPERVISED !== "1" && process.env.NS_LLM_
   const { supervise } = await import("./supervisor.ts");
   await supervise({
     root: process.env.NS_LLM_INSTALL_ROOT,
+    version: process.env.NS_LLM_VERSION,
     args,
     host: process.env.NS_LLM_HOST ?? "127.0.0.1",
     port: Number(process.env.NS_LLM_PORT ?? 5555),

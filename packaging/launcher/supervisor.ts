@@ -18,7 +18,7 @@
  * node directly (then a switch takes effect at the next start).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -26,6 +26,8 @@ import { rollbackVersion } from "../../node/src/release/install-layout.ts";
 
 export type SupervisorParameters = {
   root: string;
+  /** The version the launcher chose (`current`, or `previous` when `current` is not complete). */
+  version: string;
   /** The node's arguments (`serve --demo ...`). */
   args: string[];
   host: string;
@@ -112,6 +114,7 @@ export async function supervise(p: SupervisorParameters): Promise<void> {
       };
       const timer = setTimeout(() => fail(`did not answer /health within ${READY_TIMEOUT_MS / 1000} s`), READY_TIMEOUT_MS);
       child.once("exit", (code, signal) => fail(`exited (${signal ?? code}) before it was ready`));
+      child.once("error", (error) => fail(`could not start: ${error.message}`));
       child.stderr!.pipe(process.stderr, { end: false });
       createInterface({ input: child.stdout! }).on("line", (line) => {
         const listening = /^ns-llm listening on (http:\/\/\S+)/.exec(line);
@@ -222,7 +225,8 @@ export async function supervise(p: SupervisorParameters): Promise<void> {
   const poll = setInterval(() => {
     if (!active || switching || stopping) return;
     const current = readCurrent(p.root);
-    if (current && current !== active.version) void switchTo(current);
+    // An incomplete version is passed over, as the launcher does (ns-llm release status tells).
+    if (current && current !== active.version && complete(p.root, current)) void switchTo(current);
   }, POLL_MS);
   poll.unref();
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void stop(0));
@@ -231,8 +235,8 @@ export async function supervise(p: SupervisorParameters): Promise<void> {
     server.once("error", reject);
     server.listen(p.port, p.host, () => resolve());
   });
-  // The first version: `current`, else (it does not start) the previous one, as the launcher does.
-  const first = readCurrent(p.root)!;
+  // The first version: the launcher's choice, else (it does not start) the previous one.
+  const first = p.version;
   try {
     active = await startBackend(first);
   } catch (error) {
@@ -256,6 +260,11 @@ function readCurrent(root: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function complete(root: string, version: string): boolean {
+  const dir = path.join(root, "versions", version);
+  return existsSync(path.join(dir, process.platform === "win32" ? "node.exe" : "node")) && existsSync(path.join(dir, "app", "node", "build", "cli", "launch.js"));
 }
 
 /** An address to reach a server bound to `host` (a wildcard is reached on loopback). */

@@ -38,6 +38,8 @@ export type BuildPackagesParameters = {
    * add` gives the file), so a governed update can fetch it once someone publishes it.
    */
   sourcePrefixes?: readonly string[];
+  /** Only these formats (default: every format of each platform); tests that need one skip the rest. */
+  formats?: readonly ReleaseFormat[];
   /** "fast" compresses quickly (tests); the default "best" makes the smallest packages. */
   compression?: Compression;
   log?: (line: string) => void;
@@ -92,7 +94,7 @@ export async function buildPackages(p: BuildPackagesParameters = {}): Promise<Bu
     if (target.os === "win32") await signUnsigned(root, codeSigning!);
     const staged = (Date.now() - t) / 1000;
     log(`${target.platform}: staged in ${staged.toFixed(1)} s (node ${platformLock.node.version}, ${platformLock.llama.name}@${platformLock.llama.version})`);
-    for (const format of target.formats) {
+    for (const format of target.formats.filter((f) => !p.formats || p.formats.includes(f))) {
       const f0 = Date.now();
       const file = path.join(out, `ns-llm-${version}-${target.platform}${EXTENSION[format]}`);
       await rm(file, { force: true });

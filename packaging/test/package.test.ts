@@ -200,7 +200,7 @@ describe("the Linux x64 package", { timeout: 900_000 }, () => {
 
   test("a governed update on a Hardhat chain: refuses a bad signature and a corrupted package, switches 0.1.0 -> 0.1.1 at once under the supervisor with no lost request, rolls back", async () => {
     const devKey = path.join(v1.out, "dev-keys", "ns-llm-DEV-release-key.pem");
-    const v2 = await buildPackages({ platforms: ["linux-x64"], out: path.join(work, "out-v2"), version: "0.1.1", compression: "fast", check: false, releaseKeyFile: devKey, log: () => {} });
+    const v2 = await buildPackages({ platforms: ["linux-x64"], out: path.join(work, "out-v2"), version: "0.1.1", formats: ["tar.gz"], compression: "fast", check: false, releaseKeyFile: devKey, log: () => {} });
     const chain = await startTestChain();
     const home = path.join(work, "home-update");
     const node = await start(path.join(root(), "ns-llm"), envPath, home, { NS_LLM_RPC_URL: chain.rpcUrl, NS_LLM_DEPLOYMENT: chain.deploymentFile });
