@@ -285,6 +285,8 @@ describe("the Linux x64 package", { timeout: 900_000 }, () => {
     } finally {
       assert.equal(await stop(node), 0);
       await chain.stop();
+      // What the supervisor and the node said (for the README's example), when asked for.
+      if (process.env.NS_LLM_PACKAGE_TEST_LOG) await writeFile(process.env.NS_LLM_PACKAGE_TEST_LOG, node.output());
     }
   });
 
