@@ -21,7 +21,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { manifestDigest } from "@ns-llm/contracts";
 import { currentPlatform, pinVersion, signRelease, versionEntryPoints, type ReleaseManifest } from "../src/release/index.ts";
-import { startTestChain, type TestChain } from "./helpers/chain.ts";
+import { devPass } from "../src/governance/index.ts";
+import { DEV_KEY_0, startTestChain, type TestChain } from "./helpers/chain.ts";
 import { addToNodeIpfs, adopt, auditEntries, sha256Hex, spawnFollowNode, type FollowNode } from "./helpers/follow.ts";
 import { waitUntil } from "./helpers/processes.ts";
 
@@ -153,8 +154,18 @@ describe("governed updates of a packaged node", () => {
     assert.deepEqual(await readdir(path.join(root, "downloads")), [], "the download is not kept");
   });
 
-  it("fetches, verifies, stages and switches to a good release; the running version stays for rollback", async () => {
-    const cid = await adoptRelease(signRelease({ manifest: manifestFor("0.2.0"), privateKey: key }));
+  it("fetches, verifies, stages and switches to a good release proposed with `ns-llm propose`; the running version stays for rollback", async () => {
+    // The maintainer's way: the CLI publishes release.json as it is (through the running node) and proposes it.
+    const file = path.join(dir, "release.json");
+    const bytes = signRelease({ manifest: manifestFor("0.2.0"), privateKey: key });
+    await writeFile(file, bytes);
+    const proposed = execFileSync(process.execPath, [path.join(import.meta.dirname, "..", "bin", "ns-llm.js"), "propose", "--role", "release", "--manifest", file, "--json"], {
+      env: { ...process.env, NS_LLM_HOME: node.home, NS_LLM_PORT: new URL(node.url).port, NS_LLM_RPC_URL: chain.rpcUrl, NS_LLM_DEPLOYMENT: chain.deploymentFile, NS_LLM_OPERATOR_KEY: DEV_KEY_0 },
+      encoding: "utf8",
+    });
+    const { proposalId, cid, digest } = JSON.parse(proposed) as { proposalId: string; cid: string; digest: string };
+    assert.equal(digest, manifestDigest(bytes), "the chain names the file's own bytes");
+    await devPass({ publicClient: chain.publicClient, rpcUrl: chain.rpcUrl, deployment: chain.deployment, proposalId: BigInt(proposalId), log: () => {} });
     const h = await waitUntil("0.2.0 to be staged and switched to", async () => {
       const h = await health();
       return h.release?.lastStaged?.version === "0.2.0" ? h : undefined;
@@ -184,5 +195,7 @@ describe("governed updates of a packaged node", () => {
     assert.match(h.release!.lastStaged!.reason!, /the operator pinned 0\.2\.0/);
     assert.deepEqual({ current: h.release!.current, pinned: h.release!.pinned, versions: h.release!.versions }, { current: "0.2.0", pinned: "0.2.0", versions: ["0.1.0", "0.2.0", "0.3.0"] });
     assert.ok(existsSync(path.join(root, "versions", "0.3.0")));
+    // The README's example of /health `release`, when asked for.
+    if (process.env.NS_LLM_RELEASE_HEALTH_EXAMPLE) await writeFile(process.env.NS_LLM_RELEASE_HEALTH_EXAMPLE, JSON.stringify({ release: h.release, governance: { errors: h.governance.errors } }, null, 2));
   });
 });

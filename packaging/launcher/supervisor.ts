@@ -123,7 +123,7 @@ export async function supervise(p: SupervisorParameters): Promise<void> {
         say(`version ${version} answers on ${listening[1]}`);
         const url = new URL(listening[1]!);
         const target = { host: connectable(url.hostname), port: Number(url.port) };
-        void healthy(target).then(
+        void healthy(target, p.env.NS_LLM_API_TOKEN).then(
           () => {
             if (settled) return;
             settled = true;
@@ -275,10 +275,11 @@ function connectable(host: string): string {
   return bare;
 }
 
-/** Resolves once `target` answers GET /health with 200. */
-async function healthy(target: { host: string; port: number }): Promise<void> {
+/** Resolves once `target` answers GET /health with 200 (with the API token: a node bound beyond loopback asks for it). */
+async function healthy(target: { host: string; port: number }, token: string | undefined): Promise<void> {
   const status = await new Promise<number>((resolve, reject) => {
-    const req = http.get({ ...target, path: "/health", headers: { host: "127.0.0.1" }, timeout: 30_000 }, (res) => {
+    const headers = { host: "127.0.0.1", ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    const req = http.get({ ...target, path: "/health", headers, timeout: 30_000 }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });

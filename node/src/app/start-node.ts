@@ -342,7 +342,9 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
           })
         : undefined,
     ]);
-    const restored = await restoreApplied({ state, parseManifest: parseAppliedGoverned, applier, log, ...(roles ? { roles } : {}) });
+    // A release has nothing to restore: what was staged and switched is on disk (and an
+    // operator's rollback since then stands until the network adopts another release).
+    const restored = await restoreApplied({ state, parseManifest: parseAppliedGoverned, applier, log });
 
     const following = chain
       ? createChainFollowing<Governed>({

@@ -120,6 +120,8 @@ export function createReleaseUpdater(p: ReleaseUpdaterParameters): ReleaseUpdate
       await refresh();
     },
     health() {
+      // The operator may move the pointers meanwhile (ns-llm release rollback): the next answer shows it.
+      void refresh();
       return {
         running,
         current: state?.current ?? running,
