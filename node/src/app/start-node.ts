@@ -310,7 +310,10 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       if (process.env.NS_LLM_SUPERVISED === "1" && process.send) {
         const onMessage = (message: unknown) => {
           const m = message as { type?: string; version?: string; reason?: string };
-          if (m?.type === "ns-llm.release.failed" && m.version) void releases.failedUnderSupervisor(m.version, m.reason ?? "");
+          if (m?.type !== "ns-llm.release.failed" || !m.version) return;
+          void releases.failedUnderSupervisor(m.version, m.reason ?? "");
+          metrics.governanceRefusals.inc({ role: "release", code: "health_check_failed" });
+          void audit.log.append({ type: "governance", step: "release-rolled-back", role: "release", error: `version ${m.version} did not become healthy: ${m.reason ?? ""}` }).catch(() => {});
         };
         process.on("message", onMessage);
         // The supervisor is gone (killed hard): stop as if told to, rather than run unreachable.
