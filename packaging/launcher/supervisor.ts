@@ -60,9 +60,13 @@ export async function supervise(p: SupervisorParameters): Promise<void> {
   const children = new Set<ChildProcess>();
   const backendReady = () => (active ? Promise.resolve(active) : new Promise<Backend>((resolve) => waiters.push(resolve)));
 
-  const server = http.createServer({ requestTimeout: 0 }, (req, res) => {
+  // Keep-alive as long as the node itself keeps it (fastify's 72 s): with Node's default 5 s, a
+  // client reusing a connection the supervisor just closed loses its request.
+  const server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 72_000 }, (req, res) => {
     void backendReady().then((backend) => forward(backend, req, res));
   });
+  server.keepAliveTimeout = 72_000;
+  server.headersTimeout = 75_000;
 
   function forward(backend: Backend, req: http.IncomingMessage, res: http.ServerResponse): void {
     backend.inflight++;
@@ -128,7 +132,8 @@ export async function supervise(p: SupervisorParameters): Promise<void> {
             if (settled) return;
             settled = true;
             clearTimeout(timer);
-            const backend: Backend = { version, child, target, agent: new http.Agent({ keepAlive: true }), inflight: 0, drained: [] };
+            // A fresh loopback connection per request: a reused one the node is closing would fail the request.
+            const backend: Backend = { version, child, target, agent: new http.Agent({ keepAlive: false }), inflight: 0, drained: [] };
             child.on("message", (message) => onMessage(backend, message));
             child.once("exit", (code, signal) => onExit(backend, code, signal));
             resolve(backend);
