@@ -86,6 +86,7 @@ export async function supervise(p: SupervisorParameters): Promise<void> {
       answer.pipe(res);
     });
     upstream.on("error", (error) => {
+      if (!res.writableFinished) say(`${req.method} ${req.url} to version ${backend.version} failed: ${error.message}`);
       if (res.headersSent) return void res.destroy(error);
       res.writeHead(502, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: { code: "node_unavailable", message: `the node (version ${backend.version}) did not answer: ${error.message}` } }));

@@ -206,7 +206,9 @@ describe("the Linux x64 package", { timeout: 900_000 }, () => {
     const node = await start(path.join(root(), "ns-llm"), envPath, home, { NS_LLM_RPC_URL: chain.rpcUrl, NS_LLM_DEPLOYMENT: chain.deploymentFile });
     const health = async () => (await (await fetch(`${node.url}/health`)).json()) as ReleaseNodeHealth;
     const publish = async (bytes: Uint8Array) => {
-      const res = await fetch(`${node.url}/api/ipfs`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: Buffer.from(bytes) });
+      const res = await fetch(`${node.url}/api/ipfs`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: Buffer.from(bytes) }).catch((error: Error) => {
+        throw new Error(`POST /api/ipfs (${bytes.byteLength} bytes) failed: ${error.message} (${String((error.cause as Error | undefined)?.message ?? "")})\n${node.output()}`);
+      });
       assert.equal(res.status, 200, await res.clone().text());
       return ((await res.json()) as { cid: string }).cid;
     };
