@@ -134,7 +134,11 @@ describe("governed updates of a packaged node", () => {
     await refusedWith(stranger, "release_untrusted_key");
 
     assert.deepEqual((await readdir(path.join(root, "versions"))).sort(), ["0.1.0"]);
-    const refusals = (await auditEntries(node)).filter((e) => e.type === "governance" && e.step === "refused" && e.role === "release").map((e) => [e.cid, e.code]);
+    // The audit entry is appended after /health shows the refusal: wait for both.
+    const refusals = await waitUntil("both refusals in the audit log", async () => {
+      const found = (await auditEntries(node)).filter((e) => e.type === "governance" && e.step === "refused" && e.role === "release").map((e) => [e.cid, e.code]);
+      return found.length >= 2 ? found : undefined;
+    }, 30_000, () => node.output);
     assert.deepEqual(refusals, [
       [altered, "release_bad_signature"],
       [stranger, "release_untrusted_key"],
@@ -178,7 +182,7 @@ describe("governed updates of a packaged node", () => {
     assert.equal(await readFile(path.join(root, "current"), "utf8"), "0.2.0\n");
     assert.equal(await readFile(path.join(root, "versions", "0.2.0", versionEntryPoints().runtime), "utf8"), "stand-in 0.2.0\n");
     assert.match(node.output, /release: switched to 0\.2\.0 \(previous 0\.1\.0, kept for rollback\); it runs from the next start/);
-    const applied = (await auditEntries(node)).find((e) => e.type === "governance" && e.step === "applied" && e.role === "release");
+    const applied = await waitUntil("the applied release in the audit log", async () => (await auditEntries(node)).find((e) => e.type === "governance" && e.step === "applied" && e.role === "release"), 30_000, () => node.output);
     assert.equal(applied?.cid, cid);
     assert.equal(applied?.name, "ns-llm-0.2.0");
   });

@@ -286,8 +286,12 @@ describe("the Linux x64 package", { timeout: 900_000 }, () => {
       assert.match(node.output(), /version 0\.1\.1 exited \(3\) before it was ready[\s\S]*rolled back to 0\.1\.0/);
       // Reported as a refusal too: the counter and the audit log.
       assert.match(await (await fetch(`${node.url}/metrics`)).text(), /ns_llm_governance_refusals_total\{role="release",code="health_check_failed"\} 1/);
-      const audit = (await (await fetch(`${node.url}/api/audit?from=0&limit=1000`)).json()) as { entries: Array<{ type: string; step?: string; role?: string; code?: string; error?: string }> };
-      const steps = audit.entries.filter((e) => e.type === "governance" && e.role === "release").map((e) => (e.step === "refused" ? `refused ${e.code}` : e.step));
+      // (appended just after /health shows the failure: waited for)
+      const steps = await waitUntil("the rollback in the audit log", async () => {
+        const audit = (await (await fetch(`${node.url}/api/audit?from=0&limit=1000`)).json()) as { entries: Array<{ type: string; step?: string; role?: string; code?: string }> };
+        const found = audit.entries.filter((e) => e.type === "governance" && e.role === "release").map((e) => (e.step === "refused" ? `refused ${e.code}` : e.step));
+        return found.includes("release-rolled-back") ? found : undefined;
+      }, 30_000, node.output);
       assert.deepEqual(
         steps.filter((step) => step !== "adoption-seen" && step !== "manifest-fetched" && step !== "verified"),
         ["refused release_bad_signature", "refused artifact_digest_mismatch", "applied", "release-rolled-back"],
