@@ -68,6 +68,18 @@ export const ADOPTION_ERROR_CODES = [
   "apply_failed",
   "chain_unreachable",
   "no_deployment",
+  /** Role `release`: the signed release file is not one, or names no package for this platform. */
+  "release_malformed",
+  /** Role `release`: signed by a key this node does not ship. */
+  "release_untrusted_key",
+  /** Role `release`: the signature does not cover the manifest (altered after signing). */
+  "release_bad_signature",
+  /** Role `release`: the package downloaded is not the one the signed release names (size or sha256). */
+  "artifact_size_mismatch",
+  "artifact_digest_mismatch",
+  "artifact_unknown",
+  /** Role `release`: the install folder cannot take a new version (not writable, or a broken layout). */
+  "install_layout",
 ] as const;
 
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];

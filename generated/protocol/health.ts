@@ -6,6 +6,7 @@ import type { Address } from "viem";
 import type { CanaryRun } from "./canary.ts";
 import type { FollowError, GovernanceError } from "./governance.ts";
 import type { PluginsReport } from "./plugins.ts";
+import type { ReleaseHealth } from "./release.ts";
 import type { ValidationHealth } from "./validation.ts";
 import type { Role } from "../roles.ts";
 
@@ -100,6 +101,8 @@ export type HealthReport = {
   canary?: { generation?: CanaryRun };
   /** The contributor plugins it runs, and the governed required plugins it lacks (each one a reason of "degraded"). */
   plugins?: PluginsReport;
+  /** The packaged node's versions and governed updates (absent when run from a git clone). */
+  release?: ReleaseHealth;
 };
 
 /** The `vision` role on a node: the image encoder it serves, and whether image and text vectors are comparable now. */

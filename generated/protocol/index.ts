@@ -14,3 +14,4 @@ export * from "./canary.ts";
 export * from "./validation.ts";
 export * from "./federation.ts";
 export * from "./plugins.ts";
+export * from "./release.ts";

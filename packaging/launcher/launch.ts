@@ -30,12 +30,27 @@ const configFile = path.join(home, "config.env");
 if (existsSync(configFile)) process.loadEnvFile(configFile);
 
 let args = process.argv.slice(2);
-if (args.length === 0) {
+const serveDefault = args.length === 0;
+if (serveDefault) {
   mkdirSync(home, { recursive: true });
   const chain = Boolean(process.env.NS_LLM_RPC_URL);
   if (!chain) console.error(`ns-llm: serving the demo models without a chain (to follow one, set NS_LLM_RPC_URL in ${configFile})`);
   args = ["serve", "--demo", ...(chain ? [] : ["--no-chain"])];
 }
-process.argv = [process.argv[0]!, process.argv[1]!, ...args];
-// @ts-expect-error: the plain-JavaScript entry of `ns-llm` has no types; esbuild bundles it.
-await import("../../node/bin/ns-llm.js");
+if (serveDefault && process.env.NS_LLM_SUPERVISED !== "1" && process.env.NS_LLM_SUPERVISOR !== "0") {
+  // The default: a supervisor owns the port and runs the node as its child, so a governed update
+  // switches versions at once with no lost request (packaging/launcher/supervisor.ts).
+  const { supervise } = await import("./supervisor.ts");
+  await supervise({
+    root: process.env.NS_LLM_INSTALL_ROOT,
+    version: process.env.NS_LLM_VERSION,
+    args,
+    host: process.env.NS_LLM_HOST ?? "127.0.0.1",
+    port: Number(process.env.NS_LLM_PORT ?? 5555),
+    env: process.env,
+  });
+} else {
+  process.argv = [process.argv[0]!, process.argv[1]!, ...args];
+  // @ts-expect-error: the plain-JavaScript entry of `ns-llm` has no types; esbuild bundles it.
+  await import("../../node/bin/ns-llm.js");
+}

@@ -11,6 +11,7 @@ import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
+import { computeCid } from "../../node/src/ipfs/import-options.ts";
 import { signRelease, type ReleaseArtifact, type ReleaseFormat, type ReleaseManifest } from "../../node/src/release/index.ts";
 import { codeSigningIdentity, hasSignature, signFile, type CodeSigningIdentity } from "./authenticode.ts";
 import { findBinaries } from "./binaries.ts";
@@ -31,6 +32,14 @@ export type BuildPackagesParameters = {
   check?: boolean;
   /** The release signing key (PEM file); default NS_LLM_RELEASE_KEY, else the out folder's dev key. */
   releaseKeyFile?: string;
+  /**
+   * Where each package will be downloadable, besides IPFS: URL prefixes (`<prefix>/<file>`).
+   * Every artifact always names `ipfs://<its CID>` first (computed offline, the CID `ns-llm ipfs
+   * add` gives the file), so a governed update can fetch it once someone publishes it.
+   */
+  sourcePrefixes?: readonly string[];
+  /** Only these formats (default: every format of each platform); tests that need one skip the rest. */
+  formats?: readonly ReleaseFormat[];
   /** "fast" compresses quickly (tests); the default "best" makes the smallest packages. */
   compression?: Compression;
   log?: (line: string) => void;
@@ -85,7 +94,7 @@ export async function buildPackages(p: BuildPackagesParameters = {}): Promise<Bu
     if (target.os === "win32") await signUnsigned(root, codeSigning!);
     const staged = (Date.now() - t) / 1000;
     log(`${target.platform}: staged in ${staged.toFixed(1)} s (node ${platformLock.node.version}, ${platformLock.llama.name}@${platformLock.llama.version})`);
-    for (const format of target.formats) {
+    for (const format of target.formats.filter((f) => !p.formats || p.formats.includes(f))) {
       const f0 = Date.now();
       const file = path.join(out, `ns-llm-${version}-${target.platform}${EXTENSION[format]}`);
       await rm(file, { force: true });
@@ -98,7 +107,8 @@ export async function buildPackages(p: BuildPackagesParameters = {}): Promise<Bu
       }
       const size = (await stat(file)).size;
       const seconds = (Date.now() - f0) / 1000;
-      packages.push({ platform: target.platform, format, file: path.basename(file), sha256: await sha256File(file), size, node: platformLock.node.version, sources: [], path: file, seconds });
+      const sources = [`ipfs://${await computeCid(createReadStream(file))}`, ...(p.sourcePrefixes ?? []).map((prefix) => `${prefix.replace(/\/+$/, "")}/${path.basename(file)}`)];
+      packages.push({ platform: target.platform, format, file: path.basename(file), sha256: await sha256File(file), size, node: platformLock.node.version, sources, path: file, seconds });
       log(`${target.platform}: ${path.basename(file)}  ${mb(size)}  (${seconds.toFixed(1)} s)`);
     }
     await rm(root, { recursive: true, force: true });
@@ -176,15 +186,16 @@ if (import.meta.main) {
       "no-check": { type: "boolean", default: false },
       fast: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
+      source: { type: "string", multiple: true },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
-    console.log(`usage: npm run package -- [--platform ${TARGETS.map((t) => t.platform).join("|")} ...] [--out DIR] [--version V] [--no-check] [--fast] [--json]`);
+    console.log(`usage: npm run package -- [--platform ${TARGETS.map((t) => t.platform).join("|")} ...] [--out DIR] [--version V] [--no-check] [--fast] [--json] [--source URL-PREFIX ...]`);
     process.exit(0);
   }
   try {
-    const result = await buildPackages({ platforms: values.platform, out: values.out, version: values.version, check: !values["no-check"], compression: values.fast ? "fast" : "best" });
+    const result = await buildPackages({ platforms: values.platform, out: values.out, version: values.version, check: !values["no-check"], compression: values.fast ? "fast" : "best", ...(values.source ? { sourcePrefixes: values.source } : {}) });
     if (values.json) console.log(JSON.stringify(result));
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);

@@ -14,7 +14,12 @@ import os from "node:os";
 import path from "node:path";
 import { buildPackages, type BuildPackagesReturnType } from "../src/build.ts";
 import { generateKeyPairSync } from "node:crypto";
-import { readInstallState, releasePublicKey, rollbackVersion, signRelease, stagePackage, switchVersion } from "../../node/src/release/index.ts";
+import { manifestDigest } from "@ns-llm/contracts";
+import { readInstallState, releasePrivateKey, rollbackVersion, signRelease, switchVersion, type ReleaseManifest } from "../../node/src/release/index.ts";
+import { startTestChain } from "../../node/test/helpers/chain.ts";
+import { devAccounts, unlockedWallet } from "../../node/src/chain/index.ts";
+import { devPass, proposeAdoption } from "../../node/src/governance/index.ts";
+import { waitUntil } from "../../node/test/helpers/processes.ts";
 
 const work = await mkdtemp(path.join(os.tmpdir(), "ns-llm-package-test-"));
 after(() => rm(work, { recursive: true, force: true }));
@@ -51,9 +56,9 @@ const alive = (pid: number) => {
 type Started = { child: ChildProcess; url: string; output: () => string };
 
 /** Runs `launcher` (no arguments: the packaged default) until it prints its URL. */
-async function start(launcher: string, envPath: string, home: string): Promise<Started> {
+async function start(launcher: string, envPath: string, home: string, env: Record<string, string> = {}): Promise<Started> {
   const child = spawn(launcher, [], {
-    env: { PATH: envPath, HOME: home, NS_LLM_PORT: "0", NS_LLM_THREADS: "1" },
+    env: { PATH: envPath, HOME: home, NS_LLM_PORT: "0", NS_LLM_THREADS: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -81,6 +86,18 @@ async function stop({ child }: Started): Promise<number | null> {
   for (let i = 0; i < 50 && [pid, ...tree].some(alive); i++) await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual([pid, ...tree].filter(alive), [], "a process of the package is still running");
   return code;
+}
+
+type ReleaseNodeHealth = {
+  release?: { running: string; current: string; previous: string | null; lastRefused: { code: string } | null };
+  governance: { errors?: Record<string, { cid: string; code: string }> };
+};
+
+/** The versions whose runtime runs under `pid` (the supervisor's children). */
+function runtimesUnder(pid: number): string[] {
+  return descendants(pid)
+    .map((child) => /versions\/([^/]+)\/node /.exec(execFileSync("ps", ["-o", "args=", "-p", String(child)], { encoding: "utf8" }))?.[1])
+    .filter((v): v is string => v !== undefined);
 }
 
 async function chat(url: string): Promise<{ model: string; content: string }> {
@@ -181,39 +198,128 @@ describe("the Linux x64 package", { timeout: 900_000 }, () => {
     assert.match(foreign.stderr, /^error: the release is signed by key sha256:[0-9a-f]{64}, which this node does not trust/);
   });
 
-  test("an update stages 0.1.1 beside 0.1.0, runs it after a switch, rollback returns to 0.1.0, a broken current falls back", async () => {
-    const v2 = await buildPackages({ platforms: ["linux-x64"], out: path.join(work, "out-v2"), version: "0.1.1", compression: "fast", check: false, releaseKeyFile: path.join(v1.out, "dev-keys", "ns-llm-DEV-release-key.pem"), log: () => {} });
-    const trustedKeys = [releasePublicKey(await readFile(path.join(root(), "versions", "0.1.0", "release-key.pem")))];
-    const staged = await stagePackage({ root: root(), file: v2.packages.find((p) => p.format === "tar.gz")!.path, release: await readFile(v2.release), trustedKeys, platform: "linux-x64" });
-    assert.deepEqual({ version: staged.version, staged: staged.staged }, { version: "0.1.1", staged: true });
-    assert.equal((await readInstallState(root())).current, "0.1.0", "staging alone switches nothing");
-
-    await switchVersion({ root: root(), version: "0.1.1" });
-    const runs = async (expected: string, said?: RegExp) => {
-      const node = await start(path.join(root(), "ns-llm"), envPath, path.join(work, "home-update"));
-      try {
-        if (said) assert.match(node.output(), said);
-        // The launcher execs the version's runtime: its pid is the runtime's.
-        const command = execFileSync("ps", ["-o", "args=", "-p", String(node.child.pid!)], { encoding: "utf8" });
-        assert.match(command, new RegExp(`versions/${expected.replaceAll(".", "\\.")}/node `));
-        assert.equal((await chat(node.url)).model, "ns-llm-demo-llama");
-      } finally {
-        assert.equal(await stop(node), 0);
-      }
+  test("a governed update on a Hardhat chain: refuses a bad signature and a corrupted package, switches 0.1.0 -> 0.1.1 at once under the supervisor with no lost request, rolls back", async () => {
+    const devKey = path.join(v1.out, "dev-keys", "ns-llm-DEV-release-key.pem");
+    const v2 = await buildPackages({ platforms: ["linux-x64"], out: path.join(work, "out-v2"), version: "0.1.1", formats: ["tar.gz"], compression: "fast", check: false, releaseKeyFile: devKey, log: () => {} });
+    const chain = await startTestChain();
+    const home = path.join(work, "home-update");
+    const node = await start(path.join(root(), "ns-llm"), envPath, home, { NS_LLM_RPC_URL: chain.rpcUrl, NS_LLM_DEPLOYMENT: chain.deploymentFile });
+    const health = async () => (await (await fetch(`${node.url}/health`)).json()) as ReleaseNodeHealth;
+    const publish = async (bytes: Uint8Array) => {
+      const res = await fetch(`${node.url}/api/ipfs`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: Buffer.from(bytes) }).catch((error: Error) => {
+        throw new Error(`POST /api/ipfs (${bytes.byteLength} bytes) failed: ${error.message} (${String((error.cause as Error | undefined)?.message ?? "")})\n${node.output()}`);
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      return ((await res.json()) as { cid: string }).cid;
     };
-    await runs("0.1.1");
-    const back = await rollbackVersion({ root: root() });
-    assert.deepEqual({ current: back.current, previous: back.previous }, { current: "0.1.0", previous: "0.1.1" });
-    await runs("0.1.0");
-    // A current version that cannot run (its runtime is gone) is passed over for the previous one.
-    await switchVersion({ root: root(), version: "0.1.1" });
+    // A proposal adopting the file for role `release`, passed by the dev accounts' votes.
+    const adoptRelease = async (bytes: Uint8Array) => {
+      const cid = await publish(bytes);
+      const wallet = unlockedWallet(chain.rpcUrl, (await devAccounts(chain.rpcUrl))[0]!, await chain.publicClient.getChainId());
+      const { proposalId } = await proposeAdoption({ publicClient: chain.publicClient, wallet, deployment: chain.deployment, role: "release", cid, digest: manifestDigest(bytes), name: "release" });
+      await devPass({ publicClient: chain.publicClient, rpcUrl: chain.rpcUrl, deployment: chain.deployment, proposalId, log: () => {} });
+      return cid;
+    };
+    const refusedWith = (cid: string, code: string) =>
+      waitUntil(`release ${cid} refused with ${code}`, async () => ((await health()).governance.errors?.release?.cid === cid && (await health()).governance.errors?.release?.code === code), 120_000, node.output);
+    try {
+      assert.deepEqual((await health()).release?.running, "0.1.0");
+      // The package, published to the node's IPFS, gets the CID the signed release names.
+      const pkg = v2.packages.find((p) => p.format === "tar.gz")!;
+      const releaseBytes = await readFile(v2.release);
+      const release = JSON.parse(new TextDecoder().decode(releaseBytes)) as { manifest: ReleaseManifest };
+      const linuxTarGz = release.manifest.artifacts.find((a) => a.file === pkg.file)!;
+      assert.equal(`ipfs://${await publish(await readFile(pkg.path))}`, linuxTarGz.sources[0]);
+
+      // Altered after signing: refused before any download.
+      const altered = JSON.parse(new TextDecoder().decode(releaseBytes));
+      altered.manifest.artifacts[0].size += 1;
+      await refusedWith(await adoptRelease(new TextEncoder().encode(JSON.stringify(altered, null, 2))), "release_bad_signature");
+      // Signed by the release key, but the bytes its source serves are a corrupted copy.
+      const corrupted = await readFile(pkg.path);
+      corrupted[corrupted.length >> 1] = corrupted[corrupted.length >> 1]! ^ 0xff;
+      const badSource = `ipfs://${await publish(corrupted)}`;
+      const lying = { ...release.manifest, artifacts: release.manifest.artifacts.map((a) => (a === linuxTarGz ? { ...a, sources: [badSource] } : a)) };
+      await refusedWith(await adoptRelease(signRelease({ manifest: lying, privateKey: releasePrivateKey(await readFile(devKey)) })), "artifact_digest_mismatch");
+      assert.deepEqual({ running: (await health()).release?.running, versions: (await readInstallState(root())).versions }, { running: "0.1.0", versions: ["0.1.0"] });
+      assert.equal((await chat(node.url)).model, "ns-llm-demo-llama", "the node keeps serving 0.1.0");
+
+      // The real release: while it is adopted, staged and switched to, requests keep coming.
+      const seen: Array<{ status: number; running?: string }> = [];
+      let load = true;
+      const loops = [0, 1].map(async (i) => {
+        while (load) {
+          if (i === 0) {
+            const res = await fetch(`${node.url}/health`);
+            seen.push({ status: res.status, running: ((await res.json()) as ReleaseNodeHealth).release?.running });
+          } else {
+            const res = await fetch(`${node.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "any", messages: [{ role: "user", content: "Hi" }], max_tokens: 4 }) });
+            await res.text();
+            seen.push({ status: res.status });
+          }
+        }
+      });
+      await adoptRelease(releaseBytes);
+      await waitUntil("0.1.1 to serve behind the supervisor", async () => seen.at(-1)?.running === "0.1.1" || (await health()).release?.running === "0.1.1", 240_000, node.output);
+      load = false;
+      await Promise.all(loops);
+      assert.ok(seen.length > 10, `${seen.length} requests during the switch`);
+      assert.deepEqual(seen.filter((r) => r.status !== 200), [], "no request was lost or refused");
+      assert.ok(seen.some((r) => r.running === "0.1.0"), "requests were answered by 0.1.0 during the update");
+      const after = await health();
+      assert.deepEqual({ current: after.release?.current, previous: after.release?.previous }, { current: "0.1.1", previous: "0.1.0" });
+      assert.match(node.output(), /supervisor: switching from 0\.1\.0 to 0\.1\.1: new requests wait; 0\.1\.0 finishes its \d+ request\(s\) and stops[\s\S]*supervisor: version 0\.1\.1 is healthy: it answers the held requests/);
+      assert.deepEqual(runtimesUnder(node.child.pid!), ["0.1.1"], "the old node stopped; the new one runs");
+
+      // The operator rolls back with the packaged CLI: the supervisor follows `current`.
+      const back = cli(path.join(root(), "ns-llm"), envPath, home, ["release", "rollback"]);
+      assert.equal(back.code, 0, back.stderr);
+      await waitUntil("0.1.0 to serve again", async () => (await health()).release?.running === "0.1.0", 240_000, node.output);
+      assert.equal((await chat(node.url)).model, "ns-llm-demo-llama");
+
+      // A version that cannot start (its app is broken) is rolled back to, automatically.
+      await switchVersion({ root: root(), version: "0.1.1" });
+      await writeFile(path.join(root(), "versions", "0.1.1", "app", "node", "build", "cli", "launch.js"), "process.exit(3);\n");
+      await waitUntil("the supervisor to give up on the broken 0.1.1", async () => (await health()).release?.lastRefused?.code === "health_check_failed", 120_000, node.output);
+      const h = await health();
+      assert.deepEqual({ running: h.release?.running, current: h.release?.current }, { running: "0.1.0", current: "0.1.0" });
+      assert.match(node.output(), /version 0\.1\.1 exited \(3\) before it was ready[\s\S]*rolled back to 0\.1\.0/);
+      // Reported as a refusal too: the counter and the audit log.
+      assert.match(await (await fetch(`${node.url}/metrics`)).text(), /ns_llm_governance_refusals_total\{role="release",code="health_check_failed"\} 1/);
+      // (appended just after /health shows the failure: waited for)
+      const steps = await waitUntil("the rollback in the audit log", async () => {
+        const audit = (await (await fetch(`${node.url}/api/audit?from=0&limit=1000`)).json()) as { entries: Array<{ type: string; step?: string; role?: string; code?: string }> };
+        const found = audit.entries.filter((e) => e.type === "governance" && e.role === "release").map((e) => (e.step === "refused" ? `refused ${e.code}` : e.step));
+        return found.includes("release-rolled-back") ? found : undefined;
+      }, 30_000, node.output);
+      assert.deepEqual(
+        steps.filter((step) => step !== "adoption-seen" && step !== "manifest-fetched" && step !== "verified"),
+        ["refused release_bad_signature", "refused artifact_digest_mismatch", "applied", "release-rolled-back"],
+      );
+    } finally {
+      assert.equal(await stop(node), 0);
+      await chain.stop();
+      // What the supervisor and the node said (for the README's example), when asked for.
+      if (process.env.NS_LLM_PACKAGE_TEST_LOG) await writeFile(process.env.NS_LLM_PACKAGE_TEST_LOG, node.output());
+    }
+  });
+
+  test("a current version that cannot run is passed over for the previous one", async () => {
     await rm(path.join(root(), "versions", "0.1.1", "node"));
-    await runs("0.1.0", /version 0\.1\.1 is not complete; starting the previous version 0\.1\.0/);
+    await writeFile(path.join(root(), "current"), "0.1.1\n");
+    await writeFile(path.join(root(), "previous"), "0.1.0\n");
+    const node = await start(path.join(root(), "ns-llm"), envPath, path.join(work, "home-update"));
+    try {
+      assert.match(node.output(), /version 0\.1\.1 is not complete; starting the previous version 0\.1\.0/);
+      assert.match(execFileSync("ps", ["-o", "args=", "-p", String(node.child.pid!)], { encoding: "utf8" }), /versions\/0\.1\.0\/node /);
+      assert.equal((await chat(node.url)).model, "ns-llm-demo-llama");
+    } finally {
+      assert.equal(await stop(node), 0);
+    }
     // The operator's fix: roll back, so the pointer names the version that runs; a switch to the
-    // broken one is refused.
+    // broken one is refused. The packaged CLI reads the same state.
     assert.equal((await rollbackVersion({ root: root() })).current, "0.1.0");
     await assert.rejects(switchVersion({ root: root(), version: "0.1.1" }), /version 0\.1\.1 is not complete/);
-    // The packaged CLI reads the same state.
     const status = cli(path.join(root(), "ns-llm"), envPath, path.join(work, "home-update"), ["release", "status", "--json"]);
     assert.equal(status.code, 0, status.stderr);
     assert.deepEqual(JSON.parse(status.stdout).versions, ["0.1.0", "0.1.1"]);

@@ -23,20 +23,33 @@ import { anchoredOperators, createFederation, localAnswer, type Federation } fro
 import { parametersKey } from "../gateway/cache-key.ts";
 import { DEV_CHAIN_ID, publicClientFor } from "../chain/index.ts";
 import {
+  APPLY_ORDER,
   createApplier,
   createChainFollowing,
   createStorageUpkeep,
   FollowerState,
   restoreApplied,
+  type Applier,
   type ChainFollowing,
   type FollowerEvent,
   type StorageUpkeep,
 } from "../governance/index.ts";
 import { createModels, type EmbeddingModelSpec, type GenerationEngine, type GenerationModelSpec, type LoadedManifest, type Models } from "../inference/index.ts";
-import { formatSize, openModelStore } from "../inference/store/index.ts";
+import { createHttpFetcher, formatSize, openModelStore } from "../inference/store/index.ts";
 import { fetchManifest, ipfsSourceFetcher, openIpfs, type IpfsClient } from "../ipfs/index.ts";
 import { createSourcePolicy, parseManifest, type Manifest, type ManifestParameters } from "../manifest/index.ts";
 import { createMetrics, type NodeMetrics } from "../metrics.ts";
+import {
+  createReleaseUpdater,
+  currentPlatform,
+  looksLikeSignedRelease,
+  packagedInstall,
+  parseGovernedRelease,
+  releasePin,
+  trustedReleaseKey,
+  type GovernedRelease,
+  type ReleaseUpdater,
+} from "../release/index.ts";
 import { createSearchIndex, loadDocuments, type SearchIndex } from "../search/index.ts";
 import {
   auditRoutes,
@@ -131,9 +144,11 @@ export type RunningNode = {
   audit: Audit;
   ipfs: IpfsClient;
   /** Absent with `chain: false`. */
-  following: ChainFollowing<Manifest> | undefined;
+  following: ChainFollowing<Governed> | undefined;
   /** The federated cache over libp2p; absent unless NS_LLM_FEDERATION_LISTEN or _BOOTSTRAP is set. */
   federation: Federation | undefined;
+  /** Governed updates of the node itself; present when it was started from a package. */
+  releases: ReleaseUpdater | undefined;
   /** Garbage collection of the model store and the IPFS repo. */
   storage: StorageUpkeep;
   /** The contributor plugins (NS_LLM_PLUGINS). */
@@ -345,7 +360,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     const parseApplied = (bytes: Uint8Array) => parseManifest(bytes, { maxTotalBytes: config.maxModelBytes, requireSources: false });
     // The governed evaluation suite (role `evaluation`): what the next dry-run asks proposed models.
     let evaluationSuite: EvaluationSuite | undefined;
-    const applier = createApplier({
+    const modelApplier = createApplier({
       store,
       fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) },
       loadGeneration: (spec, control) => models.loadGeneration(spec, { ...control, ...canaryTrial(spec.manifest, control) }),
@@ -358,6 +373,48 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       },
       log: (line) => log(`governance: ${line}`),
     });
+
+    // Governed updates (role `release`): only a node started from a package has versions to
+    // update; from a git clone the role is not followed, as before. The adopted document is the
+    // signed release file itself, told apart from a model manifest by its schema name.
+    const install = packagedInstall();
+    const releases = install
+      ? createReleaseUpdater({
+          install,
+          platform: currentPlatform(),
+          trustedKeys: async () => [await trustedReleaseKey()],
+          fetchers: { "ipfs:": ipfsSourceFetcher(ipfs), "https:": createHttpFetcher({ policy: sourcePolicy }), "http:": createHttpFetcher({ policy: sourcePolicy }) },
+          pin: releasePin(),
+          // The supervisor (packaging/launcher) starts the new version at once when told.
+          notify: process.env.NS_LLM_SUPERVISED === "1" && process.send ? (message) => void process.send!(message) : undefined,
+          log,
+        })
+      : undefined;
+    if (releases) {
+      await releases.refresh();
+      releases.registerMetrics(metrics.registry);
+      if (process.env.NS_LLM_SUPERVISED === "1" && process.send) {
+        const onMessage = (message: unknown) => {
+          const m = message as { type?: string; version?: string; reason?: string };
+          if (m?.type !== "ns-llm.release.failed" || !m.version) return;
+          void releases.failedUnderSupervisor(m.version, m.reason ?? "");
+          metrics.governanceRefusals.inc({ role: "release", code: "health_check_failed" });
+          void audit.log.append({ type: "governance", step: "release-rolled-back", role: "release", error: `version ${m.version} did not become healthy: ${m.reason ?? ""}` }).catch(() => {});
+        };
+        process.on("message", onMessage);
+        // The supervisor is gone (killed hard): stop as if told to, rather than run unreachable.
+        process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
+        // The IPC channel alone must not keep a stopped node alive.
+        process.channel?.unref();
+        closers.push(() => void process.off("message", onMessage));
+      }
+    }
+    const roles = releases ? [...APPLY_ORDER, "release" as const] : undefined;
+    const parseGoverned = (bytes: Uint8Array): Governed => (releases && looksLikeSignedRelease(bytes) ? parseGovernedRelease(bytes) : parse(bytes));
+    const parseAppliedGoverned = (bytes: Uint8Array): Governed => (releases && looksLikeSignedRelease(bytes) ? parseGovernedRelease(bytes) : parseApplied(bytes));
+    const applier: Applier<Governed> = {
+      apply: (role, manifest, adoption, options) => (manifest.role === "release" ? releases!.apply(manifest, adoption, options) : modelApplier.apply(role, manifest, adoption, options)),
+    };
 
     // Models first, so the node answers with them as soon as it says it listens: the ones given,
     // else the demo's (until an adoption is applied), then what was applied before, restored from
@@ -374,15 +431,18 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
           })
         : undefined,
     ]);
-    const restored = await restoreApplied({ state, parseManifest: parseApplied, applier, log });
+    // A release has nothing to restore: what was staged and switched is on disk (and an
+    // operator's rollback since then stands until the network adopts another release).
+    const restored = await restoreApplied({ state, parseManifest: parseAppliedGoverned, applier, log });
 
     const following = chain
-      ? createChainFollowing<Manifest>({
+      ? createChainFollowing<Governed>({
           rpcUrl: config.rpcUrl,
           deploymentFile: config.deploymentFile,
           state,
           applier,
-          parseManifest: parse,
+          ...(roles ? { roles } : {}),
+          parseManifest: parseGoverned,
           fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }),
           restored,
           parameters: () => governed.parameters,
@@ -443,7 +503,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     });
     const health = (): HealthReport => {
       const last = canary.status();
-      const base = { ...status.health(), validation: validation.health(), vision: vision.health(), ...(last ? { canary: { generation: last } } : {}) };
+      const base = { ...status.health(), validation: validation.health(), vision: vision.health(), ...(last ? { canary: { generation: last } } : {}), ...(releases ? { release: releases.health() } : {}) };
       if (!hooked && !governed.plugins().required?.length) return base;
       // A required plugin this node does not run makes it "degraded" (it cannot validate as the network voted).
       const report = plugins.report();
@@ -535,6 +595,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       ipfs,
       following,
       federation,
+      releases,
       storage,
       plugins,
       close: () => closeAll((error) => log(`shutdown: ${(error as Error).message}`)),
@@ -544,6 +605,9 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     throw error;
   }
 }
+
+/** What the follower applies: a manifest, or (role `release`) a signed release of the node itself. */
+type Governed = Manifest | GovernedRelease;
 
 /** The parameters in force at start: the applied `parameters` manifest, else `fallback`. */
 function initialParameters(state: FollowerState, fallback: ManifestParameters | undefined): ManifestParameters {

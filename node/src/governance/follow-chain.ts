@@ -35,6 +35,8 @@ export type ChainFollowingParameters<M> = {
   deploymentFile: string | undefined;
   state: FollowerState;
   applier: Applier<M>;
+  /** The roles this node applies; default APPLY_ORDER (see Follower). */
+  roles?: readonly Role[];
   parseManifest(bytes: Uint8Array): M & { role: Role; name: string };
   fetchManifest(cid: string, options: { signal: AbortSignal }): Promise<Uint8Array>;
   /** What was restored at start (before the node listened). */
@@ -126,6 +128,7 @@ export function createChainFollowing<M>(p: ChainFollowingParameters<M>): ChainFo
         fetchManifest: p.fetchManifest,
         parseManifest: p.parseManifest,
         applier: p.applier,
+        ...(p.roles ? { roles: p.roles } : {}),
         confirmations,
         ...(p.onEvent ? { onEvent: p.onEvent } : {}),
         log: p.log,

@@ -33,6 +33,8 @@ export type FollowerParameters<M> = {
   /** Throws an error with `code` manifest_invalid (or another permanent code) when invalid. */
   parseManifest(bytes: Uint8Array): M & { role: Role; name: string };
   applier: Applier<M>;
+  /** The roles this node applies, in order; default APPLY_ORDER (a packaged node adds `release`). */
+  roles?: readonly Role[];
   pollMs?: number;
   /** Backoff of transient failures: first delay and cap, in ms; `maxTries` tries in all before the adoption is refused (default 8). */
   retry?: { baseMs: number; maxMs: number; maxTries?: number };
@@ -98,7 +100,7 @@ export class Follower<M> {
   async start(options: { restored?: RestoreAppliedReturnType } = {}): Promise<void> {
     const { failed } =
       options.restored ??
-      (await restoreApplied({ state: this.#p.state, parseManifest: this.#p.parseManifest, applier: this.#p.applier, signal: this.#abort.signal, log: this.#p.log }));
+      (await restoreApplied({ state: this.#p.state, parseManifest: this.#p.parseManifest, applier: this.#p.applier, signal: this.#abort.signal, log: this.#p.log, ...(this.#p.roles ? { roles: this.#p.roles } : {}) }));
     for (const { adoption, error } of failed) {
       this.#setError(adoption, error, false);
       this.#unrestored.add(adoption.role);
@@ -210,7 +212,7 @@ export class Follower<M> {
     const head = tip > depth ? tip - depth : 0n;
     if (head < BigInt(this.#p.startBlock)) return; // the deployment itself is not confirmed yet
     await this.#readHistory(head);
-    for (const role of APPLY_ORDER) {
+    for (const role of this.#p.roles ?? APPLY_ORDER) {
       if (this.#abort.signal.aborted) return;
       const [version, cid, digest] = await client.readContract({
         address: this.#p.registry,

@@ -12,6 +12,8 @@ export type RestoreAppliedParameters<M> = {
   state: FollowerState;
   parseManifest(bytes: Uint8Array): M & { role: Role; name: string };
   applier: Applier<M>;
+  /** The roles to restore, in order; default APPLY_ORDER. */
+  roles?: readonly Role[];
   signal?: AbortSignal;
   log?: (line: string) => void;
 };
@@ -26,7 +28,7 @@ export type RestoreAppliedReturnType = {
 export async function restoreApplied<M>(p: RestoreAppliedParameters<M>): Promise<RestoreAppliedReturnType> {
   const result: RestoreAppliedReturnType = { restored: [], failed: [] };
   const signal = p.signal ?? new AbortController().signal;
-  for (const role of APPLY_ORDER) {
+  for (const role of p.roles ?? APPLY_ORDER) {
     const applied = p.state.applied(role);
     if (!applied) continue;
     const adoption = toAdoption(applied);

@@ -36,4 +36,6 @@ export {
 } from "./install-layout.ts";
 export { stagePackage, type StagePackageParameters, type StagePackageReturnType } from "./stage-package.ts";
 export { currentPlatform } from "./platform.ts";
-export { packagedInstall, trustedReleaseKey, RELEASE_KEY_FILE, type PackagedInstall } from "./shipped-key.ts";
+export { packagedInstall, releasePin, trustedReleaseKey, RELEASE_KEY_FILE, type PackagedInstall } from "./shipped-key.ts";
+export { parseGovernedRelease, looksLikeSignedRelease, type GovernedRelease } from "./governed.ts";
+export { createReleaseUpdater, type ReleaseUpdater, type ReleaseUpdaterParameters } from "./updater.ts";

@@ -3,10 +3,12 @@
  * platform, the package files by name, sha256 and size. It travels inside a signed envelope
  * (`ns-llm.signed-release/v1`, see sign-release.ts): the file the network votes on, by CID.
  */
+import { SIGNED_RELEASE_SCHEMA } from "@ns-llm/contracts";
 import { z } from "zod";
 
+export { SIGNED_RELEASE_SCHEMA };
+
 export const RELEASE_SCHEMA = "ns-llm.release/v1";
-export const SIGNED_RELEASE_SCHEMA = "ns-llm.signed-release/v1";
 
 /** The platforms packages are built for (`<os>-<cpu>` as Node names them, darwin for macOS). */
 export const RELEASE_PLATFORMS = ["linux-x64", "linux-arm64", "darwin-arm64", "darwin-x64", "win-x64"] as const;

@@ -19,6 +19,11 @@ export function packagedInstall(env: NodeJS.ProcessEnv = process.env): PackagedI
   return root && version ? { root, version } : undefined;
 }
 
+/** NS_LLM_RELEASE_PIN: the version governed updates must not switch away from (they still stage). */
+export function releasePin(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.NS_LLM_RELEASE_PIN?.trim() || undefined;
+}
+
 /** The key in `file`, else the one this packaged node shipped with. */
 export async function trustedReleaseKey(file?: string, env: NodeJS.ProcessEnv = process.env): Promise<KeyObject> {
   const install = packagedInstall(env);

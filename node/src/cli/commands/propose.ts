@@ -6,6 +6,7 @@ import { UsageError, UserError } from "../errors.ts";
 import { proposeAdoption } from "../../governance/proposals.ts";
 import { manifestDigest, parseManifest } from "../../manifest/index.ts";
 import { fetchManifest, publishManifest } from "../../ipfs/index.ts";
+import { parseGovernedRelease } from "../../release/index.ts";
 import { nodeError, nodeRequest, withIpfs } from "../ipfs-context.ts";
 
 const command: Command = {
@@ -32,10 +33,14 @@ const command: Command = {
       },
       // A running node holds the embedded repo: publish or fetch through its API.
       async () => {
+        // A signed release is published as it is (its bytes are what the chain's digest names).
         const response = file
-          ? await nodeRequest(context.config, "/api/manifests", { method: "POST", headers: { "content-type": "application/json" }, body: file })
+          ? role === "release"
+            ? await nodeRequest(context.config, "/api/ipfs", { method: "POST", headers: { "content-type": "application/octet-stream" }, body: file })
+            : await nodeRequest(context.config, "/api/manifests", { method: "POST", headers: { "content-type": "application/json" }, body: file })
           : await nodeRequest(context.config, `/api/manifests/${encodeURIComponent(source)}`);
         if (!response.ok) throw await nodeError(response, file ? "publishing the manifest failed" : `fetching ${source} failed`);
+        if (local && role === "release") return { cid: ((await response.json()) as { cid: string }).cid, digest: manifestDigest(file!), name: local.name };
         if (local) return { ...((await response.json()) as { cid: string; digest: `0x${string}` }), name: local.name };
         const bytes = new Uint8Array(await response.arrayBuffer());
         return { cid: source, digest: manifestDigest(bytes), name: checked(bytes, role, context.config.maxModelBytes).name };
@@ -61,7 +66,15 @@ const command: Command = {
 };
 
 /** The manifest, valid and for `role`; throws a UserError saying what to do otherwise. */
-function checked(bytes: Uint8Array, role: Role, maxTotalBytes: number) {
+function checked(bytes: Uint8Array, role: Role, maxTotalBytes: number): { name: string } {
+  if (role === "release") {
+    // Role `release` adopts a signed release file (release.json of `npm run package`).
+    try {
+      return parseGovernedRelease(bytes);
+    } catch (error) {
+      throw new UserError((error as Error).message, "propose the release.json that `npm run package` wrote (check it: ns-llm release verify <package> --manifest release.json)");
+    }
+  }
   let manifest;
   try {
     manifest = parseManifest(bytes, { maxTotalBytes });
