@@ -9,13 +9,13 @@
  *   node bench/tinyllama-shape.ts out.gguf [--type q4_0|q8_0]
  */
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { zephyrChatTemplate } from "../src/demo/demo-llama.ts";
 import { buildDemoVocabulary, tokenType } from "../src/demo/demo-vocabulary.ts";
 import { encodeGguf, gguf, ggufQuantizedTypes, type GgufQuantizedType, type GgufTensor } from "../src/demo/gguf-writer.ts";
 import { mulberry32 } from "../src/demo/mulberry32.ts";
+import { writeFileAtomic } from "../src/demo/write-atomic.ts";
 
 export const tinyLlamaShape = {
   vocabSize: 32000,
@@ -34,16 +34,7 @@ const UNUSED = 5; // llama.cpp's token type for a slot nothing tokenizes to
 /** Writes the model to `filePath` unless it is there already (atomically). */
 export async function writeTinyLlamaShape(filePath: string, type: GgufQuantizedType = "q4_0"): Promise<void> {
   if (existsSync(filePath)) return;
-  const bytes = encodeTinyLlamaShape(type);
-  await mkdir(path.dirname(filePath), { recursive: true });
-  const partial = `${filePath}.partial-${process.pid}`;
-  try {
-    await writeFile(partial, bytes);
-    await rename(partial, filePath);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(filePath, encodeTinyLlamaShape(type));
 }
 
 export function encodeTinyLlamaShape(type: GgufQuantizedType): Uint8Array {

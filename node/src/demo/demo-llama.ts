@@ -6,11 +6,10 @@
  * fixed order; it never ends a reply by itself (its `</s>` logit is always zero), so a reply ends
  * at `maxTokens` or at a stop string.
  */
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import path from "node:path";
 import { buildDemoVocabulary, tokenType } from "./demo-vocabulary.ts";
 import { encodeGguf, gguf, type GgufTensor, type GgufValue } from "./gguf-writer.ts";
 import { mulberry32 } from "./mulberry32.ts";
+import { writeFileAtomic } from "./write-atomic.ts";
 
 /** The shape of the demo model. */
 export const demoLlamaShape = {
@@ -66,16 +65,7 @@ export type DemoLlamaOptions = {
 
 /** Writes the demo model to `filePath` (atomically: a reader never sees half a file). */
 export async function writeDemoLlama(filePath: string, options: DemoLlamaOptions = {}): Promise<void> {
-  const bytes = encodeDemoLlama(options);
-  await mkdir(path.dirname(filePath), { recursive: true });
-  const partial = `${filePath}.partial-${process.pid}`;
-  try {
-    await writeFile(partial, bytes);
-    await rename(partial, filePath);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(filePath, encodeDemoLlama(options));
 }
 
 /** The demo model's bytes. */

@@ -11,7 +11,7 @@
  * then a node needs the blobs in its store.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import {
   encodeManifest,
@@ -25,6 +25,7 @@ import {
 } from "../manifest/index.ts";
 import { DEMO_BERT_HIDDEN, DEMO_BERT_MAX_LENGTH, writeDemoBert } from "./demo-bert.ts";
 import { demoLlamaName, demoLlamaShape, writeDemoLlama } from "./demo-llama.ts";
+import { writeFileAtomic } from "./write-atomic.ts";
 
 export const demoBertName = "ns-llm-demo-bert";
 export const demoParametersName = "ns-llm-demo-parameters";
@@ -122,9 +123,6 @@ export async function artifact(file: string, name: string): Promise<ManifestArti
 export async function writeManifest<M extends Manifest>(file: string, manifest: M): Promise<DemoManifest<M>> {
   parseManifest(manifest, { requireSources: false }); // local files: the genesis step names their ipfs:// sources
   const bytes = encodeManifest(manifest);
-  await mkdir(path.dirname(file), { recursive: true });
-  const partial = `${file}.partial-${process.pid}`;
-  await writeFile(partial, bytes);
-  await rename(partial, file);
+  await writeFileAtomic(file, bytes);
   return { file, digest: manifestDigest(bytes), manifest };
 }

@@ -12,7 +12,7 @@
 import path from "node:path";
 import { stat } from "node:fs/promises";
 import { InferenceSession, Tensor } from "onnxruntime-node";
-import { loadWordPiece, oneAtATime, type WordPieceTokenizer } from "../inference/embedding/index.ts";
+import { loadWordPiece, oneAtATime, openOnnxSession, type WordPieceTokenizer } from "../inference/embedding/index.ts";
 
 export type ToxicityClassifier = {
   readonly info: { name: string; path: string; labels: number };
@@ -37,19 +37,7 @@ export async function createToxicityClassifier(p: CreateToxicityClassifierParame
   const modelPath = path.resolve(p.model);
   const tokenizerPath = p.tokenizer ? path.resolve(p.tokenizer) : await tokenizerBeside(modelPath);
   const tokenizer = await loadWordPiece({ path: tokenizerPath, maxLength: p.maxLength ?? 128 });
-  let session: InferenceSession;
-  try {
-    session = await InferenceSession.create(modelPath, {
-      executionProviders: ["cpu"],
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
-      graphOptimizationLevel: "all",
-      logSeverityLevel: 4,
-    });
-  } catch (error) {
-    throw new Error(`cannot load the ONNX classifier ${modelPath}: ${(error as Error).message}`, { cause: error });
-  }
+  const session = await openOnnxSession(modelPath, "classifier");
   try {
     const unknown = session.inputNames.filter((n) => !KNOWN_INPUTS.has(n));
     if (unknown.length || !session.inputNames.includes("input_ids")) {

@@ -11,6 +11,7 @@ import type { EmbeddingEngine } from "../types.ts";
 import { meanPoolNormalize, normalizeRows } from "./mean-pool.ts";
 import { loadWordPiece, type EncodedBatch, type WordPieceTokenizer } from "./wordpiece.ts";
 import { oneAtATime } from "./one-at-a-time.ts";
+import { openOnnxSession } from "./onnx-session.ts";
 
 export type CreateEmbeddingEngineParameters = {
   /** The ONNX file. */
@@ -56,19 +57,7 @@ export async function createEmbeddingEngine(parameters: CreateEmbeddingEnginePar
   await mustExist(tokenizerPath, "tokenizer file");
   const tokenizer = await loadWordPiece({ path: tokenizerPath, maxLength });
 
-  let session: InferenceSession;
-  try {
-    session = await InferenceSession.create(modelPath, {
-      executionProviders: ["cpu"],
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
-      graphOptimizationLevel: "all",
-      logSeverityLevel: 4, // failures reach the caller as errors; no stderr noise
-    });
-  } catch (error) {
-    throw new Error(`cannot load the ONNX model ${modelPath}: ${(error as Error).message}`, { cause: error });
-  }
+  const session = await openOnnxSession(modelPath, "model", threads);
 
   try {
     const unknown = session.inputNames.filter((n) => !KNOWN_INPUTS.has(n));

@@ -11,6 +11,7 @@ import { InferenceSession, Tensor } from "onnxruntime-node";
 import { normalizeRows } from "../embedding/mean-pool.ts";
 import type { LoadedManifest } from "../model-slot.ts";
 import { oneAtATime } from "../embedding/one-at-a-time.ts";
+import { openOnnxSession } from "../embedding/onnx-session.ts";
 import { preprocessImage, type ImagePreprocessing } from "./decode-image.ts";
 
 export type ImageEncoder = {
@@ -42,19 +43,7 @@ export type CreateImageEncoderParameters = {
 /** Loads the model and encodes a grey probe image: a graph that cannot give `dimensions`-sized vectors fails here. */
 export async function createImageEncoder(p: CreateImageEncoderParameters): Promise<ImageEncoder> {
   const modelPath = path.resolve(p.model);
-  let session: InferenceSession;
-  try {
-    session = await InferenceSession.create(modelPath, {
-      executionProviders: ["cpu"],
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
-      graphOptimizationLevel: "all",
-      logSeverityLevel: 4,
-    });
-  } catch (error) {
-    throw new Error(`cannot load the ONNX image encoder ${modelPath}: ${(error as Error).message}`, { cause: error });
-  }
+  const session = await openOnnxSession(modelPath, "image encoder");
   try {
     if (!session.inputNames.includes("pixel_values") || session.inputNames.length !== 1) {
       throw new Error(`the ONNX image encoder ${modelPath} takes inputs [${session.inputNames.join(", ")}]; an image tower takes pixel_values alone`);
