@@ -13,14 +13,12 @@
 import { readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import type { CanaryRun, FederationManifestSet, FederationStatus, HealthReport } from "@ns-llm/contracts";
-import { privateKeyToAccount } from "viem/accounts";
-import { connectAnchor, openAudit, registerAuditMetrics, type Audit } from "../audit/index.ts";
+import type { FederationStatus, HealthReport } from "@ns-llm/contracts";
+import { openAudit, registerAuditMetrics, type Audit } from "../audit/index.ts";
 import type { Config } from "../config.ts";
 import { demoGenesis, publishGenesis, type DemoGenesis } from "../demo/index.ts";
 import { createAdoptionReporter, createDryRuns, suiteOf, type EvaluationSuite } from "../dry-run/index.ts";
-import { anchoredOperators, createFederation, localAnswer, type Federation } from "../federation/index.ts";
-import { parametersKey } from "../gateway/cache-key.ts";
+import type { Federation } from "../federation/index.ts";
 import { DEV_CHAIN_ID, publicClientFor } from "../chain/index.ts";
 import {
   APPLY_ORDER,
@@ -34,7 +32,7 @@ import {
   type FollowerEvent,
   type StorageUpkeep,
 } from "../governance/index.ts";
-import { createModels, type EmbeddingModelSpec, type GenerationEngine, type GenerationModelSpec, type LoadedManifest, type Models } from "../inference/index.ts";
+import { createModels, type EmbeddingModelSpec, type GenerationModelSpec, type Models } from "../inference/index.ts";
 import { createHttpFetcher, formatSize, openModelStore } from "../inference/store/index.ts";
 import { fetchManifest, ipfsSourceFetcher, openIpfs, type IpfsClient } from "../ipfs/index.ts";
 import { createSourcePolicy, parseManifest, type Manifest, type ManifestParameters } from "../manifest/index.ts";
@@ -69,8 +67,6 @@ import {
   type ServerPlugin,
 } from "../server/index.ts";
 import {
-  Canary,
-  canarySettings,
   createAnswerRecorder,
   createEmbeddingBatcher,
   createEmbeddingService,
@@ -87,6 +83,8 @@ import {
 } from "../serving/index.ts";
 import { createValidation } from "../validation/index.ts";
 import { createPlugins, missingReasons, type Plugins } from "../plugins/index.ts";
+import { createCanaryWiring } from "./canary-wiring.ts";
+import { announcer, FEDERATION_OFF, federationManifestsOf, openFederation } from "./federation-wiring.ts";
 import { withAnsweredHooks, withPromptHooks } from "./plugin-wiring.ts";
 import { shutdown } from "./shutdown.ts";
 
@@ -290,43 +288,10 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     // The federated cache (created once the node's status can say what it serves with): answers
     // the node computed are announced to peers running the same manifests.
     let federation: Federation | undefined;
-    const announce = (request: Parameters<typeof localAnswer>[0], outcome: Parameters<typeof localAnswer>[1]) => {
-      if (!federation) return;
-      const answer = localAnswer(request, outcome, federationManifests());
-      if (answer) void federation.announce(answer).catch((error: unknown) => log(`federation: announce failed: ${(error as Error).message}`));
-    };
+    const announce = announcer(() => federation, () => federationManifests(), log);
     // Canary swaps of adopted generation models (issue 16): audited, counted, reported on chain.
     const reporter = chain ? createAdoptionReporter({ ...config, ipfs, software: `ns-llm/${NODE_VERSION}` }) : undefined;
-    const canary = new Canary<GenerationEngine>({
-      registry: metrics.registry,
-      onStart: (run) => {
-        log(`canary: ${run.name} v${run.version} gets ${run.settings.share * 100}% of generation requests for ${run.settings.durationSec} s or ${run.settings.minRequests} requests`);
-        void audit.log.append(canaryEntry("canary-started", run)).catch(() => {});
-      },
-      onEnd: (run) => {
-        log(`canary: ${run.name} v${run.version} ${run.state.replace("_", " ")}${run.reasons.length ? `: ${run.reasons.join("; ")}` : ""}`);
-        void audit.log.append(canaryEntry(`canary-${run.state.replace("_", "-")}`, run)).catch(() => {});
-        if (!reporter || run.state === "abandoned" || run.version === null || !run.cid || !run.digest) return;
-        reporter
-          .report({ role: run.role, version: run.version, cid: run.cid, digest: run.digest, name: run.name }, run)
-          .then((published) => {
-            run.report = { cid: published.cid, digest: published.digest, txHash: published.txHash, gasUsed: published.gasUsed.toString() };
-            log(`canary: adoption report ${published.cid} (${published.bytes} bytes, ${published.report.verdict}) recorded in ${published.txHash}, gas ${published.gasUsed}`);
-            void audit.log.append({ type: "governance", step: "canary-reported", role: run.role, version: run.version, cid: run.cid, verdict: published.report.verdict, report: run.report }).catch(() => {});
-          })
-          .catch((error: Error) => {
-            run.report = { error: error.message.split("\n")[0]! };
-            log(`canary: adoption report not recorded: ${run.report.error}`);
-          });
-      },
-    });
-    /** The canary of an adoption being applied, when the governed parameters ask for one and a model serves to compare with. */
-    const canaryTrial = (manifest: LoadedManifest, control: { offline: boolean; signal: AbortSignal }) => {
-      const settings = control.offline ? undefined : canarySettings(governed.parameters.canary);
-      const current = generation.manifest;
-      if (!settings || !current) return {};
-      return { trial: (engine: GenerationEngine) => canary.run(engine, manifest, { model: current.name, manifest: current.cid ?? null }, settings, control.signal) };
-    };
+    const { canary, trial: canaryTrial } = createCanaryWiring({ registry: metrics.registry, audit: audit.log, reporter, governed, generation, log });
     const unhookedGeneration = createGenerationService({ slot: generation, scheduler, search, metrics, governed, recorder, validation, canary, onAnswer: announce });
     const generationService = hooked ? withPromptHooks(unhookedGeneration, plugins) : unhookedGeneration;
     const embeddingService = createEmbeddingService({ slot: embedding, embedder, metrics, recorder, maxInputChars: () => governed.limits().maxInputChars });
@@ -510,48 +475,13 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       const missing = missingReasons(report);
       return { ...base, ...(missing.length ? { status: "degraded" as const, reasons: [...base.reasons, ...missing] } : {}), plugins: report };
     };
-    /** What the node serves with, as a gateway keys its cache: model manifests (else names) and the parameters' key. */
-    const federationManifests = (): FederationManifestSet => {
-      const listed = status.models();
-      const role = (r: string) => {
-        const m = listed.find((l) => l.role === r);
-        return m ? (m.manifest ?? m.name) : null;
-      };
-      const applied = status.governance().applied as Partial<Record<string, { cid?: string } | undefined>>;
-      return { generation: role("generation"), embedding: role("embedding"), parameters: parametersKey(applied.parameters?.cid, governed.parameters) };
-    };
-    const { listen: federationListen, bootstrap, operators } = config.federation;
-    if (federationListen.length || bootstrap.length) {
-      if (operators === "anchored" && !chain) throw new Error("NS_LLM_FEDERATION_OPERATORS=anchored needs the chain (it reads who anchors audit batches): drop --no-chain or the setting");
-      federation = await createFederation({
-        listen: federationListen,
-        bootstrap,
-        keyDir: path.join(config.home, "federation"),
-        account: config.operatorKey ? privateKeyToAccount(config.operatorKey) : undefined,
-        manifests: federationManifests,
-        ...(operators === "anchored"
-          ? { acceptOperator: anchoredOperators(async () => connectAnchor({ rpcUrl: config.rpcUrl, ...(config.deploymentFile ? { deploymentFile: config.deploymentFile } : {}) })) }
-          : {}),
-        registry: metrics.registry,
-        putBlock: (bytes) => ipfs.addBytes(bytes),
-        log,
-      });
+    const federationManifests = federationManifestsOf(status, governed);
+    federation = await openFederation({ config, chain, manifests: federationManifests, registry: metrics.registry, ipfs, log });
+    if (federation) {
       const running = federation;
       closers.push(() => running.stop());
     }
-    const federationStatus = (): FederationStatus =>
-      federation?.status() ?? {
-        enabled: false,
-        reason: "off (set NS_LLM_FEDERATION_LISTEN and/or NS_LLM_FEDERATION_BOOTSTRAP)",
-        peerId: null,
-        addresses: [],
-        topic: null,
-        manifests: null,
-        operator: null,
-        peers: 0,
-        topicPeers: 0,
-        store: { entries: 0, bytes: 0, maxEntries: 0, maxBytes: 0 },
-      };
+    const federationStatus = (): FederationStatus => federation?.status() ?? FEDERATION_OFF;
     const app = await createServer({
       metrics,
       auth: { token: config.apiToken, scope: isLoopbackHost(config.host) ? "admin" : "all" },
@@ -656,12 +586,6 @@ function demoRoots(demo: DemoGenesis): string[] {
     for (const artifact of entry.artifacts ?? []) if (artifact.cid) roots.push(artifact.cid);
   }
   return roots;
-}
-
-/** A canary step as an audit entry: `governance` with the step, the adoption and both models' figures. */
-function canaryEntry(step: string, run: CanaryRun): { type: "governance"; step: string; [key: string]: unknown } {
-  const { report: _report, ...rest } = run;
-  return { type: "governance", step, ...rest };
 }
 
 /** A follower step as an audit entry: `governance` with the step's name and details. */
