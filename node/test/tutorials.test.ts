@@ -3,7 +3,8 @@
  * written, in one bash shell at the root of a fresh clone of this repository (`git clone` of the committed
  * tree; the dependencies are this checkout's node_modules, linked rather than installed, and the
  * clone's own workspace packages). The node listens on a free port (NS_LLM_PORT, which the
- * tutorial's commands honour). Prints how long the clone and the steps took.
+ * tutorial's commands honour), and so would `npm start`'s chain, gateway and dApp
+ * (NS_LLM_CHAIN_PORT, NS_LLM_GATEWAY_PORT, NS_LLM_WEB_PORT). Prints how long the clone and the steps took.
  */
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
@@ -47,9 +48,11 @@ async function follow(tutorial: string): Promise<string> {
   const blocks = [...markdown.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
   assert.ok(blocks.length >= 3, "the tutorial has its steps");
   const script = `set -euo pipefail\n${blocks.map((b, i) => `echo "### step ${i + 1}"\n${b}`).join("\n")}`;
-  const port = await freePort();
+  // The node's port and, for a tutorial that runs `npm start`, the chain's, the gateway's and the dApp's.
+  const ports = { NS_LLM_PORT: await freePort(), NS_LLM_CHAIN_PORT: await freePort(), NS_LLM_GATEWAY_PORT: await freePort(), NS_LLM_WEB_PORT: await freePort() };
   // The shell of a person following the tutorial: not a child of this test runner.
-  const env: NodeJS.ProcessEnv = { ...process.env, NS_LLM_PORT: String(port) };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
+  for (const name of ["NS_LLM_RPC_URL", "NS_LLM_DEPLOYMENT", "NS_LLM_API_TOKEN", "NS_LLM_HOME"]) delete env[name];
   delete env.NODE_TEST_CONTEXT;
   const began = performance.now();
   // Its output goes to a file, as a terminal would take it (not a pipe this process reads).
@@ -99,4 +102,14 @@ it("run-a-node-and-verify-an-answer: a demo node answers, and the answer matches
   assert.match(out, /"model":"ns-llm-demo-llama","source":"llm"/);
   assert.match(out, /answer matches its audit entry 0/);
   assert.match(out, /seq 0: ok \(leaf 0x[0-9a-f]{64}, batch 0, root 0x[0-9a-f]{64}, chain not checked\)/);
+});
+
+it("vote-a-model: a manifest of one's own proposed, voted and executed on a local chain; the node serves it", { timeout: 900_000 }, async () => {
+  const out = await follow("docs/tutorials/vote-a-model.md");
+  const cid = /"cid":"(b[a-z2-7]+)"/.exec(out)?.[1];
+  assert.ok(cid, `the manifest was published to IPFS:\n${out}`);
+  assert.match(out, /proposal \d+: Executed/);
+  // The node's health names the voted manifest, and the answer's provenance too.
+  assert.match(out, new RegExp(`generation\\b.*my-demo-llama.*${cid}|generation\\b.*${cid}`));
+  assert.match(out, new RegExp(`"model":"my-demo-llama".*"manifest":"${cid}"`));
 });
