@@ -106,10 +106,11 @@ it("run-a-node-and-verify-an-answer: a demo node answers, and the answer matches
 
 it("vote-a-model: a manifest of one's own proposed, voted and executed on a local chain; the node serves it", { timeout: 900_000 }, async () => {
   const out = await follow("docs/tutorials/vote-a-model.md");
-  const cid = /"cid":"(b[a-z2-7]+)"/.exec(out)?.[1];
+  assert.match(out, /"cid":"b[a-z2-7]+","url":"ipfs:\/\/b[a-z2-7]+","file":"my-model\/generation\/demo-llama.gguf"/);
+  const cid = /"cid":"(b[a-z2-7]+)","digest":"0x[0-9a-f]{64}","url":"ipfs:\/\/\1","name":"my-demo-llama"/.exec(out)?.[1];
   assert.ok(cid, `the manifest was published to IPFS:\n${out}`);
   assert.match(out, /proposal \d+: Executed/);
   // The node's health names the voted manifest, and the answer's provenance too.
-  assert.match(out, new RegExp(`generation\\b.*my-demo-llama.*${cid}|generation\\b.*${cid}`));
+  assert.match(out, new RegExp(`generation +ready +my-demo-llama +\\(manifest ${cid}\\)`));
   assert.match(out, new RegExp(`"model":"my-demo-llama".*"manifest":"${cid}"`));
 });
