@@ -39,6 +39,14 @@ after(async () => {
       // already gone
     }
   }
+  // `npm start` runs its services in process groups of their own: end any the tutorial left.
+  for (const pid of await leftovers()) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -67,6 +75,18 @@ async function follow(tutorial: string): Promise<string> {
   console.log(`# tutorial ${tutorial}: steps ${seconds.toFixed(1)} s (with the fresh clone: ${(seconds + cloneSeconds).toFixed(1)} s)`);
   assert.equal(code, 0, out);
   return out;
+}
+
+/** The processes still running from the clone (their command line names its folder), this runner aside. */
+async function leftovers(): Promise<number[]> {
+  if (!work) return [];
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.includes(work)) pids.push(Number(entry));
+  }
+  return pids;
 }
 
 /** The clone's node_modules: this checkout's packages linked, the workspace packages the clone's own. */
@@ -113,4 +133,6 @@ it("vote-a-model: a manifest of one's own proposed, voted and executed on a loca
   // The node's health names the voted manifest, and the answer's provenance too.
   assert.match(out, new RegExp(`generation +ready +my-demo-llama +\\(manifest ${cid}\\)`));
   assert.match(out, new RegExp(`"model":"my-demo-llama".*"manifest":"${cid}"`));
+  // The last step stopped the chain, the node and the gateway.
+  assert.deepEqual(await leftovers(), []);
 });
