@@ -7,15 +7,16 @@
  */
 
 /** The hooks a plugin may implement (each an exported function of its module; see node/docs/plugins.md). */
-export const PLUGIN_HOOKS = ["answer", "prompt", "answered", "governance"] as const;
+export const PLUGIN_HOOKS = ["answer", "prompt", "answered", "governance", "search"] as const;
 export type PluginHook = (typeof PLUGIN_HOOKS)[number];
 
 /**
  * What a plugin may do; the node ignores an output its permissions do not cover (a rewrite
  * without `answer:rewrite` is dropped, a refusal without `answer:refuse` is a score only).
- * `network` keeps `fetch` in the plugin's worker (removed otherwise).
+ * `network` keeps `fetch` in the plugin's worker (removed otherwise); `search:source` lets the
+ * `search` hook's passages into the node's search answers.
  */
-export const PLUGIN_PERMISSIONS = ["answer:rewrite", "answer:refuse", "prompt:rewrite", "metrics", "network"] as const;
+export const PLUGIN_PERMISSIONS = ["answer:rewrite", "answer:refuse", "prompt:rewrite", "metrics", "network", "search:source"] as const;
 export type PluginPermission = (typeof PLUGIN_PERMISSIONS)[number];
 
 /** A metric the plugin updates; exposed on /metrics as `ns_llm_plugin_<name>` with a `plugin` label. */

@@ -17,7 +17,7 @@ import type { FederationStatus, HealthReport } from "@ns-llm/contracts";
 import { openAudit, registerAuditMetrics, type Audit } from "../audit/index.ts";
 import type { Config } from "../config.ts";
 import { demoGenesis, publishGenesis, type DemoGenesis } from "../demo/index.ts";
-import { createAdoptionReporter, createDryRuns, suiteOf, type EvaluationSuite } from "../dry-run/index.ts";
+import { createAdoptionReporter, createDryRuns, suiteOf, type DryRunReportEvent, type EvaluationSuite } from "../dry-run/index.ts";
 import type { Federation } from "../federation/index.ts";
 import { DEV_CHAIN_ID, publicClientFor } from "../chain/index.ts";
 import {
@@ -85,7 +85,7 @@ import { createValidation } from "../validation/index.ts";
 import { createPlugins, missingReasons, type Plugins } from "../plugins/index.ts";
 import { createCanaryWiring } from "./canary-wiring.ts";
 import { announcer, FEDERATION_OFF, federationManifestsOf, openFederation } from "./federation-wiring.ts";
-import { withAnsweredHooks, withPromptHooks } from "./plugin-wiring.ts";
+import { withAnsweredHooks, withPromptHooks, withSearchHooks } from "./plugin-wiring.ts";
 import { shutdown } from "./shutdown.ts";
 
 /** The node package's version (GET /api/version); "unknown" when its package.json is not beside the code. */
@@ -261,13 +261,15 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       },
       onBatch: (n) => metrics.embeddingBatchSize.observe(n),
     });
-    const search = createSearchIndex(await loadDocuments(options.corpus), {
+    const localSearch = createSearchIndex(await loadDocuments(options.corpus), {
       embed: async (texts) => (await embedder.embed(texts)).vectors,
       embedModel: () => {
         const m = embedding.manifest;
         return m ? `${m.name}@${m.cid ?? ""}` : undefined;
       },
     });
+    // Search plugins' passages join the local corpus's (the fallback answer cites them).
+    const search = hooked ? withSearchHooks(localSearch, plugins, () => governed.generation().denyPatterns) : localSearch;
     // Validation: thresholds and rules from the governed parameters, coherence under the governed embedding model.
     const validation = createValidation({
       parameters: () => governed.parameters,
@@ -425,7 +427,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       : undefined;
     if (following) closers.push(() => following.stop());
     // Proposal dry-runs (opt-in): a sandbox process per proposal, reports on IPFS and chain.
-    const dryRuns = chain && config.dryRun.enabled ? createDryRuns({ ...config, ...config.dryRun, suite: () => evaluationSuite, ipfs, store, fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) }, fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }), parseManifest: parse, software: "ns-llm/0.1.0", log, missingPlugins: (required) => missingReasons({ missing: plugins.lacking(required) }) }) : undefined;
+    const dryRuns = chain && config.dryRun.enabled ? createDryRuns({ ...config, ...config.dryRun, suite: () => evaluationSuite, ipfs, store, fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) }, fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }), parseManifest: parse, software: "ns-llm/0.1.0", log, missingPlugins: (required) => missingReasons({ missing: plugins.lacking(required) }), ...(hooked ? { onReport: (event: DryRunReportEvent) => plugins.governance(event) } : {}) }) : undefined;
     if (dryRuns) closers.push(() => dryRuns.stop());
 
     // Storage: garbage collection (a sweep, and `ns-llm gc`) and its figures in /metrics.

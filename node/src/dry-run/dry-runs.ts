@@ -13,7 +13,7 @@ import type { ModelStore, SourceFetchers } from "../inference/store/index.ts";
 import type { Manifest } from "../manifest/index.ts";
 import { evaluateProposal } from "./evaluate-proposal.ts";
 import { adoptionOf, type AdoptionAction } from "./proposal-action.ts";
-import { publishReport } from "./publish-report.ts";
+import { publishReport, reportEvent, type DryRunReportEvent } from "./publish-report.ts";
 import { BUILTIN_SUITE, type EvaluationSuite } from "./suite.ts";
 
 export type DryRunsParameters = {
@@ -34,6 +34,8 @@ export type DryRunsParameters = {
   log: (line: string) => void;
   /** The plugins a parameters proposal requires that this node does not run (its report then fails: plugin_missing). */
   missingPlugins?: (plugins: GovernedPlugins) => string[];
+  /** Told of each report this node published (the plugins' `governance` hook); must not throw. */
+  onReport?: (event: DryRunReportEvent) => void;
 };
 
 export type DryRuns = { start(): void; stop(): Promise<void>; status(): DryRunStatus };
@@ -152,6 +154,7 @@ export function createDryRuns(p: DryRunsParameters): DryRuns {
         log(
           `proposal ${short(proposalId)}: ${report.verdict}${report.reason ? ` (${report.reason.code}: ${report.reason.message})` : ""}; report ${published.cid} (${published.bytes} bytes) recorded in ${published.txHash}, gas ${published.gasUsed}`,
         );
+        p.onReport?.(reportEvent(report, published));
       } catch (error) {
         if (abort.signal.aborted) return;
         entry.state = "error";

@@ -39,3 +39,42 @@ export async function publishReport(p: {
   if (receipt.status !== "success") throw new Error(`reportProposal reverted in ${txHash}`);
   return { cid, digest, txHash, gasUsed: receipt.gasUsed, bytes: bytes.byteLength };
 }
+
+/**
+ * What the node tells of a report it published (the plugins' `governance` hook): the proposal
+ * (`cid` is the proposed manifest's, as in the follower's events), the verdict and why, and
+ * where the report is (`reportCid` on IPFS, `txHash` of `reportProposal`).
+ */
+export type DryRunReportEvent = {
+  type: "dry-run";
+  step: "reported";
+  proposalId: string;
+  role: string;
+  cid: string;
+  name?: string;
+  verdict: DryRunReport["verdict"];
+  reason?: { code: string; message: string };
+  suite: string;
+  figures?: DryRunReport["figures"];
+  reportCid: string;
+  reportDigest: `0x${string}`;
+  txHash: Hash;
+};
+
+export function reportEvent(report: DryRunReport, published: Pick<PublishedReport, "cid" | "digest" | "txHash">): DryRunReportEvent {
+  return {
+    type: "dry-run",
+    step: "reported",
+    proposalId: report.proposalId,
+    role: report.proposal.role,
+    cid: report.proposal.cid,
+    ...(report.proposal.name ? { name: report.proposal.name } : {}),
+    verdict: report.verdict,
+    ...(report.reason ? { reason: report.reason } : {}),
+    suite: report.suite.id,
+    ...(report.figures ? { figures: report.figures } : {}),
+    reportCid: published.cid,
+    reportDigest: published.digest,
+    txHash: published.txHash,
+  };
+}

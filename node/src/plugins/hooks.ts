@@ -41,5 +41,18 @@ export type AnsweredOutput = WithMetrics | undefined | void;
 export type GovernanceInput = { type: string; role?: string; version?: number; cid?: string; [key: string]: unknown };
 export type GovernanceOutput = WithMetrics | undefined | void;
 
-export type HookInputs = { answer: AnswerInput; prompt: PromptInput; answered: AnsweredInput; governance: GovernanceInput };
-export type HookOutputs = { answer: AnswerOutput; prompt: PromptOutput; answered: AnsweredOutput; governance: GovernanceOutput };
+/**
+ * `search`: a query of the node's search (the fallback answer when no generation model can answer).
+ * Output `results` (permission search:source): passages of the plugin's own sources, at most
+ * `limit`, each `text` cut to 2 000 characters; `score` in [0, 1] (default 0.5) ranks them
+ * against the local corpus's; `source` names where it came from (a URL, a collection).
+ */
+export type SearchInput = { query: string; limit: number };
+export type SearchHit = { id: string; text: string; source?: string; title?: string; score?: number };
+export type SearchOutput = WithMetrics & { results?: SearchHit[] } | undefined | void;
+
+/** A passage the node takes from a plugin's `search` hook: `plugin` is the plugin's package name. */
+export type PluginSearchResult = { plugin: string; id: string; text: string; score: number; source?: string; title?: string };
+
+export type HookInputs = { answer: AnswerInput; prompt: PromptInput; answered: AnsweredInput; governance: GovernanceInput; search: SearchInput };
+export type HookOutputs = { answer: AnswerOutput; prompt: PromptOutput; answered: AnsweredOutput; governance: GovernanceOutput; search: SearchOutput };

@@ -6,7 +6,8 @@
  *   answer      -> the validation layer "plugin" (validation/plugin-layer.ts), per unit before it is sent
  *   prompt      -> `rewritePrompt`, before a generation request runs
  *   answered    -> `answered`, after an answer's audit entry is written (fire and forget)
- *   governance  -> `governance`, for each step of the chain follower (fire and forget)
+ *   governance  -> `governance`, for each step of the chain follower and each published dry-run report (fire and forget)
+ *   search      -> `search`, passages of the plugins' sources for the node's search answers
  *
  * The governed `parameters.plugins` decides, at each call, which plugins run: a forbidden one is
  * never called; a required one this node does not run is listed in `report().missing` (/health).
@@ -16,7 +17,7 @@ import type { GovernedPlugins, PluginHook, PluginMetricDeclaration, PluginRef, P
 import { pluginMatches, pluginMetricName } from "@ns-llm/contracts";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { PluginCallError, type PluginFailure } from "./errors.ts";
-import type { AnsweredInput, AnswerOutput, GovernanceInput, MetricUpdate, PromptOutput } from "./hooks.ts";
+import type { AnsweredInput, AnswerOutput, GovernanceInput, MetricUpdate, PluginSearchResult, PromptOutput, SearchOutput } from "./hooks.ts";
 import { PluginWorker, type PluginBudget } from "./host.ts";
 import { readPlugin, resolvePlugin, type PluginPackage } from "./load.ts";
 
@@ -50,11 +51,19 @@ export type Plugins = {
   rewritePrompt(kind: "complete" | "chat", prompt: string): Promise<string>;
   answered(input: AnsweredInput): void;
   governance(event: GovernanceInput): void;
+  /** Whether a plugin with a `search` hook (and permission search:source) runs now. */
+  searching(): boolean;
+  /** Every search plugin's passages for `query` (each at most `limit`, texts cut), best first; a failed call adds nothing. */
+  search(query: string, limit: number): Promise<PluginSearchResult[]>;
   report(): PluginsReport;
   /** The plugins `governed` requires that this node would not run (a proposal's dry-run). */
   lacking(governed: Readonly<GovernedPlugins>): PluginsReport["missing"];
   close(): Promise<void>;
 };
+
+/** The most characters of a plugin's passage (and of its id, title, source) the node keeps. */
+const MAX_PASSAGE_CHARS = 2_000;
+const MAX_LABEL_CHARS = 200;
 
 const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -223,6 +232,27 @@ export async function createPlugins(o: PluginsOptions): Promise<Plugins> {
     governance(event) {
       const plain = JSON.parse(JSON.stringify(event, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as GovernanceInput;
       for (const l of withHook("governance")) void call(l, "governance", plain);
+    },
+
+    searching: () => withHook("search").some((l) => may(l, "search:source")),
+
+    async search(query, limit) {
+      const asked = withHook("search").filter((l) => may(l, "search:source"));
+      const answers = await Promise.all(asked.map((l) => call<SearchOutput>(l, "search", { query, limit })));
+      const results: PluginSearchResult[] = [];
+      answers.forEach((r, i) => {
+        if (!r.ok || !Array.isArray(r.output?.results)) return;
+        const plugin = asked[i]!.pkg.name;
+        for (const hit of r.output.results.slice(0, limit)) {
+          if (!hit || typeof hit.text !== "string" || !hit.text.trim()) continue;
+          const label = (v: unknown) => (typeof v === "string" && v ? v.slice(0, MAX_LABEL_CHARS) : undefined);
+          const score = typeof hit.score === "number" && Number.isFinite(hit.score) ? Math.min(1, Math.max(0, hit.score)) : 0.5;
+          const source = label(hit.source);
+          const title = label(hit.title);
+          results.push({ plugin, id: label(hit.id) ?? String(results.length), text: hit.text.slice(0, MAX_PASSAGE_CHARS), score, ...(source ? { source } : {}), ...(title ? { title } : {}) });
+        }
+      });
+      return results.sort((a, b) => b.score - a.score);
     },
 
     report() {

@@ -15,5 +15,7 @@ export function answerFromSearch(results: readonly SearchResult[]): string {
     const text = r.text.length > MAX_PASSAGE_CHARS ? `${r.text.slice(0, MAX_PASSAGE_CHARS).trimEnd()}…` : r.text;
     return `[${r.title ?? r.id}] ${text}`;
   });
-  return `No generation model is available right now; from the local documents:\n\n${passages.join("\n\n")}`;
+  // A passage from a contributor plugin's source carries `source` (and its plugin in its label).
+  const from = results.some((r) => r.source) ? "the local documents and the node's plugin sources" : "the local documents";
+  return `No generation model is available right now; from ${from}:\n\n${passages.join("\n\n")}`;
 }

@@ -15,7 +15,16 @@ export type SearchDocument = {
 };
 
 /** One hit: `score` is in [0, 1] (lexical and, when embeddings are on, semantic relevance). */
-export type SearchResult = { id: string; text: string; score: number; title?: string; row?: TableRow; kind?: "image" };
+export type SearchResult = {
+  id: string;
+  text: string;
+  score: number;
+  title?: string;
+  row?: TableRow;
+  kind?: "image";
+  /** Where a passage not of the local corpus came from: the contributor plugin's package name. */
+  source?: string;
+};
 
 /** Turns texts into L2-normalised vectors (the embedding engine, or a gateway's client). */
 export type EmbedFunction = (texts: string[]) => Promise<Float32Array[]>;

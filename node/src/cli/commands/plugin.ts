@@ -59,6 +59,7 @@ export const pluginCheck: Command = {
         calls.answer = check.verdicts()[0];
       }
       if (pkg.declaration.hooks.includes("prompt")) calls.prompt = await plugins.rewritePrompt("complete", "What is NS-LLM?");
+      if (pkg.declaration.hooks.includes("search")) calls.search = await plugins.search("What is NS-LLM?", 3);
       const failed = Object.values(calls).some((v) => (v as { verdict?: string } | undefined)?.verdict === "error");
       output(values.json, { name: pkg.name, version: pkg.version, digest: pkg.digest, hooks: pkg.declaration.hooks, permissions: pkg.declaration.permissions, calls }, () => {
         console.log(`${pkg.name}@${pkg.version} loads: hooks ${pkg.declaration.hooks.join(", ")}; permissions ${pkg.declaration.permissions.join(", ") || "none"}`);
