@@ -72,7 +72,7 @@ async function adoptModel(name: string, gguf: Uint8Array, proposal = name): Prom
   return { cid, since };
 }
 
-type Answer = { status: number; source: string; model: string; manifest: string | null; finishReason: string; text: string };
+type Answer = { status: number; code?: string; source: string; model: string; manifest: string | null; finishReason: string; text: string };
 
 /** One generation request, streamed or not, as the client sees it. */
 async function ask(i: number): Promise<Answer> {
@@ -82,8 +82,9 @@ async function ask(i: number): Promise<Answer> {
   const response = await fetch(`${node.url}/generate`, json(body));
   if (!stream) {
     const b = (await response.json()) as Record<string, any>;
-    return { status: response.status, source: b.source, model: b.model, manifest: b.manifest, finishReason: b.finishReason, text: b.text };
+    return { status: response.status, code: b.error?.code, source: b.source, model: b.model, manifest: b.manifest, finishReason: b.finishReason, text: b.text };
   }
+  if (!response.ok) return { status: response.status, code: ((await response.json()) as any).error?.code, source: "", model: "", manifest: null, finishReason: "none", text: "" };
   const events = (await readSse(response)) as Array<Record<string, any>>;
   const done = events.find((e) => e.done) ?? {};
   return { status: response.status, source: done.source, model: done.model, manifest: done.manifest, finishReason: done.finishReason ?? "none", text: events.map((e) => e.token ?? "").join("") };
@@ -130,7 +131,9 @@ async function onChainReport(run: CanaryRun): Promise<{ verdict: string; report:
 }
 
 async function auditSteps(cid: string): Promise<Array<Record<string, any>>> {
-  const page = (await (await fetch(`${node.url}/api/audit?from=0&limit=1000`)).json()) as { entries: Array<Record<string, any>> };
+  // The last 1000 entries: every answer is audited too.
+  const { total } = (await (await fetch(`${node.url}/api/audit?limit=1`)).json()) as { total: number };
+  const page = (await (await fetch(`${node.url}/api/audit?from=${Math.max(0, total - 1000)}&limit=1000`)).json()) as { entries: Array<Record<string, any>> };
   return page.entries.filter((e) => e.type === "governance" && e.cid === cid);
 }
 
@@ -233,7 +236,11 @@ describe("canary swaps", { concurrency: false }, () => {
     await vote({ canary: { share: 1, durationSec: 3, minRequests: 1000, maxErrorRateDelta: 1, maxRefusalRateDelta: 1 }, validation: { minCoherence: 0.2 } });
     const serving = health().generation.manifest;
     const { cid, since } = await adoptModel("ns-llm-canary-short-context", encodeDemoLlama({ seed: 0x16_0002, name: "short", contextLength: 16 }), "ns-llm-canary-short-context, again");
-    const { answers, run } = await trafficThrough(cid, since);
+    const { answers: all, run } = await trafficThrough(cid, since);
+    // A canary that ends by time can end, and its model take over, while the last request is on its
+    // way: the new model's 16 tokens of context then refuse the prompt, as they would any other time.
+    const last = all.at(-1)!;
+    const answers = last.status === 400 && last.code === "prompt_too_long" ? all.slice(0, -1) : all;
     assert.equal(run.state, "completed", run.reasons.join("; "));
     assert.ok(run.candidate.requests > 0 && run.candidate.requests < 1000, "ended by durationSec, not minRequests");
     assert.equal(run.candidate.errors, run.candidate.requests, "every request went to the new model, and failed there");

@@ -287,9 +287,15 @@ describe("the Linux x64 package", { timeout: 900_000 }, () => {
       // Reported as a refusal too: the counter and the audit log.
       assert.match(await (await fetch(`${node.url}/metrics`)).text(), /ns_llm_governance_refusals_total\{role="release",code="health_check_failed"\} 1/);
       // (appended just after /health shows the failure: waited for)
+      // (every answer of the load above is audited too: more than one page of entries)
       const steps = await waitUntil("the rollback in the audit log", async () => {
-        const audit = (await (await fetch(`${node.url}/api/audit?from=0&limit=1000`)).json()) as { entries: Array<{ type: string; step?: string; role?: string; code?: string }> };
-        const found = audit.entries.filter((e) => e.type === "governance" && e.role === "release").map((e) => (e.step === "refused" ? `refused ${e.code}` : e.step));
+        const found: Array<string | undefined> = [];
+        for (let from = 0, total = 1; from < total; ) {
+          const page = (await (await fetch(`${node.url}/api/audit?from=${from}&limit=1000`)).json()) as { entries: Array<{ type: string; step?: string; role?: string; code?: string }>; total: number; next: number };
+          for (const e of page.entries) if (e.type === "governance" && e.role === "release") found.push(e.step === "refused" ? `refused ${e.code}` : e.step);
+          if (page.next === from) break;
+          ({ total, next: from } = page);
+        }
         return found.includes("release-rolled-back") ? found : undefined;
       }, 30_000, node.output);
       assert.deepEqual(
