@@ -21,6 +21,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { decodeMessage, encodeMessage, signRecord, verifyRecord } from "../src/federation/index.ts";
 import { createPeerRateLimit } from "../src/federation/rate-limit.ts";
 import { createGateway, type Gateway } from "../src/gateway/index.ts";
+import { DEV_KEYS } from "../test/helpers/chain.ts";
 import { metricValue } from "../test/helpers/api-node.ts";
 import { spawnNode, type NodeProcess } from "../test/helpers/node-process.ts";
 
@@ -38,14 +39,8 @@ const requests = Number(values.requests);
 const pool = Number(values.prompts);
 const messages = Number(values.messages);
 
-// Hardhat's dev accounts 0..9: one operator per node.
-const KEYS = [
-  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-  "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-  "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
-] as const;
+// Hardhat's dev accounts: one operator per node.
+const KEYS = DEV_KEYS;
 
 const quantile = (samples: number[], q: number) => [...samples].sort((x, y) => x - y)[Math.min(samples.length - 1, Math.floor(q * samples.length))]!;
 const us = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;

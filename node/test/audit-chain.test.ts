@@ -25,15 +25,11 @@ import {
   verifyLog,
   type AnchorTarget,
 } from "../src/audit/index.ts";
-import { DEV_KEY_0, startTestChain, type TestChain } from "./helpers/chain.ts";
+import { DEV_KEY_0, DEV_KEYS, startTestChain, type TestChain } from "./helpers/chain.ts";
 import { freePort, waitUntil } from "./helpers/processes.ts";
 
-// Hardhat's well-known dev keys #1..#3: each test node anchors as its own operator.
-const DEV_KEYS: Hex[] = [
-  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-  "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-];
+// Each test node anchors as its own operator: dev accounts 1..3.
+const OPERATOR_KEYS: Hex[] = DEV_KEYS.slice(1, 4);
 const CLI = path.resolve(import.meta.dirname, "../bin/ns-llm.js");
 
 let chain: TestChain;
@@ -122,7 +118,7 @@ describe("audit anchoring on a Hardhat chain", () => {
     for (let i = 0; i < 12; i++) await log.append({ type: "request", i });
     const b0 = log.closeBatch({ maxSize: 8 })!;
     log.closeBatch();
-    const target = await connect(DEV_KEYS[0]!)();
+    const target = await connect(OPERATOR_KEYS[0]!)();
     // Someone anchors a wrong root for batch 0 with this operator's key.
     await sendAnchor(target, `0x${"ab".repeat(32)}`, b0.fromSeq, b0.toSeq);
 
@@ -136,7 +132,7 @@ describe("audit anchoring on a Hardhat chain", () => {
     assert.deepEqual(one.problems.map((p) => p.kind), ["chain-root"]);
 
     // The anchorer refuses to build on a chain that disagrees with the log, and says so.
-    const anchorer = new AuditAnchorer({ log, connect: connect(DEV_KEYS[0]!), retry: { initialMs: 60_000 } });
+    const anchorer = new AuditAnchorer({ log, connect: connect(OPERATOR_KEYS[0]!), retry: { initialMs: 60_000 } });
     await assert.rejects(anchorer.anchorNow(), /batch 0 on chain .* is not this log's/);
     await anchorer.stop();
     await log.close();
@@ -146,9 +142,9 @@ describe("audit anchoring on a Hardhat chain", () => {
     const log = newLog();
     for (let i = 0; i < 5; i++) await log.append({ type: "request", i });
     const batch = log.closeBatch()!;
-    const target = await connect(DEV_KEYS[1]!)();
+    const target = await connect(OPERATOR_KEYS[1]!)();
     const txHash = await sendAnchor(target, batch.root, batch.fromSeq, batch.toSeq); // the "previous run"
-    const anchorer = new AuditAnchorer({ log, connect: connect(DEV_KEYS[1]!) });
+    const anchorer = new AuditAnchorer({ log, connect: connect(OPERATOR_KEYS[1]!) });
     const result = await anchorer.anchorNow();
     assert.deepEqual(result.anchored, []);
     assert.equal(log.batch(0)!.anchor!.txHash, txHash);
@@ -191,7 +187,7 @@ describe("audit anchoring on a Hardhat chain", () => {
     const log = openAuditLog({ file: path.join(home, "audit.db") });
     for (let i = 0; i < 7; i++) await log.append({ type: "request", route: "/embed", i });
     await log.close();
-    const env = { ...process.env, NS_LLM_HOME: home, NS_LLM_RPC_URL: chain.rpcUrl, NS_LLM_DEPLOYMENT: chain.deploymentFile, NS_LLM_OPERATOR_KEY: DEV_KEYS[2]! };
+    const env = { ...process.env, NS_LLM_HOME: home, NS_LLM_RPC_URL: chain.rpcUrl, NS_LLM_DEPLOYMENT: chain.deploymentFile, NS_LLM_OPERATOR_KEY: OPERATOR_KEYS[2]! };
     const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { env, encoding: "utf8", timeout: 120_000 });
 
     const anchored = cli("audit", "anchor", "--json");

@@ -15,17 +15,9 @@ import { promisify } from "node:util";
 import { modelRegistryAbi, roleId } from "@ns-llm/contracts";
 import { devChainClient, unlockedWallet } from "../src/chain/index.ts";
 import { proposeAdoption } from "../src/governance/index.ts";
-import { startTestChain, type TestChain } from "./helpers/chain.ts";
+import { DEV_KEYS, startTestChain, type TestChain } from "./helpers/chain.ts";
 
 const CLI = path.join(import.meta.dirname, "..", "bin", "ns-llm.js");
-// Hardhat's well-known dev keys of accounts 0..4 (never use them elsewhere).
-const KEYS = [
-  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-  "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-  "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
-] as const;
 const NSG = 10n ** 18n;
 const CID = "bafkreiefffvpmlmphg6dg2ymqablvt3c4vl4wkevsbr63hxrvogvweh64e";
 const DIGEST = `0x${"ab".repeat(32)}` as const;
@@ -38,7 +30,7 @@ type Run = { code: number; stdout: string; stderr: string };
 
 /** `ns-llm <args>` signed by dev account `account`. */
 async function cli(account: number, ...args: string[]): Promise<Run> {
-  const env = { ...process.env, NS_LLM_HOME: home, NS_LLM_RPC_URL: chain.rpcUrl, NS_LLM_DEPLOYMENT: chain.deploymentFile, NS_LLM_OPERATOR_KEY: KEYS[account] };
+  const env = { ...process.env, NS_LLM_HOME: home, NS_LLM_RPC_URL: chain.rpcUrl, NS_LLM_DEPLOYMENT: chain.deploymentFile, NS_LLM_OPERATOR_KEY: DEV_KEYS[account] };
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { env, encoding: "utf8" });
     return { code: 0, stdout, stderr };

@@ -13,12 +13,12 @@ import { after, before, describe, it } from "node:test";
 import { nodeReportsAbi, nsGovernorAbi, PROPOSAL_STATES, REPORT_VERDICTS, type DryRunReport, type DryRunStatus } from "@ns-llm/contracts";
 import { unlockedWallet } from "../src/chain/index.ts";
 import { proposeAdoption } from "../src/governance/index.ts";
-import { startTestChain, type TestChain } from "./helpers/chain.ts";
+import { DEV_KEYS, startTestChain, type TestChain } from "./helpers/chain.ts";
 import { addToNodeIpfs, generationManifest, otherDemoLlama, publishManifest, publishRawManifest, sha256Hex, spawnFollowNode, type FollowNode, type Health } from "./helpers/follow.ts";
 import { waitUntil } from "./helpers/processes.ts";
 
-// Hardhat's well-known dev keys #1 and #2 (never use them on a real network): two operators.
-const KEYS = ["0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d", "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"] as const;
+// Two operators: dev accounts 1 and 2.
+const KEYS = [DEV_KEYS[1], DEV_KEYS[2]] as const;
 
 type OnChainReport = { node: string; verdict: number; revision: number; reportedAt: number; digest: `0x${string}`; cid: string };
 

@@ -18,13 +18,12 @@ import { privateKeyToAccount } from "viem/accounts";
 import { createFederationLibp2p, encodeMessage, signRecord, type FederationLibp2p } from "../src/federation/index.ts";
 import { cacheKey } from "../src/gateway/cache-key.ts";
 import { createGateway, type Gateway } from "../src/gateway/index.ts";
+import { DEV_KEYS } from "./helpers/chain.ts";
 import { metricValue } from "./helpers/api-node.ts";
 import { spawnNode, type NodeProcess } from "./helpers/node-process.ts";
 
 // Hardhat's first three dev accounts: A's and B's operators, and the rogue's.
-const KEY_A = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const KEY_B = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-const KEY_ROGUE = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+const [KEY_A, KEY_B, KEY_ROGUE] = DEV_KEYS;
 const operatorA = privateKeyToAccount(KEY_A).address;
 
 const LISTEN = "/ip4/127.0.0.1/tcp/0";

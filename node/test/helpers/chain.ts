@@ -15,8 +15,20 @@ import { freePort, stopChild, waitUntil } from "./processes.ts";
 
 const REPO = path.resolve(import.meta.dirname, "../../..");
 
-/** Hardhat's first dev account's well-known key (never use it on a real network). */
-export const DEV_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80" as const;
+/**
+ * The well-known keys of Hardhat's dev accounts 0..4, the ones deployed with 1,000 NSG each (never
+ * use them on a real network): tests sign with them as separate operators and contributors.
+ */
+export const DEV_KEYS = [
+  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+  "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+  "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+] as const;
+
+/** Hardhat's first dev account's key: the deployer's. */
+export const DEV_KEY_0 = DEV_KEYS[0];
 
 export type TestChain = {
   rpcUrl: string;
