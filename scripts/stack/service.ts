@@ -68,9 +68,11 @@ export async function startService(p: ServiceParameters): Promise<Service> {
         await exited;
         clearTimeout(timer);
       }
-      // Children of the service (e.g. next's workers) share its group.
+      // Children of the service (e.g. next's workers) share its group. A killed process lingers
+      // for a moment (a write to finish): "stopped" waits until the group is gone (at most 5 s).
       try {
         process.kill(-child.pid!, "SIGKILL");
+        for (let i = 0; i < 50 && groupAlive(child.pid!); i++) await new Promise((resolve) => setTimeout(resolve, 100));
       } catch {}
       log.end();
     },
@@ -88,6 +90,16 @@ export async function startService(p: ServiceParameters): Promise<Service> {
       throw new StackError(`${p.name} did not come up in time`, `see ${logFile}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** True while a process of group `pgid` exists (signal 0 checks without sending anything). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
