@@ -70,11 +70,26 @@ async function follow(tutorial: string): Promise<string> {
   closeSync(fd);
   groups.push(child.pid!);
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  // What the tutorial's shell left running in its own group (a server `npx` started as a child)
+  // ends with it, so that the next tutorial's check of leftovers sees only its own.
+  await endGroup(child.pid!);
   const out = await readFile(log, "utf8");
   const seconds = (performance.now() - began) / 1000;
   console.log(`# tutorial ${tutorial}: steps ${seconds.toFixed(1)} s (with the fresh clone: ${(seconds + cloneSeconds).toFixed(1)} s)`);
   assert.equal(code, 0, out);
   return out;
+}
+
+/** Kills process group `pgid` and waits (at most 5 s) until it is gone. */
+async function endGroup(pgid: number): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    try {
+      process.kill(-pgid, "SIGKILL");
+    } catch {
+      return; // no process left in the group
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** The processes still running from the clone (their command line names its folder), this runner aside. */
