@@ -11,8 +11,7 @@
  */
 import path from "node:path";
 import { stat } from "node:fs/promises";
-import { InferenceSession, Tensor } from "onnxruntime-node";
-import { loadWordPiece, oneAtATime, openOnnxSession, type WordPieceTokenizer } from "../inference/embedding/index.ts";
+import { loadWordPiece, oneAtATime, openOnnxSession, type OnnxSession, type OnnxTensor, type WordPieceTokenizer } from "../inference/embedding/index.ts";
 
 export type ToxicityClassifier = {
   readonly info: { name: string; path: string; labels: number };
@@ -57,7 +56,7 @@ export async function createToxicityClassifier(p: CreateToxicityClassifierParame
   }
 }
 
-function makeClassifier(session: InferenceSession, tokenizer: WordPieceTokenizer, outputName: string, info: { name: string; path: string; labels: number }) {
+function makeClassifier(session: OnnxSession, tokenizer: WordPieceTokenizer, outputName: string, info: { name: string; path: string; labels: number }) {
   // One session run at a time (one intra-op thread, sized for one).
   const exclusive = oneAtATime();
   let disposed = false;
@@ -67,19 +66,14 @@ function makeClassifier(session: InferenceSession, tokenizer: WordPieceTokenizer
     if (texts.length === 0) return [];
     const batch = tokenizer.encodeBatch(texts);
     const shape = [batch.batchSize, batch.sequenceLength];
-    const feeds: Record<string, Tensor> = { input_ids: new Tensor("int64", batch.inputIds, shape) };
-    if (session.inputNames.includes("attention_mask")) feeds.attention_mask = new Tensor("int64", batch.attentionMask, shape);
-    if (session.inputNames.includes("token_type_ids")) feeds.token_type_ids = new Tensor("int64", batch.tokenTypeIds, shape);
+    const feeds: Record<string, OnnxTensor> = { input_ids: { type: "int64", data: batch.inputIds, dims: shape } };
+    if (session.inputNames.includes("attention_mask")) feeds.attention_mask = { type: "int64", data: batch.attentionMask, dims: shape };
+    if (session.inputNames.includes("token_type_ids")) feeds.token_type_ids = { type: "int64", data: batch.tokenTypeIds, dims: shape };
     return exclusive(async () => {
-      const out = (await session.run(feeds, [outputName], { logSeverityLevel: 4 }))[outputName]!;
-      try {
-        if (out.type !== "float32") throw new Error(`output ${outputName} is ${out.type}, expected float32`);
-        const labels = out.dims.length === 2 ? out.dims[1]! : 1;
-        const data = out.data as Float32Array;
-        return texts.map((_, i) => ({ labels, logits: data.slice(i * labels, (i + 1) * labels) }));
-      } finally {
-        out.dispose();
-      }
+      const out = (await session.run(feeds, [outputName]))[outputName]!;
+      if (out.type !== "float32") throw new Error(`output ${outputName} is ${out.type}, expected float32`);
+      const labels = out.dims.length === 2 ? out.dims[1]! : 1;
+      return texts.map((_, i) => ({ labels, logits: out.data.subarray(i * labels, (i + 1) * labels) }));
     });
   }
 

@@ -6,12 +6,11 @@
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { InferenceSession, Tensor } from "onnxruntime-node";
 import type { EmbeddingEngine } from "../types.ts";
 import { meanPoolNormalize, normalizeRows } from "./mean-pool.ts";
 import { loadWordPiece, type EncodedBatch, type WordPieceTokenizer } from "./wordpiece.ts";
 import { oneAtATime } from "./one-at-a-time.ts";
-import { openOnnxSession } from "./onnx-session.ts";
+import { openOnnxSession, type OnnxSession, type OnnxTensor } from "../onnx/session.ts";
 
 export type CreateEmbeddingEngineParameters = {
   /** The ONNX file. */
@@ -70,22 +69,17 @@ export async function createEmbeddingEngine(parameters: CreateEmbeddingEnginePar
 
     const run = async (batch: EncodedBatch): Promise<Float32Array[]> => {
       const shape = [batch.batchSize, batch.sequenceLength];
-      const feeds: Record<string, Tensor> = { input_ids: new Tensor("int64", batch.inputIds, shape) };
-      if (session.inputNames.includes("attention_mask")) feeds.attention_mask = new Tensor("int64", batch.attentionMask, shape);
-      if (session.inputNames.includes("token_type_ids")) feeds.token_type_ids = new Tensor("int64", batch.tokenTypeIds, shape);
-      const output = (await session.run(feeds, [outputName], { logSeverityLevel: 4 }))[outputName]!;
-      try {
-        if (output.type !== "float32") throw new Error(`output ${outputName} is ${output.type}, expected float32`);
-        const data = output.data as Float32Array;
-        const dims = output.dims;
-        if (dims.length === 3) {
-          return meanPoolNormalize({ hidden: data, batchSize: batch.batchSize, sequenceLength: batch.sequenceLength, dimensions: dims[2]!, attentionMask: batch.attentionMask });
-        }
-        if (dims.length === 2) return normalizeRows(data, batch.batchSize, dims[1]!); // already pooled
-        throw new Error(`output ${outputName} has shape [${dims.join(", ")}], expected [batch, sequence, hidden]`);
-      } finally {
-        output.dispose();
+      const feeds: Record<string, OnnxTensor> = { input_ids: { type: "int64", data: batch.inputIds, dims: shape } };
+      if (session.inputNames.includes("attention_mask")) feeds.attention_mask = { type: "int64", data: batch.attentionMask, dims: shape };
+      if (session.inputNames.includes("token_type_ids")) feeds.token_type_ids = { type: "int64", data: batch.tokenTypeIds, dims: shape };
+      const output = (await session.run(feeds, [outputName]))[outputName]!;
+      if (output.type !== "float32") throw new Error(`output ${outputName} is ${output.type}, expected float32`);
+      const dims = output.dims;
+      if (dims.length === 3) {
+        return meanPoolNormalize({ hidden: output.data, batchSize: batch.batchSize, sequenceLength: batch.sequenceLength, dimensions: dims[2]!, attentionMask: batch.attentionMask });
       }
+      if (dims.length === 2) return normalizeRows(output.data, batch.batchSize, dims[1]!); // already pooled
+      throw new Error(`output ${outputName} has shape [${dims.join(", ")}], expected [batch, sequence, hidden]`);
     };
 
     let dimensions: number;
@@ -114,7 +108,7 @@ export async function createEmbeddingEngine(parameters: CreateEmbeddingEnginePar
 }
 
 type MakeEngineParameters = {
-  session: InferenceSession;
+  session: OnnxSession;
   tokenizer: WordPieceTokenizer;
   run: (batch: EncodedBatch) => Promise<Float32Array[]>;
   batchSize: number;

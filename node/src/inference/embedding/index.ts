@@ -13,4 +13,4 @@ export {
   type WordPieceTokenizer,
 } from "./wordpiece.ts";
 export { oneAtATime } from "./one-at-a-time.ts";
-export { openOnnxSession } from "./onnx-session.ts";
+export { openOnnxSession, type OnnxSession, type OnnxTensor } from "../onnx/session.ts";

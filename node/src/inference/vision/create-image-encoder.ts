@@ -7,11 +7,10 @@
  * embedding engine's are, so a dot product is a cosine similarity across both.
  */
 import path from "node:path";
-import { InferenceSession, Tensor } from "onnxruntime-node";
 import { normalizeRows } from "../embedding/mean-pool.ts";
 import type { LoadedManifest } from "../model-slot.ts";
 import { oneAtATime } from "../embedding/one-at-a-time.ts";
-import { openOnnxSession } from "../embedding/onnx-session.ts";
+import { openOnnxSession } from "../onnx/session.ts";
 import { preprocessImage, type ImagePreprocessing } from "./decode-image.ts";
 
 export type ImageEncoder = {
@@ -58,15 +57,11 @@ export async function createImageEncoder(p: CreateImageEncoderParameters): Promi
         if (disposed) throw new Error(`the image encoder ${p.name ?? modelPath} was disposed`);
         const batch = new Float32Array(pixels.length * 3 * size * size);
         pixels.forEach((x, i) => batch.set(x, i * x.length));
-        const out = (await session.run({ pixel_values: new Tensor("float32", batch, [pixels.length, 3, size, size]) }, [output], { logSeverityLevel: 4 }))[output]!;
-        try {
-          if (out.type !== "float32" || out.dims.length !== 2 || out.dims[0] !== pixels.length) {
-            throw new Error(`output ${output} is ${out.type} [${out.dims.join(", ")}], expected float32 [batch, dimensions]`);
-          }
-          return normalizeRows(out.data as Float32Array, pixels.length, out.dims[1]!);
-        } finally {
-          out.dispose();
+        const out = (await session.run({ pixel_values: { type: "float32", data: batch, dims: [pixels.length, 3, size, size] } }, [output]))[output]!;
+        if (out.type !== "float32" || out.dims.length !== 2 || out.dims[0] !== pixels.length) {
+          throw new Error(`output ${output} is ${out.type} [${out.dims.join(", ")}], expected float32 [batch, dimensions]`);
         }
+        return normalizeRows(out.data, pixels.length, out.dims[1]!);
       });
 
     const grey = new Float32Array(3 * size * size);
