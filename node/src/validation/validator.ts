@@ -97,9 +97,9 @@ export class AnswerGate {
     } else {
       this.#examined = this.#sent;
       const units = splitUnits(this.#sent);
-      const { scores } = await scoreToxicity(units, this.#c.classifier);
+      const [{ scores }, coherence] = await Promise.all([scoreToxicity(units, this.#c.classifier), this.#coherenceOf(this.#sent)]);
       this.#toxicity = Math.max(0, ...scores);
-      this.#coherence = await this.#coherenceOf(this.#sent);
+      this.#coherence = coherence;
     }
     // The verdict's coherence is always the end's (relevance included), even after a mid-stream refusal.
     if (this.#examined.trim() !== "" && (this.#coherence === undefined || this.#refusal)) {
@@ -138,13 +138,17 @@ export class AnswerGate {
     }
     if (policy.maxChars !== null && candidate.length > policy.maxChars) return refuse("length", `more than maxChars ${policy.maxChars}`);
     if (final && policy.minChars !== null && candidate.length < policy.minChars) return refuse("length", `fewer than minChars ${policy.minChars}`);
+    // At the end, coherence (an embedding of prompt and answer) is computed beside the last toxicity
+    // check rather than after it: both are on the answer's critical path.
+    const endCoherence = final && candidate.trim() !== "" ? this.#coherenceOf(candidate) : undefined;
     if (unit.trim() !== "") {
       const { scores } = await scoreToxicity([unit], this.#c.classifier);
       this.#toxicity = Math.max(this.#toxicity, scores[0]!);
       if (policy.maxToxicity !== null && scores[0]! > policy.maxToxicity) return refuse("toxicity", `${round(scores[0]!)} > maxToxicity ${policy.maxToxicity}`);
     }
+    if (endCoherence) this.#coherence = await endCoherence;
     if (policy.minCoherence !== null && (final || wordCount(candidate) >= COHERENCE_MIN_WORDS) && candidate.trim() !== "") {
-      this.#coherence = await this.#coherenceOf(candidate, !final);
+      this.#coherence = final ? this.#coherence! : await this.#coherenceOf(candidate, true);
       if (this.#coherence.coherence < policy.minCoherence) {
         return refuse("coherence", `${round(this.#coherence.coherence)} < minCoherence ${policy.minCoherence}`);
       }
