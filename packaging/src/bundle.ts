@@ -36,8 +36,15 @@ const withoutWebRtc: Plugin = {
 export async function bundleNode(outdir: string): Promise<void> {
   await build({
     absWorkingDir: REPO,
-    // The dry-run sandbox is a process of its own (node/src/dry-run/sandbox.ts forks it by file).
-    entryPoints: { launch: "packaging/launcher/launch.ts", "sandbox-child": "node/src/dry-run/sandbox-child.ts" },
+    // Started by file, so each is an entry of its own: the dry-run sandbox (a process, forked by
+    // node/src/dry-run/sandbox.ts), a plugin's worker (node/src/plugins/host.ts) and an ONNX
+    // session's worker (node/src/inference/onnx/session.ts); each looks for its .js name beside it.
+    entryPoints: {
+      launch: "packaging/launcher/launch.ts",
+      "sandbox-child": "node/src/dry-run/sandbox-child.ts",
+      "plugin-worker": "node/src/plugins/worker.ts",
+      "onnx-session-worker": "node/src/inference/onnx/session-worker.ts",
+    },
     outdir,
     bundle: true,
     splitting: true,

@@ -6,6 +6,8 @@
  * fails alone. The node never waits on a plugin longer than `callMs` per call (plus a fresh
  * worker's start, bounded by `startMs`).
  */
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { PluginCallError, type PluginFailure } from "./errors.ts";
 
@@ -20,7 +22,8 @@ export type PluginBudget = {
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: PluginCallError) => void; timer: NodeJS.Timeout };
 
-const WORKER = new URL("./worker.ts", import.meta.url);
+/** The sources run as .ts; the packages' bundle has it as plugin-worker.js beside its chunks (packaging/src/bundle.ts). */
+const WORKER = [path.join(import.meta.dirname, "worker.ts"), path.join(import.meta.dirname, "plugin-worker.js")].find((file) => existsSync(file)) ?? path.join(import.meta.dirname, "worker.ts");
 
 export class PluginWorker {
   readonly #entry: string;
