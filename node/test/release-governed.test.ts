@@ -202,4 +202,22 @@ describe("governed updates of a packaged node", () => {
     // The README's example of /health `release`, when asked for.
     if (process.env.NS_LLM_RELEASE_HEALTH_EXAMPLE) await writeFile(process.env.NS_LLM_RELEASE_HEALTH_EXAMPLE, JSON.stringify({ release: h.release, governance: { errors: h.governance.errors } }, null, 2));
   });
+
+  it("after a switch, removes versions no longer current, previous, pinned or running; keeps the running one", async () => {
+    await pinVersion({ root, version: undefined });
+    await makePackage("0.4.0");
+    await adoptRelease(signRelease({ manifest: manifestFor("0.4.0"), privateKey: key }));
+    const h = await waitUntil("0.4.0 to be switched to", async () => {
+      const h = await health();
+      return h.release?.lastStaged?.version === "0.4.0" ? h : undefined;
+    }, 60_000, () => node.output);
+    // 0.3.0 was staged under the pin and never ran: it goes. 0.1.0 is neither current nor previous,
+    // but this node runs from it (it switches at its next start): it stays.
+    assert.deepEqual(
+      { running: h.release!.running, current: h.release!.current, previous: h.release!.previous, pinned: h.release!.pinned, versions: h.release!.versions },
+      { running: "0.1.0", current: "0.4.0", previous: "0.2.0", pinned: null, versions: ["0.1.0", "0.2.0", "0.4.0"] },
+    );
+    assert.deepEqual((await readdir(path.join(root, "versions"))).sort(), ["0.1.0", "0.2.0", "0.4.0"]);
+    assert.match(node.output, /release: removed older versions 0\.3\.0/);
+  });
 });

@@ -103,7 +103,7 @@ export async function supervise(p: SupervisorParameters): Promise<void> {
     const dir = path.join(p.root, "versions", version);
     const runtime = path.join(dir, process.platform === "win32" ? "node.exe" : "node");
     const child = spawn(runtime, [path.join(dir, "app", "node", "build", "cli", "launch.js"), ...p.args], {
-      env: { ...p.env, NS_LLM_SUPERVISED: "1", NS_LLM_INSTALL_ROOT: p.root, NS_LLM_VERSION: version, NS_LLM_HOST: p.host, NS_LLM_PORT: "0" },
+      env: { ...p.env, NS_LLM_SUPERVISED: "1", NS_LLM_SUPERVISOR_VERSION: p.version, NS_LLM_INSTALL_ROOT: p.root, NS_LLM_VERSION: version, NS_LLM_HOST: p.host, NS_LLM_PORT: "0" },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     children.add(child);

@@ -126,10 +126,13 @@ export async function pinVersion({ root, version }: { root: string; version: str
   return { ...state, pinned: version };
 }
 
-/** Removes every version folder but the current, previous and pinned ones. Returns what it removed. */
-export async function pruneVersions({ root }: { root: string }): Promise<string[]> {
+/**
+ * Removes every version folder but the current, previous and pinned ones and those in `keep` (the
+ * version running now, whose files are in use until it stops). Returns what it removed.
+ */
+export async function pruneVersions({ root, keep: extra = [] }: { root: string; keep?: readonly string[] }): Promise<string[]> {
   const state = await readInstallState(root);
-  const keep = new Set([state.current, state.previous, state.pinned].filter(Boolean));
+  const keep = new Set([state.current, state.previous, state.pinned, ...extra].filter(Boolean));
   const removed = state.versions.filter((v) => !keep.has(v));
   for (const version of removed) await rm(versionDir(root, version), { recursive: true, force: true });
   return removed;

@@ -11,12 +11,16 @@ import { releasePublicKey } from "./keys.ts";
 /** The name of the public key file in every version folder. */
 export const RELEASE_KEY_FILE = "release-key.pem";
 
-export type PackagedInstall = { root: string; version: string };
+/**
+ * `version`: the version this process runs; `supervisor`: the version the supervisor runs from,
+ * when supervised (it keeps running across the node's switches, so its files stay in use).
+ */
+export type PackagedInstall = { root: string; version: string; supervisor?: string | undefined };
 
 export function packagedInstall(env: NodeJS.ProcessEnv = process.env): PackagedInstall | undefined {
   const root = env.NS_LLM_INSTALL_ROOT;
   const version = env.NS_LLM_VERSION;
-  return root && version ? { root, version } : undefined;
+  return root && version ? { root, version, supervisor: env.NS_LLM_SUPERVISOR_VERSION || undefined } : undefined;
 }
 
 /** NS_LLM_RELEASE_PIN: the version governed updates must not switch away from (they still stage). */

@@ -22,7 +22,7 @@ import { NsLlmError } from "../errors.ts";
 import type { SourceFetchers } from "../inference/store/index.ts";
 import { ReleaseError } from "./errors.ts";
 import type { GovernedRelease } from "./governed.ts";
-import { readInstallState, switchVersion, type InstallState } from "./install-layout.ts";
+import { pruneVersions, readInstallState, switchVersion, type InstallState } from "./install-layout.ts";
 import type { ReleaseArtifact, ReleasePlatform } from "./manifest.ts";
 import type { PackagedInstall } from "./shipped-key.ts";
 import { stagePackage } from "./stage-package.ts";
@@ -95,6 +95,10 @@ export function createReleaseUpdater(p: ReleaseUpdaterParameters): ReleaseUpdate
       } else if (installed.current !== manifest.version) {
         await switchVersion({ root, version: manifest.version });
         log(`switched to ${manifest.version} (previous ${installed.current}, kept for rollback); ${p.notify ? "the supervisor starts it now" : "it runs from the next start"}`);
+        // Storage stays bounded: older versions go, but never one whose files are in use (this
+        // process's, and the supervisor's, which outlives the node's switches).
+        const removed = await pruneVersions({ root, keep: [running, p.install.supervisor ?? running] });
+        if (removed.length > 0) log(`removed older versions ${removed.join(", ")} (kept current, previous, pinned and the ones running)`);
         p.notify?.({ type: "ns-llm.release.switched", version: manifest.version });
       }
       lastStaged = { version: manifest.version, cid: adoption.cid, switched: reason === null, reason, time: new Date().toISOString() };
