@@ -4,9 +4,9 @@
  * checked now; whether a trusted key signed it is the updater's first step, so an unverifiable
  * release is refused with its own code (release_bad_signature, release_untrusted_key).
  */
-import { isSignedReleaseDocument } from "@ns-llm/contracts";
+import { isSignedReleaseDocument, readSignedRelease } from "@ns-llm/contracts";
 import { ReleaseError } from "./errors.ts";
-import { releaseManifestSchema, signedReleaseSchema, type ReleaseManifest } from "./manifest.ts";
+import type { ReleaseManifest } from "./manifest.ts";
 
 /** What the follower holds for an adoption of role `release`. */
 export type GovernedRelease = {
@@ -28,17 +28,8 @@ export function looksLikeSignedRelease(bytes: Uint8Array): boolean {
 }
 
 export function parseGovernedRelease(bytes: Uint8Array): GovernedRelease {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch (error) {
-    throw new ReleaseError("release_malformed", `the release file is not JSON: ${(error as Error).message}`, "adopt the release.json that `npm run package` writes");
-  }
-  const envelope = signedReleaseSchema.safeParse(json);
-  const manifest = envelope.success ? releaseManifestSchema.safeParse(envelope.data.manifest) : undefined;
-  if (!envelope.success || !manifest?.success) {
-    const issues = (envelope.success ? manifest!.error! : envelope.error).issues;
-    throw new ReleaseError("release_malformed", `not a signed release: ${issues.map((i) => `${i.path.map(String).join(".") || "(root)"} ${i.message}`).join("; ")}`, "adopt the release.json that `npm run package` writes");
-  }
-  return { role: "release", name: `ns-llm-${manifest.data.version}`, manifest: manifest.data, bytes };
+  const read = readSignedRelease(bytes);
+  if (!read.ok) throw new ReleaseError("release_malformed", read.message, "adopt the release.json that `npm run package` writes");
+  const { manifest } = read.release;
+  return { role: "release", name: `ns-llm-${manifest.version}`, manifest, bytes };
 }

@@ -4,17 +4,18 @@
  * printed, published to IPFS and adopted by CID while its signature still checks.
  */
 import { sign, type KeyObject } from "node:crypto";
-// The audit log's RFC 8785 writer, imported alone: the audit index would load node:sqlite.
-import { canonicalJson } from "../audit/canonical.ts";
+import { ReleaseError } from "./errors.ts";
 import { releaseKeyId } from "./keys.ts";
-import { releaseManifestSchema, SIGNED_RELEASE_SCHEMA, type ReleaseManifest, type SignedRelease } from "./manifest.ts";
+import { checkReleaseManifest, formatReleaseProblems, releaseSigningBytes, SIGNED_RELEASE_SCHEMA, type ReleaseManifest, type SignedRelease } from "./manifest.ts";
 
 export type SignReleaseParameters = { manifest: ReleaseManifest; privateKey: KeyObject };
 
 /** The signed release file's bytes (JSON, two-space indent, final newline). */
 export function signRelease({ manifest, privateKey }: SignReleaseParameters): Uint8Array {
-  const checked = releaseManifestSchema.parse(manifest);
-  const value = sign(null, Buffer.from(canonicalJson(checked)), privateKey).toString("base64");
+  const result = checkReleaseManifest(manifest);
+  if (!result.ok) throw new ReleaseError("release_malformed", `the release manifest is invalid: ${formatReleaseProblems(result.problems)}`, "fix the manifest before signing it");
+  const checked = result.manifest;
+  const value = sign(null, Buffer.from(releaseSigningBytes(checked)), privateKey).toString("base64");
   const envelope: SignedRelease = {
     schema: SIGNED_RELEASE_SCHEMA,
     manifest: checked,

@@ -22,6 +22,7 @@ import { NsLlmError } from "../errors.ts";
 import type { SourceFetchers } from "../inference/store/index.ts";
 import { ReleaseError } from "./errors.ts";
 import type { GovernedRelease } from "./governed.ts";
+import { releaseKeyId } from "./keys.ts";
 import { pruneVersions, readInstallState, switchVersion, type InstallState } from "./install-layout.ts";
 import type { ReleaseArtifact, ReleasePlatform } from "./manifest.ts";
 import type { PackagedInstall } from "./shipped-key.ts";
@@ -60,9 +61,16 @@ export function createReleaseUpdater(p: ReleaseUpdaterParameters): ReleaseUpdate
   let state: InstallState | undefined;
   let lastStaged: ReleaseHealth["lastStaged"] = null;
   let lastRefused: ReleaseHealth["lastRefused"] = null;
+  // The key the running version ships, as /health reports it (the dApp compares a proposed
+  // release's signer with it, as a secondary check "as reported by the node").
+  let key: ReleaseHealth["key"] = null;
 
   const refresh = async () => {
     state = await readInstallState(root).catch(() => state);
+    if (!key) {
+      const [first] = await p.trustedKeys().catch(() => []);
+      if (first) key = { id: releaseKeyId(first), spki: first.export({ format: "der", type: "spki" }).toString("base64") };
+    }
   };
 
   async function apply(release: GovernedRelease, adoption: { cid: string }, { signal, offline }: { signal: AbortSignal; offline: boolean }): Promise<void> {
@@ -132,6 +140,7 @@ export function createReleaseUpdater(p: ReleaseUpdaterParameters): ReleaseUpdate
         previous: state?.previous ?? null,
         pinned: p.pin ?? state?.pinned ?? null,
         versions: state?.versions ?? [running],
+        key,
         lastStaged,
         lastRefused,
         supervised: Boolean(p.notify),

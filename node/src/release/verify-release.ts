@@ -3,14 +3,19 @@
  * covers the manifest it carries. Returns the manifest only when all of that holds.
  */
 import { verify, type KeyObject } from "node:crypto";
-// The audit log's RFC 8785 writer, imported alone: the audit index would load node:sqlite.
-import { canonicalJson } from "../audit/canonical.ts";
 import { ReleaseError } from "./errors.ts";
 import { releaseKeyId } from "./keys.ts";
-import { releaseManifestSchema, signedReleaseSchema, type ReleaseManifest } from "./manifest.ts";
+import {
+  checkReleaseManifest,
+  formatReleaseProblems,
+  MAX_RELEASE_BYTES,
+  releaseSigningBytes,
+  signedReleaseEnvelopeProblems,
+  type ReleaseManifest,
+  type ReleaseSignature,
+} from "./manifest.ts";
 
-/** A signed release file is small; anything bigger is not one. */
-export const MAX_RELEASE_BYTES = 1024 * 1024;
+export { MAX_RELEASE_BYTES };
 
 export type VerifyReleaseParameters = {
   bytes: Uint8Array;
@@ -30,24 +35,21 @@ export function verifyRelease({ bytes, trustedKeys }: VerifyReleaseParameters): 
   } catch (error) {
     throw new ReleaseError("release_malformed", `the release file is not JSON: ${(error as Error).message}`, "give the signed release manifest (release.json)");
   }
-  const envelope = signedReleaseSchema.safeParse(json);
-  if (!envelope.success) {
-    throw new ReleaseError("release_malformed", `not a signed release: ${problems(envelope.error)}`, "give the signed release manifest (release.json) that `npm run package` writes");
+  const problems = signedReleaseEnvelopeProblems(json);
+  if (problems.length > 0) {
+    throw new ReleaseError("release_malformed", `not a signed release: ${formatReleaseProblems(problems)}`, "give the signed release manifest (release.json) that `npm run package` writes");
   }
-  const { signature } = envelope.data;
+  const envelope = json as { manifest: unknown; signature: ReleaseSignature };
+  const { signature } = envelope;
   const key = trustedKeys.find((k) => releaseKeyId(k) === signature.keyId);
   if (!key) {
     throw new ReleaseError("release_untrusted_key", `the release is signed by key ${signature.keyId}, which this node does not trust`, "use a release signed by the project's release key, or pass --key with the key you trust");
   }
-  const manifest = releaseManifestSchema.safeParse(envelope.data.manifest);
-  if (!manifest.success) throw new ReleaseError("release_malformed", `the release manifest is invalid: ${problems(manifest.error)}`, "rebuild the release with `npm run package`");
-  const signed = Buffer.from(canonicalJson(envelope.data.manifest));
+  const manifest = checkReleaseManifest(envelope.manifest);
+  if (!manifest.ok) throw new ReleaseError("release_malformed", `the release manifest is invalid: ${formatReleaseProblems(manifest.problems)}`, "rebuild the release with `npm run package`");
+  const signed = Buffer.from(releaseSigningBytes(envelope.manifest));
   if (!verify(null, signed, key, Buffer.from(signature.value, "base64"))) {
     throw new ReleaseError("release_bad_signature", "the release manifest's signature does not match its content", "the file was changed after signing: get it again from its source");
   }
-  return { manifest: manifest.data, keyId: signature.keyId };
-}
-
-function problems(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): string {
-  return error.issues.map((i) => `${i.path.map(String).join(".") || "(root)"} ${i.message}`).join("; ");
+  return { manifest: manifest.manifest, keyId: signature.keyId };
 }
