@@ -13,6 +13,7 @@ import { Badge } from "./ui/Badge.tsx";
 import { Button } from "./ui/Button.tsx";
 import { Card } from "./ui/Card.tsx";
 import { Notice } from "./ui/Notice.tsx";
+import { documentName } from "@/lib/manifest.ts";
 
 type Filter = "All" | ProposalState;
 
@@ -57,7 +58,7 @@ export function ProposalList() {
 function ProposalRow({ proposal, description, now }: { proposal: Proposal; description: string | undefined; now: bigint | undefined }) {
   const adoption = adoptionOf(proposal.actions);
   const manifest = useManifest(adoption?.cid, adoption?.digest);
-  const title = description ? descriptionTitle(description) : adoption ? `Adopt ${manifest.data?.name ?? adoption.cid} for ${adoption.role ?? "an unknown role"}` : `Proposal #${proposal.index + 1}`;
+  const title = description ? descriptionTitle(description) : adoption ? `Adopt ${documentName(manifest.data) ?? adoption.cid} for ${adoption.role ?? "an unknown role"}` : `Proposal #${proposal.index + 1}`;
   return (
     <div className="proposal-row" data-testid="proposal-row" data-state={proposal.state}>
       <div className="stack" style={{ gap: "0.3rem" }}>
@@ -66,7 +67,7 @@ function ProposalRow({ proposal, description, now }: { proposal: Proposal; descr
         </Link>
         <div className="meta">
           {adoption && <span>role <strong>{adoption.role ?? "unknown"}</strong></span>}
-          {adoption && <span>manifest <strong>{manifest.data?.name ?? manifestProblem(manifest.error)}</strong></span>}
+          {adoption && <span>manifest <strong>{documentName(manifest.data) ?? manifestProblem(manifest.error)}</strong></span>}
           <span>
             For {formatTokens(proposal.votes.for, "")}· Against {formatTokens(proposal.votes.against, "")}· Abstain {formatTokens(proposal.votes.abstain)}
           </span>

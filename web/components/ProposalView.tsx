@@ -3,12 +3,14 @@ import Link from "next/link";
 import { describeError } from "@/lib/errors.ts";
 import { formatTimestamp, shortAddress } from "@/lib/format.ts";
 import { adoptionOf, descriptionTitle } from "@/lib/governance.ts";
-import { useChainTime, useDescriptions, useProposal, useRegistry, useVerifiedManifest } from "@/lib/queries.ts";
+import { useChainTime, useDescriptions, useNodeReleaseKey, useProposal, useRegistry, useVerifiedManifest, useVerifiedRelease } from "@/lib/queries.ts";
 import { ActionsList } from "./ActionsList.tsx";
 import { LifecyclePanel } from "./LifecyclePanel.tsx";
 import { ManifestCheck, manifestCheckStatus } from "./ManifestCheck.tsx";
 import { ManifestDiff } from "./ManifestDiff.tsx";
 import { ManifestView } from "./ManifestView.tsx";
+import { ReleaseCheck, releaseVoteBlock } from "./ReleaseCheck.tsx";
+import { ReleaseView } from "./ReleaseView.tsx";
 import { QuorumBadge, StateBadge, timeNote, VotesBar } from "./proposal-bits.tsx";
 import { Card } from "./ui/Card.tsx";
 import { Notice } from "./ui/Notice.tsx";
@@ -28,10 +30,20 @@ function ProposalBody({ id }: { id: bigint }) {
   const registry = useRegistry();
   const { data: time } = useChainTime();
   const adoption = proposal ? adoptionOf(proposal.actions) : undefined;
+  // A release adopts a signed release file, not a model manifest: checked as one (lib/release.ts).
+  const isRelease = adoption?.role === "release";
+  const modelAdoption = isRelease ? undefined : adoption;
+  const description = descriptions.data?.get(String(id));
   // Hashed in this browser and compared with the calldata's CID and digest (never the node's word).
-  const verified = useVerifiedManifest(adoption?.cid, adoption?.digest);
+  const verified = useVerifiedManifest(modelAdoption?.cid, modelAdoption?.digest);
+  const release = useVerifiedRelease(isRelease ? adoption?.cid : undefined, adoption?.digest, description);
+  const nodeKey = useNodeReleaseKey();
   const manifest = { ...verified, data: verified.data?.manifest };
-  const mismatch = adoption !== undefined && manifestCheckStatus(verified) === "mismatch";
+  const blocked = isRelease
+    ? releaseVoteBlock(release)
+    : modelAdoption !== undefined && manifestCheckStatus(verified) === "mismatch"
+      ? "The manifest the node returned does not match the proposal's digest (see the proposed manifest below): voting is disabled on this page."
+      : undefined;
 
   if (error && !proposal) {
     const message = describeError(error);
@@ -39,9 +51,9 @@ function ProposalBody({ id }: { id: bigint }) {
   }
   if (!proposal) return <p className="empty">Loading the proposal…</p>;
 
-  const description = descriptions.data?.get(String(id));
-  const title = description ? descriptionTitle(description) : adoption ? `Adopt ${manifest.data?.name ?? adoption.cid} for ${adoption.role}` : "Proposal";
-  const current = adoption ? registry.data?.find((entry) => entry.role === adoption.role) : undefined;
+  const adoptedName = isRelease ? (release.data ? `ns-llm-${release.data.manifest.version}` : undefined) : manifest.data?.name;
+  const title = description ? descriptionTitle(description) : adoption ? `Adopt ${adoptedName ?? adoption.cid} for ${adoption.role}` : "Proposal";
+  const current = modelAdoption ? registry.data?.find((entry) => entry.role === modelAdoption.role) : undefined;
 
   return (
     <>
@@ -75,24 +87,32 @@ function ProposalBody({ id }: { id: bigint }) {
         </div>
       </Card>
       <LifecyclePanel proposal={proposal} now={time?.timestamp} />
-      <VotePanel proposal={proposal} blocked={mismatch ? "The manifest the node returned does not match the proposal's digest (see the proposed manifest below): voting is disabled on this page." : undefined} />
-      {adoption && (
+      <VotePanel proposal={proposal} blocked={blocked} />
+      {isRelease && adoption && (
+        <Card title="Proposed release" testId="proposed-release">
+          <div className="stack">
+            <ReleaseCheck query={release} cid={adoption.cid} digest={adoption.digest} nodeKey={nodeKey.isPending ? undefined : (nodeKey.data ?? null)} />
+            {release.data && <ReleaseView manifest={release.data.manifest} signature={release.data.signature} />}
+          </div>
+        </Card>
+      )}
+      {modelAdoption && (
         <Card title="Proposed manifest" testId="proposed-manifest">
           <div className="stack">
-            <ManifestCheck query={verified} cid={adoption.cid} digest={adoption.digest} />
+            <ManifestCheck query={verified} cid={modelAdoption.cid} digest={modelAdoption.digest} />
             {manifest.data && <ManifestView manifest={manifest.data} />}
           </div>
         </Card>
       )}
-      {adoption && manifest.data && current && (
+      {modelAdoption && manifest.data && current && (
         <Card title="Compared with what runs now" testId="manifest-diff">
-          <ManifestDiff proposed={manifest.data} proposedCid={adoption.cid} current={current} />
+          <ManifestDiff proposed={manifest.data} proposedCid={modelAdoption.cid} current={current} />
         </Card>
       )}
-      {adoption && !manifest.data && current?.cid === adoption.cid && (
+      {modelAdoption && !manifest.data && current?.cid === modelAdoption.cid && (
         <Notice tone="good" testId="registry-now">The registry holds this manifest for {current.role} now (version {String(current.version)}).</Notice>
       )}
-      {adoption && <DryRunReports proposalId={id} />}
+      {modelAdoption && <DryRunReports proposalId={id} />}
       <Card title="What it does">
         <ActionsList actions={proposal.actions} />
       </Card>

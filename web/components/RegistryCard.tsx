@@ -8,6 +8,7 @@ import { useManifest, useRegistry } from "@/lib/queries.ts";
 import { Card } from "./ui/Card.tsx";
 import { Hex } from "./ui/Hex.tsx";
 import { Notice } from "./ui/Notice.tsx";
+import { documentName } from "@/lib/manifest.ts";
 
 /** What the network runs now: the registry's current manifest for each role. */
 export function RegistryCard() {
@@ -44,7 +45,7 @@ function RegistryRow({ entry }: { entry: RegistryEntry }) {
     <tr data-testid={`registry-${entry.role}`}>
       <td>{entry.role}</td>
       <td className="num">{adopted ? `v${entry.version}` : "—"}</td>
-      <td>{!adopted ? <span className="muted">nothing adopted yet</span> : manifest.data ? manifest.data.name : <span className="muted" style={manifest.error instanceof ManifestIntegrityError ? { color: "var(--bad)" } : undefined}>{manifestProblem(manifest.error)}</span>}</td>
+      <td>{!adopted ? <span className="muted">nothing adopted yet</span> : manifest.data ? documentName(manifest.data) : <span className="muted" style={manifest.error instanceof ManifestIntegrityError ? { color: "var(--bad)" } : undefined}>{manifestProblem(manifest.error)}</span>}</td>
       <td>{adopted ? <Hex value={entry.cid} testId={`registry-cid-${entry.role}`} /> : "—"}</td>
       <td className="small">{adopted ? formatTimestamp(entry.adoptedAt) : ""}</td>
     </tr>

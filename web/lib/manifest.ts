@@ -2,9 +2,21 @@
  * Manifest v1 helpers for the forms and the proposal page: pruning empty fields, reading form
  * fields, and comparing two manifests. The manifest's types are the protocol's.
  */
-import type { Role } from "@ns-llm/contracts";
+import { isSignedReleaseDocument, type Manifest, type Role } from "@ns-llm/contracts";
 
 export type { Manifest, ManifestArtifact, ManifestParameters } from "@ns-llm/contracts";
+
+/**
+ * The name a governed document goes by: a manifest's `name`, or `ns-llm-<version>` for a signed
+ * release file (role `release`, which has no name field; its signature is checked on the proposal page).
+ */
+export function documentName(document: Manifest | undefined): string | undefined {
+  if (document && isSignedReleaseDocument(document)) {
+    const version = (document as unknown as { manifest?: { version?: unknown } }).manifest?.version;
+    return typeof version === "string" ? `ns-llm-${version}` : "a signed release";
+  }
+  return document?.name;
+}
 
 /** What a form made: a manifest's fields as typed, a Manifest only once the schema check passes. */
 export type ManifestDraft = { schema: string; role: Role; name: string; description?: string; [field: string]: unknown };

@@ -92,3 +92,47 @@ export async function fetchManifest(nodeUrl: string, cid: string, digest: Hex): 
   }
   return { manifest, digest: check.computed.digest, cid, cidChecked: check.cidOk === true };
 }
+
+/**
+ * The bytes stored under `cid`, fetched through the node and checked in the browser against the
+ * CID and the digest the chain names; a mismatch throws a ManifestIntegrityError. For documents
+ * that are not manifests (a signed release file), whose parsing is the caller's.
+ */
+export async function fetchVerifiedBytes(nodeUrl: string, cid: string, digest: Hex): Promise<{ bytes: Uint8Array; check: ManifestCheck }> {
+  let response: Response;
+  try {
+    const url = new URL(`/api/manifests/${encodeURIComponent(cid)}`, nodeUrl);
+    response = await fetch(url, withNodeAuth(url, { signal: AbortSignal.timeout(15_000) }));
+  } catch (error) {
+    throw unreachable(nodeUrl, error);
+  }
+  if (!response.ok) throw await nodeError(response);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const check = await checkManifestBytes(bytes, { cid, digest });
+  const mismatch = manifestMismatch(check);
+  if (mismatch) throw new ManifestIntegrityError(mismatch.replace("The manifest bytes", "The bytes"), check);
+  return { bytes, check };
+}
+
+/**
+ * Publishes a file as it is (a signed release: its bytes are what the digest names) through the
+ * node's IPFS upload route (`POST /api/ipfs`). `expected` is the CID and digest the browser
+ * computed; a node that answers with another CID stops the flow (ManifestIntegrityError).
+ */
+export async function publishFile(nodeUrl: string, bytes: Uint8Array, expected: PublishedManifest): Promise<PublishedManifest> {
+  let response: Response;
+  try {
+    const url = new URL("/api/ipfs", nodeUrl);
+    response = await fetch(url, withNodeAuth(url, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: new Uint8Array(bytes) }));
+  } catch (error) {
+    throw unreachable(nodeUrl, error);
+  }
+  if (!response.ok) throw await nodeError(response);
+  const answered = (await response.json()) as { cid?: string; size?: number };
+  if (answered.cid !== expected.cid || answered.size !== bytes.length) {
+    throw new ManifestIntegrityError(
+      `the node says it stored the file as CID ${String(answered.cid)} (${String(answered.size)} bytes), but its ${bytes.length} bytes, hashed in this browser, are CID ${expected.cid}. Nothing was proposed: use a node you trust (Settings).`,
+    );
+  }
+  return expected;
+}

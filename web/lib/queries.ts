@@ -8,7 +8,9 @@ import type { Address, Hex, PublicClient } from "viem";
 import { usePublicClient } from "wagmi";
 import { useApp, useDeployment } from "./app-context.tsx";
 import { getAccountState, getDescriptions, getProposal, getProposals, getRegistry, getVoterState, type Proposal } from "./chain-reads.ts";
-import { fetchManifest, ManifestIntegrityError } from "./node-api.ts";
+import { fetchManifest, fetchVerifiedBytes, ManifestIntegrityError } from "./node-api.ts";
+import { getHealth } from "./node-http.ts";
+import { base64ToBytes, checkRelease, ReleaseFormatError, releaseKeyFromDescription, releaseKeyFromSpki, type CheckedRelease, type ReleaseKey } from "./release.ts";
 
 function useClient(): PublicClient {
   const client = usePublicClient();
@@ -96,4 +98,55 @@ export function useVerifiedManifest(cid: string | undefined, digest: Hex | undef
 export function useManifest(cid: string | undefined, digest: Hex | undefined) {
   const query = useVerifiedManifest(cid, digest);
   return { ...query, data: query.data?.manifest };
+}
+
+export type VerifiedRelease = CheckedRelease & {
+  /** Computed in the browser from the bytes fetched; equal to the chain's. */
+  digest: Hex;
+  cid: string;
+  /** False when the CID names a UnixFS DAG the browser does not rebuild (the digest is still checked). */
+  cidChecked: boolean;
+};
+
+/**
+ * The release key the node says its running version ships (GET /health `release.key`), undefined
+ * when it reports none (a node run from a git clone). Only "as reported by the node": a key is
+ * used for a signature only when its own hash is the signature's key id.
+ */
+export function useNodeReleaseKey() {
+  const { nodeUrl } = useApp();
+  return useQuery({
+    queryKey: ["node", nodeUrl, "release-key"],
+    queryFn: async (): Promise<ReleaseKey | null> => {
+      const spki = (await getHealth(nodeUrl)).release?.key?.spki;
+      return spki ? releaseKeyFromSpki(base64ToBytes(spki)) : null;
+    },
+    staleTime: 60_000,
+    retry: false,
+  });
+}
+
+/**
+ * A signed release file by CID through the node: its bytes hashed in the browser and compared with
+ * the CID and `digest` (the proposal's calldata), read with the shared shape check, and its
+ * signature verified here with the key the proposal's description carries (else the one the node
+ * reports), used only when it hashes to the signature's key id. Wrong bytes: a
+ * ManifestIntegrityError; not a signed release: a ReleaseFormatError; a bad signature is in
+ * `check.status`.
+ */
+export function useVerifiedRelease(cid: string | undefined, digest: Hex | undefined, description: string | undefined) {
+  const { nodeUrl } = useApp();
+  const nodeKey = useNodeReleaseKey();
+  const proposalKey = releaseKeyFromDescription(description);
+  return useQuery({
+    queryKey: ["release", nodeUrl, cid, digest, proposalKey?.id, nodeKey.data?.id],
+    queryFn: async (): Promise<VerifiedRelease> => {
+      const { bytes, check } = await fetchVerifiedBytes(nodeUrl, cid!, digest!);
+      const checked = await checkRelease(bytes, [proposalKey && { key: proposalKey, source: "proposal" }, nodeKey.data ? { key: nodeKey.data, source: "node" } : undefined]);
+      return { ...checked, digest: check.computed.digest, cid: cid!, cidChecked: check.cidOk === true };
+    },
+    enabled: Boolean(cid && digest) && !nodeKey.isPending,
+    staleTime: Infinity,
+    retry: (count, error) => !(error instanceof ManifestIntegrityError) && !(error instanceof ReleaseFormatError) && count < 1,
+  });
 }

@@ -7,11 +7,12 @@
  */
 import { useCallback, useState } from "react";
 import { encodeFunctionData, parseEventLogs, type Address, type Hex } from "viem";
-import { modelRegistryAbi, nsGovernorAbi, roleId } from "@ns-llm/contracts";
+import { modelRegistryAbi, nsGovernorAbi, roleId, type Role } from "@ns-llm/contracts";
 import { useApp, useDeployment } from "./app-context.tsx";
-import { adoptionDescription } from "./governance.ts";
+import { adoptionDescription, releaseDescription } from "./governance.ts";
 import type { Manifest, ManifestDraft } from "./manifest.ts";
-import { ManifestIntegrityError, publishManifest, type PublishedManifest } from "./node-api.ts";
+import { ManifestIntegrityError, publishFile, publishManifest, type PublishedManifest } from "./node-api.ts";
+import type { PreparedRelease } from "./prepare-release.ts";
 import { contractCall, useTransaction } from "./use-transaction.ts";
 import { validateManifest } from "./validate-manifest.ts";
 
@@ -33,10 +34,10 @@ export function usePublishAndPropose() {
   const [state, setState] = useState<ProposeFlowState>({ step: "idle" });
 
   const propose = useCallback(
-    async (manifest: Manifest, proposer: Address, published: PublishedManifest) => {
+    async (subject: { role: Role; description: (published: PublishedManifest) => string }, proposer: Address, published: PublishedManifest) => {
       setState({ step: "proposing", published });
-      const calldata = encodeFunctionData({ abi: modelRegistryAbi, functionName: "adopt", args: [roleId(manifest.role), published.cid, published.digest as Hex] });
-      const description = adoptionDescription(manifest.name, manifest.role, published.cid, published.digest, manifest.description);
+      const calldata = encodeFunctionData({ abi: modelRegistryAbi, functionName: "adopt", args: [roleId(subject.role), published.cid, published.digest as Hex] });
+      const description = subject.description(published);
       const receipt = await tx.send(
         "Propose",
         contractCall(deployment.contracts.NSGovernor.address, proposer, {
@@ -67,7 +68,28 @@ export function usePublishAndPropose() {
         if (error instanceof ManifestIntegrityError) return setState({ step: "mismatch", message: error.message });
         return setState({ step: "publish-failed", message: (error as Error).message });
       }
-      await propose(manifest, proposer, published);
+      await propose(manifestSubject(manifest), proposer, published);
+    },
+    [nodeUrl, propose, tx],
+  );
+
+  /**
+   * A signed release (checked in the browser by lib/prepare-release.ts): its bytes published as
+   * they are through the node's IPFS upload route, then `adopt("release", cid, digest)` with the
+   * browser's CID and digest; the description carries the signer's public key for voters' browsers.
+   */
+  const submitRelease = useCallback(
+    async (release: PreparedRelease, proposer: Address) => {
+      tx.reset();
+      setState({ step: "publishing" });
+      let published: PublishedManifest;
+      try {
+        published = await publishFile(nodeUrl, release.bytes, { cid: release.cid, digest: release.digest });
+      } catch (error) {
+        if (error instanceof ManifestIntegrityError) return setState({ step: "mismatch", message: error.message });
+        return setState({ step: "publish-failed", message: (error as Error).message });
+      }
+      await propose(releaseSubject(release), proposer, published);
     },
     [nodeUrl, propose, tx],
   );
@@ -78,11 +100,28 @@ export function usePublishAndPropose() {
       if (state.step !== "propose-failed") return;
       const checked = validateManifest(draft);
       if (!checked.ok) return setState({ step: "invalid", errors: checked.errors });
-      await propose(checked.manifest, proposer, state.published);
+      await propose(manifestSubject(checked.manifest), proposer, state.published);
+    },
+    [propose, state],
+  );
+
+  /** Proposes the release again, already published (after a failed proposal). */
+  const retryRelease = useCallback(
+    async (release: PreparedRelease, proposer: Address) => {
+      if (state.step !== "propose-failed") return;
+      await propose(releaseSubject(release), proposer, state.published);
     },
     [propose, state],
   );
 
   const busy = state.step === "publishing" || state.step === "proposing";
-  return { state, tx: tx.state, submit, retry, busy, reset: () => setState({ step: "idle" }) };
+  return { state, tx: tx.state, submit, retry, submitRelease, retryRelease, busy, reset: () => setState({ step: "idle" }) };
+}
+
+function manifestSubject(manifest: Manifest) {
+  return { role: manifest.role, description: (p: PublishedManifest) => adoptionDescription(manifest.name, manifest.role, p.cid, p.digest, manifest.description) };
+}
+
+function releaseSubject(release: PreparedRelease) {
+  return { role: "release" as const, description: (p: PublishedManifest) => releaseDescription(release.manifest.version, p.cid, p.digest, release.key, release.summary) };
 }

@@ -22,10 +22,10 @@ function progress(state: ProposeFlowState): { done: number; failed?: (typeof ORD
 }
 
 /** Where the propose flow is: schema check, publication (CID, digest), proposal transaction. */
-export function ProposeSteps({ state, tx }: { state: ProposeFlowState; tx: TransactionState }) {
+export function ProposeSteps({ state, tx, release = false }: { state: ProposeFlowState; tx: TransactionState; release?: boolean }) {
   if (state.step === "idle") return null;
   const { done, failed } = progress(state);
-  const labels = { check: "Manifest checked against the schema", publish: "Published through the node (IPFS); CID and digest computed in this browser", propose: "Proposal submitted" };
+  const labels = { check: release ? "Release checked in this browser: its shape, and its signature over its content" : "Manifest checked against the schema", publish: "Published through the node (IPFS); CID and digest computed in this browser", propose: "Proposal submitted" };
   const published = "published" in state ? state.published : undefined;
   return (
     <div className="stack" data-testid="propose-steps" data-step={state.step}>

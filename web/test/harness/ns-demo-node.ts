@@ -26,9 +26,10 @@ export type DemoNode = {
   stop(): Promise<void>;
 };
 
-export type StartDemoNodeParameters = { rpcUrl: string; deploymentFile: string; corsOrigin: string; batchSeconds?: number };
+/** `env`: more environment for the node (e.g. a packaged install's NS_LLM_INSTALL_ROOT and NS_LLM_VERSION). */
+export type StartDemoNodeParameters = { rpcUrl: string; deploymentFile: string; corsOrigin: string; batchSeconds?: number; env?: Record<string, string> };
 
-export async function startDemoNode({ rpcUrl, deploymentFile, corsOrigin, batchSeconds = 2 }: StartDemoNodeParameters): Promise<DemoNode> {
+export async function startDemoNode({ rpcUrl, deploymentFile, corsOrigin, batchSeconds = 2, env: extraEnv = {} }: StartDemoNodeParameters): Promise<DemoNode> {
   const home = await mkdtemp(path.join(tmpdir(), "ns-web-p2-node-"));
   const env = {
     ...process.env,
@@ -41,6 +42,7 @@ export async function startDemoNode({ rpcUrl, deploymentFile, corsOrigin, batchS
     NS_LLM_CORS_ORIGINS: corsOrigin,
     NS_LLM_THREADS: "1",
     NS_LLM_AUDIT_BATCH_SECONDS: String(batchSeconds),
+    ...extraEnv,
   };
   const cleanup = () => rm(home, { recursive: true, force: true });
   const child = startChild(process.execPath, [CLI, "serve", "--demo"], { cwd: REPO_ROOT, env, name: "ns-llm serve --demo" });
