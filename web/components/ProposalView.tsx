@@ -91,7 +91,7 @@ function ProposalBody({ id }: { id: bigint }) {
       {isRelease && adoption && (
         <Card title="Proposed release" testId="proposed-release">
           <div className="stack">
-            <ReleaseCheck query={release} cid={adoption.cid} digest={adoption.digest} nodeKey={nodeKey.isPending ? undefined : (nodeKey.data ?? null)} />
+            <ReleaseCheck query={release} cid={adoption.cid} digest={adoption.digest} nodeKey={nodeKey.isPending ? undefined : nodeKey.error ? "unknown" : (nodeKey.data ?? null)} />
             {release.data && <ReleaseView manifest={release.data.manifest} signature={release.data.signature} />}
           </div>
         </Card>

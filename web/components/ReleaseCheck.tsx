@@ -41,7 +41,7 @@ export function releaseVoteBlock(query: Query): string | undefined {
  * the file's shape, and its Ed25519 signature; then, apart and secondary, the key the node says
  * its running version ships.
  */
-export function ReleaseCheck({ query, cid, digest, nodeKey }: { query: Query; cid: string; digest: HexString; nodeKey: ReleaseKey | null | undefined }) {
+export function ReleaseCheck({ query, cid, digest, nodeKey }: { query: Query; cid: string; digest: HexString; nodeKey: ReleaseKey | null | "unknown" | undefined }) {
   const status = releaseCheckStatus(query);
   if (status === "pending") return <p className="muted small" data-testid="release-check" data-status="pending">Fetching the release file and checking it in this browser…</p>;
   if (status === "mismatch" || status === "malformed") {
@@ -88,11 +88,13 @@ export function ReleaseCheck({ query, cid, digest, nodeKey }: { query: Query; ci
           Every node still checks it against the key its running version ships before it downloads anything.
         </Notice>
       )}
-      <p className="small muted" data-testid="release-node-key" data-match={nodeKey ? String(nodeKey.id === signer) : "unknown"}>
+      <p className="small muted" data-testid="release-node-key" data-match={nodeKey && nodeKey !== "unknown" ? String(nodeKey.id === signer) : "unknown"}>
         As reported by the node:{" "}
         {nodeKey === undefined
           ? "…"
-          : nodeKey === null
+          : nodeKey === "unknown"
+            ? "it did not say which release key its version ships (its /health did not answer)."
+            : nodeKey === null
             ? "it ships no release key (it was not started from a package), so it does not follow releases."
             : nodeKey.id === signer
               ? <>its running version ships this same key (<Hex value={nodeKey.id} />): nodes of that version accept the signature.</>
