@@ -97,7 +97,7 @@ export function ReleaseCheck({ query, cid, digest, nodeKey }: { query: Query; ci
             : nodeKey === null
             ? "it ships no release key (it was not started from a package), so it does not follow releases."
             : nodeKey.id === signer
-              ? <>its running version ships this same key (<Hex value={nodeKey.id} />): nodes of that version accept the signature.</>
+              ? <>its running version ships this same key (<Hex value={nodeKey.id} />): nodes of that version trust its signer (and check the signature themselves).</>
               : <>its running version ships another key (<Hex value={nodeKey.id} />): nodes of that version would refuse this release (release_untrusted_key).</>}
       </p>
     </div>

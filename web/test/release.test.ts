@@ -232,6 +232,8 @@ test("a release file altered after signing disables the vote with the reason: se
   await rpc("evm_mine");
 
   const page = await browser!.context.newPage();
+  // A voter who has not seen the honest file yet: this browser cached it (immutable, by CID) in the first test.
+  await (await browser!.context.newCDPSession(page)).send("Network.clearBrowserCache");
   await withFailureScreenshot(page, "release-altered", async () => {
     await page.goto(`${app!.url}/proposals/${proposed!.id}`);
     await connect(page);
