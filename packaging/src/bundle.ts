@@ -36,8 +36,9 @@ const withoutWebRtc: Plugin = {
 export async function bundleNode(outdir: string): Promise<void> {
   await build({
     absWorkingDir: REPO,
-    // The dry-run sandbox is a process of its own (node/src/dry-run/sandbox.ts forks it by file).
-    entryPoints: { launch: "packaging/launcher/launch.ts", "sandbox-child": "node/src/dry-run/sandbox-child.ts" },
+    // The dry-run sandbox and the dApp's server are processes of their own (node/src/dry-run/sandbox.ts
+    // and node/src/dapp/dapp-host.ts start them by file).
+    entryPoints: { launch: "packaging/launcher/launch.ts", "sandbox-child": "node/src/dry-run/sandbox-child.ts", "dapp-child": "node/src/dapp/dapp-child.ts" },
     outdir,
     bundle: true,
     splitting: true,
