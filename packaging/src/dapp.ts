@@ -88,3 +88,20 @@ async function sizeOf(dir: string): Promise<{ bytes: number; files: number }> {
   }
   return { bytes, files };
 }
+
+if (import.meta.main) {
+  // `node packaging/src/dapp.ts --out DIR`: the dApp as the packages ship it, for NS_LLM_DAPP_DIR.
+  const { parseArgs } = await import("node:util");
+  const { values } = parseArgs({ options: { out: { type: "string" } } });
+  if (!values.out) {
+    console.error("usage: node packaging/src/dapp.ts --out DIR");
+    process.exit(2);
+  }
+  try {
+    const built = await buildDapp(path.resolve(values.out));
+    console.log(`${built.dir}: ${(built.bytes / 1024 / 1024).toFixed(1)} MiB in ${built.files} files (${built.reused ? "reused the cached build" : "built"} in ${built.seconds.toFixed(1)} s); serve it with NS_LLM_DAPP_DIR=${built.dir}`);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
