@@ -7,7 +7,8 @@
  *   sources and shared with packaging/test/package.test.ts). Used by "serves the home page",
  *   "the token stays out of pages under another Host", "own-origin POSTs" and "ended with the node".
  * - a tiny fake `server.js` (a few lines of node:http) where the dApp's content does not matter:
- *   the node killed outright (SIGKILL), a build that cannot start (dapp_unavailable), NS_LLM_DAPP=0.
+ *   the node killed outright (SIGKILL), a dApp server that dies, a build that cannot start
+ *   (dapp_unavailable), NS_LLM_DAPP=0.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -163,6 +164,22 @@ describe("the dApp's server around the node (a fake server.js)", { timeout: 300_
       assert.ok(servers.length >= 1, "the dApp's server runs under the node");
       await node.kill(); // SIGKILL: no close(), no exit handler
       await waitUntil("the dApp's server to exit after its node", async () => servers.every((pid) => !alive(pid)), 30_000);
+    } finally {
+      await node.stop();
+    }
+  });
+
+  test("a dApp server that dies is started again by the next page request", async () => {
+    const dir = await fakeDapp("fake-restart");
+    const node = await startTestNode({}, { NS_LLM_DAPP_DIR: dir });
+    try {
+      assert.equal((await fetch(`${node.url}/`)).status, 200);
+      const first = node.dapp!.pid()!;
+      process.kill(first, "SIGKILL");
+      await waitUntil("the node to see its dApp server gone", async () => node.dapp!.pid() === undefined, 30_000);
+      const again = await fetch(`${node.url}/again`);
+      assert.deepEqual([again.status, await again.text()], [200, "<p>fake dApp GET /again</p>"]);
+      assert.notEqual(node.dapp!.pid(), first);
     } finally {
       await node.stop();
     }

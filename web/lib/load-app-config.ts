@@ -75,7 +75,9 @@ function originOf(host: string | null | undefined): string | undefined {
 /** Where a person sets the chain: the packaged node's settings file, else the environment. */
 function settingsHint(): { where: string; packaged: boolean } {
   const file = runtimeEnv("NS_LLM_CONFIG_FILE");
-  return file ? { where: `in ${file} (one NAME=value per line), then restart ns-llm`, packaged: true } : { where: "in the environment of the node and of this app", packaged: false };
+  if (file) return { where: `in ${file} (one NAME=value per line), then restart ns-llm`, packaged: true };
+  // Served by a node (it starts this app with its own settings), or on its own.
+  return { where: runtimeEnv("NS_LLM_DAPP_SAME_ORIGIN") === "1" ? "in the node's environment, then restart it" : "in the environment of the node and of this app", packaged: false };
 }
 
 /**

@@ -105,11 +105,14 @@ export function createDappHost(p: DappHostParameters): DappHost {
     proc.stderr!.on("data", keep);
     const said = () => (output.length ? `: ${output.slice(-5).join(" | ")}` : "");
     let exited: string | undefined;
+    let ready = false;
     proc.once("exit", (code, signal) => {
       exited = signal ?? String(code);
       if (child === proc) child = undefined;
-      if (!closed && !starting) p.log(`the dApp server (pid ${proc.pid}) exited (${exited}); the next page request starts it again${said()}`);
-      if (!closed) starting = undefined;
+      if (closed || !ready) return;
+      // It ran and stopped on its own: the next page request starts a new one.
+      starting = undefined;
+      p.log(`the dApp server (pid ${proc.pid}) exited (${exited}); the next page request starts it again${said()}`);
     });
     proc.once("error", (error) => (exited = error.message));
     const target = { host: "127.0.0.1", port };
@@ -124,6 +127,7 @@ export function createDappHost(p: DappHostParameters): DappHost {
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    ready = true;
     p.log(`dApp server (pid ${proc.pid}) answers on http://127.0.0.1:${port}, behind the node's own port`);
     return target;
   }
