@@ -35,6 +35,8 @@ export const API_ERROR_CODES = [
   "vision_unavailable",
   "insufficient_memory",
   "node_unavailable",
+  /** The node serves the dApp (NS_LLM_DAPP_DIR, a package's app/web) but its server could not start or does not answer (503). */
+  "dapp_unavailable",
   "not_batched",
   "invalid_cid",
   "not_a_manifest",

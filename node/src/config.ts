@@ -69,6 +69,8 @@ const schema = z.object({
     .refine((s) => list(s).every((a) => a.startsWith("/") && a.includes("/p2p/")), "must be comma-separated multiaddrs ending in /p2p/<peer id>"),
   NS_LLM_FEDERATION_OPERATORS: z.enum(["any", "anchored"]).default("any"),
   NS_LLM_PLUGINS: z.string().default(""),
+  NS_LLM_DAPP: z.enum(["0", "1", "false", "true"]).default("1"),
+  NS_LLM_DAPP_DIR: optional,
   NS_LLM_PLUGIN_CALL_MS: z.coerce.number().int().min(1).max(600_000).default(1000),
   NS_LLM_PLUGIN_MEMORY_MB: z.coerce.number().int().min(4).max(65_536).default(64),
 });
@@ -123,6 +125,11 @@ export type Config = {
   federation: { listen: string[]; bootstrap: string[]; operators: "any" | "anchored" };
   /** Contributor plugins (issue 21): folders or npm package names, and the budget of each call (time, worker heap). */
   plugins: { specs: string[]; callMs: number; memoryMb: number };
+  /**
+   * The dApp served on the node's own port: a Next.js standalone build (NS_LLM_DAPP_DIR; a
+   * package's app/web by default, see dapp/), unless NS_LLM_DAPP=0. No dir: no dApp.
+   */
+  dapp: { enabled: boolean; dir: string | undefined };
 };
 
 const list = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
@@ -180,5 +187,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     confirmations: e.NS_LLM_CONFIRMATIONS,
     federation: { listen: list(e.NS_LLM_FEDERATION_LISTEN), bootstrap: list(e.NS_LLM_FEDERATION_BOOTSTRAP), operators: e.NS_LLM_FEDERATION_OPERATORS },
     plugins: { specs: list(e.NS_LLM_PLUGINS), callMs: e.NS_LLM_PLUGIN_CALL_MS, memoryMb: e.NS_LLM_PLUGIN_MEMORY_MB },
+    dapp: { enabled: e.NS_LLM_DAPP === "1" || e.NS_LLM_DAPP === "true", dir: e.NS_LLM_DAPP_DIR ? path.resolve(e.NS_LLM_DAPP_DIR) : undefined },
   };
 }

@@ -17,6 +17,7 @@ import { codeSigningIdentity, hasSignature, signFile, type CodeSigningIdentity }
 import { findBinaries } from "./binaries.ts";
 import { bundleNode, REPO } from "./bundle.ts";
 import { checkPackage } from "./check.ts";
+import { buildDapp } from "./dapp.ts";
 import { makeDeb, makeTarGz, makeZip, type Compression } from "./formats.ts";
 import { readLock } from "./lock.ts";
 import { makeMsi } from "./msi.ts";
@@ -54,7 +55,9 @@ export type BuildPackagesReturnType = {
   devKey: boolean;
   packages: BuiltPackage[];
   totalBytes: number;
-  seconds: { bundle: number; runtimeDeps: number; total: number; check: number };
+  seconds: { bundle: number; dapp: number; runtimeDeps: number; total: number; check: number };
+  /** The dApp every package ships (app/web), before compression. */
+  dapp: { bytes: number; files: number; reused: boolean };
 };
 
 const EXTENSION: Record<ReleaseFormat, string> = { "tar.gz": ".tar.gz", deb: ".deb", zip: ".zip", msi: ".msi" };
@@ -82,6 +85,10 @@ export async function buildPackages(p: BuildPackagesParameters = {}): Promise<Bu
   const bundleSeconds = (Date.now() - t) / 1000;
   log(`bundled the node in ${bundleSeconds.toFixed(1)} s`);
   t = Date.now();
+  const dapp = await buildDapp(path.join(work, "dapp"));
+  const dappSeconds = (Date.now() - t) / 1000;
+  log(`${dapp.reused ? "reused the dApp's standalone build" : "built the dApp (standalone)"}: ${mb(dapp.bytes)} in ${dapp.files} files, in ${dappSeconds.toFixed(1)} s`);
+  t = Date.now();
   const runtimeDeps = await installRuntimeDeps();
   const runtimeDepsSeconds = (Date.now() - t) / 1000;
   log(`runtime dependencies ready in ${runtimeDepsSeconds.toFixed(1)} s`);
@@ -90,7 +97,7 @@ export async function buildPackages(p: BuildPackagesParameters = {}): Promise<Bu
   for (const target of targets) {
     t = Date.now();
     const platformLock = lock.platforms[target.platform];
-    const root = await stageTarget({ target, lock: platformLock, version, bundle, runtimeDeps, releaseKeyPem: key.publicPem, workDir: work, mtime, log });
+    const root = await stageTarget({ target, lock: platformLock, version, bundle, runtimeDeps, dapp: dapp.dir, releaseKeyPem: key.publicPem, workDir: work, mtime, log });
     if (target.os === "win32") await signUnsigned(root, codeSigning!);
     const staged = (Date.now() - t) / 1000;
     log(`${target.platform}: staged in ${staged.toFixed(1)} s (node ${platformLock.node.version}, ${platformLock.llama.name}@${platformLock.llama.version})`);
@@ -146,7 +153,8 @@ export async function buildPackages(p: BuildPackagesParameters = {}): Promise<Bu
     devKey: key.dev,
     packages,
     totalBytes,
-    seconds: { bundle: bundleSeconds, runtimeDeps: runtimeDepsSeconds, check: checkSeconds, total: (Date.now() - started) / 1000 },
+    dapp: { bytes: dapp.bytes, files: dapp.files, reused: dapp.reused },
+    seconds: { bundle: bundleSeconds, dapp: dappSeconds, runtimeDeps: runtimeDepsSeconds, check: checkSeconds, total: (Date.now() - started) / 1000 },
   };
 }
 

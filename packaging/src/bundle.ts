@@ -36,12 +36,14 @@ const withoutWebRtc: Plugin = {
 export async function bundleNode(outdir: string): Promise<void> {
   await build({
     absWorkingDir: REPO,
-    // Started by file, so each is an entry of its own: the dry-run sandbox (a process, forked by
-    // node/src/dry-run/sandbox.ts), a plugin's worker (node/src/plugins/host.ts) and an ONNX
-    // session's worker (node/src/inference/onnx/session.ts); each looks for its .js name beside it.
+    // Started by file, so each is an entry of its own: the dry-run sandbox and the dApp's server
+    // (processes: node/src/dry-run/sandbox.ts and node/src/dapp/dapp-host.ts start them), a plugin's
+    // worker (node/src/plugins/host.ts) and an ONNX session's worker (node/src/inference/onnx/session.ts);
+    // each looks for its .js name beside it.
     entryPoints: {
       launch: "packaging/launcher/launch.ts",
       "sandbox-child": "node/src/dry-run/sandbox-child.ts",
+      "dapp-child": "node/src/dapp/dapp-child.ts",
       "plugin-worker": "node/src/plugins/worker.ts",
       "onnx-session-worker": "node/src/inference/onnx/session-worker.ts",
     },

@@ -2,7 +2,8 @@
  * Checks a built package the way a user would receive it: unpacked with the format's own tool,
  * it must hold the launcher, the named version with that platform's Node runtime, node-llama-cpp's
  * binaries for that platform, onnxruntime-node's folder for that platform and no other, only
- * native binaries for that machine, the release public key; on Windows, every PE file signed.
+ * native binaries for that machine, the release public key, the dApp (app/web); on Windows, every
+ * PE file signed.
  * And the package itself must verify against the signed release manifest.
  */
 import { execFile } from "node:child_process";
@@ -49,6 +50,8 @@ export async function checkPackage(p: CheckPackageParameters): Promise<CheckPack
     must(existsSync(path.join(root, windows ? "ns-llm.cmd" : "ns-llm")), "the launcher is missing");
     must(existsSync(path.join(vdir, windows ? "node.exe" : "node")), "the Node runtime is missing");
     must(existsSync(path.join(vdir, "app", "node", "build", "cli", "launch.js")), "the bundled node is missing");
+    must(existsSync(path.join(vdir, "app", "node", "build", "cli", "dapp-child.js")), "the dApp's server entry (dapp-child.js) is missing");
+    must(existsSync(path.join(vdir, "app", "web", "web", "server.js")) && existsSync(path.join(vdir, "app", "web", "web", ".next-package", "static")), "the dApp (app/web) is missing or has no static assets");
     const shippedKey = await readFile(path.join(vdir, "release-key.pem"), "utf8").catch(() => "");
     must(shippedKey !== "" && releaseKeyId(releasePublicKey(shippedKey)) === releaseKeyId(key), "release-key.pem is not the release key");
     const modules = path.join(vdir, "app", "node_modules");

@@ -12,6 +12,8 @@
  *       app/node/docs/, app/README.md, app/manifests/   the node's search corpus and manifests
  *       app/node_modules/        node-llama-cpp + that platform's binaries, onnxruntime-node with
  *                                that platform's folder only, and their JavaScript dependencies
+ *       app/web/                 the dApp's standalone server (dapp.ts; the same on every platform),
+ *                                which the node serves on its own port
  */
 import { execFile } from "node:child_process";
 import { chmod, cp, mkdir, readdir, rm, utimes, writeFile, copyFile, lstat } from "node:fs/promises";
@@ -37,6 +39,8 @@ export type StageTargetParameters = {
   bundle: string;
   /** installRuntimeDeps's node_modules. */
   runtimeDeps: string;
+  /** buildDapp's folder (the standalone dApp); none: the package has no dApp. */
+  dapp?: string;
   releaseKeyPem: string;
   /** Where to lay out `ns-llm-<version>-<platform>/`. */
   workDir: string;
@@ -77,6 +81,7 @@ export async function stageTarget(p: StageTargetParameters): Promise<string> {
   await writeFile(path.join(app, "node", "package.json"), `${JSON.stringify({ name: "ns-llm", version, private: true, type: "module" }, null, 2)}\n`);
   await copyFile(path.join(REPO, "README.md"), path.join(app, "README.md"));
   await cp(path.join(REPO, "manifests"), path.join(app, "manifests"), { recursive: true });
+  if (p.dapp) await cp(p.dapp, path.join(app, "web"), { recursive: true, verbatimSymlinks: true });
 
   const modules = path.join(app, "node_modules");
   await cp(p.runtimeDeps, modules, { recursive: true, filter: (src) => !src.endsWith(`${path.sep}.bin`) && path.basename(src) !== ".package-lock.json" });

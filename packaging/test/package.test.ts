@@ -1,7 +1,9 @@
 /**
  * The Linux x64 package as a user gets it: built by `npm run package`'s code, unpacked into an
  * empty folder (and the .deb into a throwaway root with dpkg-deb -x), started by its launcher with
- * no Node.js on the PATH, chatted with over the OpenAI route, checked with its own
+ * no Node.js on the PATH, chatted with over the OpenAI route, its dApp opened on the same port
+ * (the dApp's standalone build is the one web/.next-package caches, shared with
+ * node/test/dapp-serving.test.ts), checked with its own
  * `release verify`, then taken from one version to the next (stage, switch) and back (rollback),
  * and stopped with nothing left running. Other platforms are built by `npm run package`, not here.
  */
@@ -146,7 +148,7 @@ describe("the Linux x64 package", { timeout: 900_000 }, () => {
     assert.ok(!existsSync(path.join(envPath, "node")));
   });
 
-  test("starts from the .tar.gz with no Node.js on the PATH, serves the demo models, chats, stops cleanly", async () => {
+  test("starts from the .tar.gz with no Node.js on the PATH, serves the demo models and the dApp, chats, stops cleanly", async () => {
     const home = path.join(work, "home-tar");
     const node = await start(path.join(root(), "ns-llm"), envPath, home);
     try {
@@ -156,6 +158,17 @@ describe("the Linux x64 package", { timeout: 900_000 }, () => {
       assert.match(node.output(), /serving the demo models without a chain/);
       // The data folder is the user's, not the install folder.
       assert.ok(existsSync(path.join(home, ".local", "share", "ns-llm")));
+      // The dApp, on the same port, run by the package's own Node: with no chain, it says what to set and where.
+      const page = await fetch(`${node.url}/`);
+      const html = await page.text();
+      assert.equal(page.status, 200, html.slice(0, 500));
+      assert.match(html, /NS-LLM governance/);
+      assert.match(html, /This node follows no chain/);
+      assert.ok(html.includes(path.join(home, ".local", "share", "ns-llm", "config.env")), "the page names the package's settings file");
+      const script = /src="(\/_next\/static\/[^"]+\.js)"/.exec(html)?.[1];
+      assert.ok(script, "the page names its scripts");
+      assert.equal((await fetch(`${node.url}${script}`)).status, 200);
+      assert.match(node.output(), /dApp server \(pid \d+\) answers on http:\/\/127\.0\.0\.1:\d+/);
     } finally {
       assert.equal(await stop(node), 0);
     }

@@ -38,6 +38,8 @@ export async function webSourceHash(): Promise<string> {
 export type EnsureWebBuildOptions = {
   /** Build under `flock --exclusive` on this file, so a `next start` holding it shared never sees its files replaced. */
   lockFile?: string;
+  /** A Next.js standalone build (`output: "standalone"`, what the packages ship: packaging/src/dapp.ts). */
+  standalone?: boolean;
 };
 
 /** Builds the dApp into `distDir` (relative to web/) unless a build of the same sources is there. */
@@ -52,7 +54,7 @@ export async function ensureWebBuild(distDir: string, logFile: string, options: 
   const [command, ...args] = options.lockFile ? ["flock", "--exclusive", options.lockFile, ...build] : build;
   const child = spawn(command!, args, {
     cwd: WEB_DIR,
-    env: { ...process.env, NS_LLM_WEB_DIST_DIR: distDir, NEXT_TELEMETRY_DISABLED: "1" },
+    env: { ...process.env, NS_LLM_WEB_DIST_DIR: distDir, NEXT_TELEMETRY_DISABLED: "1", ...(options.standalone ? { NS_LLM_WEB_OUTPUT: "standalone" } : {}) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout.pipe(log, { end: false });

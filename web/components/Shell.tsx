@@ -18,7 +18,7 @@ export function Shell({ children }: { children: ReactNode }) {
           {config.deployment ? (
             children
           ) : (
-            <Card title="The app cannot reach its contracts">
+            <Card title={config.problemTitle ?? "The app cannot reach its contracts"}>
               <Notice tone="bad" testId="config-problem">{config.problem}</Notice>
             </Card>
           )}

@@ -22,6 +22,8 @@ export type AppConfig = {
   deployment: Deployment | null;
   /** Why there is no usable deployment, for a person. */
   problem: string | null;
+  /** The heading shown above `problem`, when not the default ("The app cannot reach its contracts"). */
+  problemTitle?: string;
 };
 
 export const DEV_CHAIN_ID = 31337;

@@ -68,3 +68,20 @@ test("the server puts the token in the page only under a loopback Host", async (
     Object.assign(process.env, saved);
   }
 });
+
+test("served by a node: pages call the origin they were asked under; with no chain the notice says what to set and where", async () => {
+  const saved = { ...process.env };
+  try {
+    Object.assign(process.env, { NS_LLM_DAPP_SAME_ORIGIN: "1", NS_LLM_NODE_URL: "http://127.0.0.1:41001", NS_LLM_CHAIN: "off", NS_LLM_CONFIG_FILE: "/home/a/.local/share/ns-llm/config.env" });
+    const config = await loadAppConfig({ host: "localhost:5555" });
+    assert.equal(config.nodeUrl, "http://localhost:5555", "the node that served the page, on the address the person used");
+    assert.equal(config.deployment, null);
+    assert.equal(config.problemTitle, "This node follows no chain");
+    assert.match(config.problem ?? "", /set NS_LLM_RPC_URL .* and NS_LLM_DEPLOYMENT .* in \/home\/a\/\.local\/share\/ns-llm\/config\.env/);
+    // A Host that is not a plain host[:port] is never made a URL.
+    assert.equal((await loadAppConfig({ host: "evil.example/path" })).nodeUrl, "http://127.0.0.1:41001");
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+});

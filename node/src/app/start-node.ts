@@ -61,6 +61,7 @@ import {
   nativeRoutes,
   ollamaRoutes,
   openAiRoutes,
+  pageProxy,
   pluginRoutes,
   systemRoutes,
   type HttpLimits,
@@ -83,6 +84,7 @@ import {
 } from "../serving/index.ts";
 import { createValidation } from "../validation/index.ts";
 import { createPlugins, missingReasons, type Plugins } from "../plugins/index.ts";
+import { createDappHost, dappDir, type DappHost } from "../dapp/index.ts";
 import { createCanaryWiring } from "./canary-wiring.ts";
 import { announcer, FEDERATION_OFF, federationManifestsOf, openFederation } from "./federation-wiring.ts";
 import { withAnsweredHooks, withPromptHooks, withSearchHooks } from "./plugin-wiring.ts";
@@ -151,6 +153,8 @@ export type RunningNode = {
   storage: StorageUpkeep;
   /** The contributor plugins (NS_LLM_PLUGINS). */
   plugins: Plugins;
+  /** The dApp served on the node's port; absent with NS_LLM_DAPP=0 or no build to serve. */
+  dapp: DappHost | undefined;
   close(): Promise<void>;
 };
 
@@ -484,8 +488,32 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       closers.push(() => running.stop());
     }
     const federationStatus = (): FederationStatus => federation?.status() ?? FEDERATION_OFF;
+    // The dApp on the node's own port (NS_LLM_DAPP_DIR, else a package's app/web): its server is
+    // started on the first page request, as a loopback-only child, and stopped after the API.
+    let selfUrl: string | undefined;
+    const dappFolder = dappDir(config);
+    const dapp = dappFolder
+      ? createDappHost({
+          dir: dappFolder,
+          log,
+          env: () => ({
+            NS_LLM_NODE_URL: selfUrl,
+            // Pages call the node that served them, on whatever address a person used.
+            NS_LLM_DAPP_SAME_ORIGIN: "1",
+            NS_LLM_RPC_URL: config.rpcUrl,
+            NS_LLM_DEPLOYMENT: config.deploymentFile,
+            NS_LLM_API_TOKEN: config.apiToken,
+            NS_LLM_GATEWAY_URL: process.env.NS_LLM_GATEWAY_URL,
+            ...(chain ? {} : { NS_LLM_CHAIN: "off" }),
+            // A packaged node reads its settings from this file (packaging/launcher/launch.ts).
+            ...(install ? { NS_LLM_CONFIG_FILE: path.join(config.home, "config.env") } : {}),
+          }),
+        })
+      : undefined;
+    if (dapp) closers.push(() => dapp.close());
     const app = await createServer({
       metrics,
+      ...(dapp ? { pages: pageProxy(() => dapp.target()) } : {}),
       auth: { token: config.apiToken, scope: isLoopbackHost(config.host) ? "admin" : "all" },
       corsOrigins: config.corsOrigins,
       allowedHosts: config.allowedHosts,
@@ -510,6 +538,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     });
     closers.push(() => shutdown({ app, scheduler, graceMs: options.shutdownGraceMs ?? 5000 }));
     const url = await listen(app, { host: config.host, port: config.port, token: config.apiToken });
+    selfUrl = url;
+    if (dapp) log(`serving the dApp from ${dapp.dir} on ${url}/ (its server starts on the first page request)`);
 
     await following?.start();
     dryRuns?.start();
@@ -530,6 +560,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       releases,
       storage,
       plugins,
+      dapp,
       close: () => closeAll((error) => log(`shutdown: ${(error as Error).message}`)),
     };
   } catch (error) {

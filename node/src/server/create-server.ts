@@ -14,6 +14,7 @@ import { frameworkErrors, sendError } from "./errors.ts";
 import { limitConnections, limitedServerOptions, type HttpLimits } from "./limits.ts";
 import { observeRequests } from "./observe-requests.ts";
 import { registerRequestPolicy } from "./request-policy.ts";
+import type { PageHandler } from "./page-proxy.ts";
 import { registerRoutingErrors } from "./routing-errors.ts";
 
 export { BODY_LIMIT } from "./limits.ts";
@@ -35,24 +36,29 @@ export type CreateServerParameters = {
   allowedHosts?: string[];
   /** HTTP limits other than the defaults (tests). */
   limits?: Partial<HttpLimits>;
+  /**
+   * The dApp's pages (pageProxy): GET and HEAD outside the API's routes go there, not to a 404;
+   * and a page of the node's own origin may send state-changing requests to the API.
+   */
+  pages?: PageHandler;
   /** The route groups, registered in order after auth. */
   routes: ServerPlugin[];
   logger?: FastifyServerOptions["logger"];
 };
 
-export async function createServer({ metrics, auth, corsOrigins, allowedHosts, limits, routes, logger }: CreateServerParameters): Promise<FastifyInstance> {
+export async function createServer({ metrics, auth, corsOrigins, allowedHosts, limits, pages, routes, logger }: CreateServerParameters): Promise<FastifyInstance> {
   const app = Fastify({ ...limitedServerOptions(limits), logger: logger ?? false, return503OnClosing: true, forceCloseConnections: "idle", frameworkErrors, clientErrorHandler });
   limitConnections(app, limits);
 
   app.setErrorHandler((error, request, reply) => sendError(reply, request, error));
-  registerRoutingErrors(app);
+  registerRoutingErrors(app, pages);
   // Request counts and latencies by route pattern and status, streams included.
   observeRequests(app, ({ request, route = "unmatched", status, seconds }) => {
     metrics.requests.inc({ route, method: request.method, status });
     metrics.requestSeconds.observe({ route, method: request.method }, seconds);
   });
   // Before CORS and auth: a foreign Host or Origin gets no further (preflights included).
-  registerRequestPolicy(app, { token: auth?.token, allowedHosts: allowedHosts ?? [], allowedOrigins: corsOrigins ?? [] });
+  registerRequestPolicy(app, { token: auth?.token, allowedHosts: allowedHosts ?? [], allowedOrigins: corsOrigins ?? [], sameOrigin: pages !== undefined });
   await app.register(cors, {
     origin: corsOrigins ?? [],
     // An OPTIONS request that is not a well-formed preflight gets the plain preflight answer

@@ -46,6 +46,7 @@ const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   vision_unavailable: 503,
   engine_disposed: 503,
   insufficient_memory: 503,
+  dapp_unavailable: 503,
 };
 
 export function errorBody(code: string, message: string): ErrorBody {

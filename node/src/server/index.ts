@@ -5,7 +5,8 @@
 export { BODY_LIMIT, createServer, type CreateServerParameters, type ServerPlugin } from "./create-server.ts";
 export { listen, type ListenParameters } from "./listen.ts";
 export { assertSafeBind, isLoopbackHost, tokenCheck, unauthorized, UnsafeBindError, type AuthOptions } from "./auth.ts";
-export { hostAllowed, originAllowed, registerRequestPolicy, type RequestPolicy } from "./request-policy.ts";
+export { hostAllowed, originAllowed, registerRequestPolicy, sameOriginAs, type RequestPolicy } from "./request-policy.ts";
+export { isApiPath, pageProxy, type PageHandler, type PageTarget } from "./page-proxy.ts";
 export { HTTP_LIMITS, limitConnections, limitedServerOptions, type HttpLimits } from "./limits.ts";
 export { clientErrorHandler } from "./client-errors.ts";
 export { ApiError, errorBody, frameworkErrors, sendError, toApiError, type ErrorBody } from "./errors.ts";

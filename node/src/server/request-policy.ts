@@ -10,7 +10,9 @@
  *   method but GET, HEAD, OPTIONS) from a page whose origin is not allowed (NS_LLM_CORS_ORIGINS)
  *   is refused with 403 origin_not_allowed, token or not: CORS alone would only hide the answer,
  *   after the request had done its work. Requests without Origin (curl, programs) are not
- *   browsers' and pass.
+ *   browsers' and pass. When the node serves the dApp's pages (`sameOrigin`), a page of the node's
+ *   own origin (the Origin names the same host and port as the Host, which passed the Host check)
+ *   may too: the node served it.
  */
 import type { FastifyInstance } from "fastify";
 import { isLoopbackHost, tokenCheck } from "./auth.ts";
@@ -23,6 +25,8 @@ export type RequestPolicy = {
   allowedHosts?: string[];
   /** Browser origins allowed to send state-changing requests (NS_LLM_CORS_ORIGINS). */
   allowedOrigins?: string[];
+  /** Pages of the node's own origin may send them too (the node serves the dApp). */
+  sameOrigin?: boolean;
 };
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -58,6 +62,14 @@ export function originAllowed(origin: string, allowed: readonly string[] = []): 
 
 const shown = (value: string) => JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
 
+/** Whether `origin` is the origin of a page asked for with this Host (http or https, same host and port). */
+export function sameOriginAs(origin: string, host: string | undefined): boolean {
+  if (!host) return false;
+  const o = origin.trim().toLowerCase().replace(/\/$/, "");
+  const h = host.trim().toLowerCase();
+  return o === `http://${h}` || o === `https://${h}`;
+}
+
 /** Adds the checks as the first onRequest hook of `app`: register it before CORS and auth. */
 export function registerRequestPolicy(app: FastifyInstance, policy: RequestPolicy): void {
   const withToken = tokenCheck(policy.token);
@@ -73,7 +85,8 @@ export function registerRequestPolicy(app: FastifyInstance, policy: RequestPolic
       );
     }
     const origin = request.headers.origin;
-    if (origin !== undefined && !SAFE_METHODS.has(request.method) && !originAllowed(origin, origins)) {
+    const ownPage = policy.sameOrigin === true && hostAllowed(host, hosts) && origin !== undefined && sameOriginAs(origin, host);
+    if (origin !== undefined && !SAFE_METHODS.has(request.method) && !originAllowed(origin, origins) && !ownPage) {
       throw new ApiError(403, "origin_not_allowed", `pages from ${shown(origin)} may not change this node; add the origin to NS_LLM_CORS_ORIGINS to allow it`);
     }
   });

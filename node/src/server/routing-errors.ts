@@ -1,11 +1,14 @@
 /**
  * 404 for unknown paths and 405 (with Allow) for a known path asked with the wrong method. Routes
- * are collected as they are added (plugins included), so the check covers every route.
+ * are collected as they are added (plugins included), so the check covers every route. With
+ * `pages` (the node serves the dApp), a GET or HEAD of any other path outside `/api/` and `/v1/`
+ * goes to it instead of a 404.
  */
 import type { FastifyInstance } from "fastify";
 import { ApiError } from "./errors.ts";
+import { isApiPath, type PageHandler } from "./page-proxy.ts";
 
-export function registerRoutingErrors(app: FastifyInstance): void {
+export function registerRoutingErrors(app: FastifyInstance, pages?: PageHandler): void {
   const routes: Array<{ pattern: RegExp; methods: Set<string> }> = [];
   app.addHook("onRoute", (route) => {
     if (route.url.includes("*")) return; // catch-alls (CORS preflight) are not resources
@@ -15,7 +18,7 @@ export function registerRoutingErrors(app: FastifyInstance): void {
     if (!entry) routes.push((entry = { pattern: new RegExp(source), methods: new Set() }));
     for (const m of methods) entry.methods.add(m);
   });
-  app.setNotFoundHandler(async (request) => {
+  app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split("?")[0]!;
     const allowed = new Set<string>();
     for (const r of routes) if (r.pattern.test(path)) for (const m of r.methods) allowed.add(m);
@@ -24,6 +27,7 @@ export function registerRoutingErrors(app: FastifyInstance): void {
         allow: [...allowed].join(", "),
       });
     }
+    if (pages && (request.method === "GET" || request.method === "HEAD") && !isApiPath(path)) return pages(request, reply);
     throw new ApiError(404, "not_found", `no route ${request.method} ${path}`);
   });
 }
