@@ -50,7 +50,9 @@ export async function checkPackage(p: CheckPackageParameters): Promise<CheckPack
     must(existsSync(path.join(root, windows ? "ns-llm.cmd" : "ns-llm")), "the launcher is missing");
     must(existsSync(path.join(vdir, windows ? "node.exe" : "node")), "the Node runtime is missing");
     must(existsSync(path.join(vdir, "app", "node", "build", "cli", "launch.js")), "the bundled node is missing");
-    must(existsSync(path.join(vdir, "app", "node", "build", "cli", "dapp-child.js")), "the dApp's server entry (dapp-child.js) is missing");
+    for (const entry of ["dapp-child.js", "sandbox-child.js", "plugin-worker.js", "onnx-session-worker.js"]) {
+      must(existsSync(path.join(vdir, "app", "node", "build", "cli", entry)), `the bundle's entry ${entry} (started by file) is missing`);
+    }
     must(existsSync(path.join(vdir, "app", "web", "web", "server.js")) && existsSync(path.join(vdir, "app", "web", "web", ".next-package", "static")), "the dApp (app/web) is missing or has no static assets");
     const shippedKey = await readFile(path.join(vdir, "release-key.pem"), "utf8").catch(() => "");
     must(shippedKey !== "" && releaseKeyId(releasePublicKey(shippedKey)) === releaseKeyId(key), "release-key.pem is not the release key");
