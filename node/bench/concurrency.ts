@@ -40,6 +40,8 @@ const { values } = parseArgs({
     "system-copies": { type: "string", default: "6" },
     // Another checkout of the project (its node/bench/serve-node.ts): measured too, as "node-before".
     baseline: { type: "string" },
+    // The node (not node-before) logs where its decode batches' time goes (bench/decode-timing.ts).
+    "decode-timing": { type: "boolean", default: false },
   },
 });
 const threads = Number(values.threads);
@@ -75,7 +77,7 @@ const rssKiB = (pid: number): number => {
 
 async function startNodeServer(name = "node", root = path.join(import.meta.dirname, "../..")): Promise<Server> {
   const script = path.join(root, "node/bench/serve-node.ts");
-  const child = spawn(process.execPath, [script, "--model", modelPath, "--threads", String(threads), "--sequences", String(slots), "--context", String(contextPerSlot)], {
+  const child = spawn(process.execPath, [script, "--model", modelPath, "--threads", String(threads), "--sequences", String(slots), "--context", String(contextPerSlot), ...(values["decode-timing"] && name === "node" ? ["--decode-timing"] : [])], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout! });
