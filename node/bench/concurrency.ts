@@ -89,8 +89,8 @@ async function startNodeServer(name = "node", root = path.join(import.meta.dirna
 
 async function startLlamaServer(binary: string): Promise<Server> {
   const port = await freePort();
-  // Same threads, slots and per-slot context as the node; flash attention off as node-llama-cpp's default.
-  const args = ["-m", modelPath, "-t", String(threads), "-tb", String(threads), "-np", String(slots), "-c", String(contextPerSlot * slots), "--host", "127.0.0.1", "--port", String(port), "-fa", "off", "--no-webui"];
+  // Same threads, slots and per-slot context as the node; flash attention "auto" as node-llama-cpp's default (on, on the CPU).
+  const args = ["-m", modelPath, "-t", String(threads), "-tb", String(threads), "-np", String(slots), "-c", String(contextPerSlot * slots), "--host", "127.0.0.1", "--port", String(port), "-fa", "auto", "--no-webui"];
   const child = spawn(binary, args, { stdio: ["ignore", "ignore", "ignore"] });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
