@@ -40,6 +40,8 @@ const { values } = parseArgs({
     "system-copies": { type: "string", default: "6" },
     // Another checkout of the project (its node/bench/serve-node.ts): measured too, as "node-before".
     baseline: { type: "string" },
+    // The node (not node-before) logs where its decode batches' time goes (bench/decode-timing.ts).
+    "decode-timing": { type: "boolean", default: false },
   },
 });
 const threads = Number(values.threads);
@@ -75,7 +77,7 @@ const rssKiB = (pid: number): number => {
 
 async function startNodeServer(name = "node", root = path.join(import.meta.dirname, "../..")): Promise<Server> {
   const script = path.join(root, "node/bench/serve-node.ts");
-  const child = spawn(process.execPath, [script, "--model", modelPath, "--threads", String(threads), "--sequences", String(slots), "--context", String(contextPerSlot)], {
+  const child = spawn(process.execPath, [script, "--model", modelPath, "--threads", String(threads), "--sequences", String(slots), "--context", String(contextPerSlot), ...(values["decode-timing"] && name === "node" ? ["--decode-timing"] : [])], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout! });
@@ -87,8 +89,8 @@ async function startNodeServer(name = "node", root = path.join(import.meta.dirna
 
 async function startLlamaServer(binary: string): Promise<Server> {
   const port = await freePort();
-  // Same threads, slots and per-slot context as the node; flash attention off as node-llama-cpp's default.
-  const args = ["-m", modelPath, "-t", String(threads), "-tb", String(threads), "-np", String(slots), "-c", String(contextPerSlot * slots), "--host", "127.0.0.1", "--port", String(port), "-fa", "off", "--no-webui"];
+  // Same threads, slots and per-slot context as the node; flash attention "auto" as node-llama-cpp's default (on, on the CPU).
+  const args = ["-m", modelPath, "-t", String(threads), "-tb", String(threads), "-np", String(slots), "-c", String(contextPerSlot * slots), "--host", "127.0.0.1", "--port", String(port), "-fa", "auto", "--no-webui"];
   const child = spawn(binary, args, { stdio: ["ignore", "ignore", "ignore"] });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {

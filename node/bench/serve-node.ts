@@ -18,9 +18,28 @@ const { values } = parseArgs({
     threads: { type: "string", default: "2" },
     sequences: { type: "string", default: "8" },
     context: { type: "string", default: "1024" },
+    // Logs where decode batches' time goes (bench/decode-timing.ts) on stderr after each burst of load.
+    "decode-timing": { type: "boolean", default: false },
   },
 });
 if (!values.model) throw new Error("--model file.gguf is required");
+if (values["decode-timing"]) {
+  const { LlamaModel } = await import("node-llama-cpp");
+  const { instrumentDecodes } = await import("./decode-timing.ts");
+  const createContext = LlamaModel.prototype.createContext;
+  LlamaModel.prototype.createContext = async function (this: InstanceType<typeof LlamaModel>, ...args: Parameters<typeof createContext>) {
+    const context = await createContext.apply(this, args);
+    const timing = instrumentDecodes(context);
+    const report = () => {
+      if (timing.decodes === 0) return;
+      console.error(`decode timing: ${timing.summary()}`);
+      timing.reset();
+    };
+    setInterval(() => !timing.decoding && performance.now() - timing.lastEnd > 300 && report(), 100).unref();
+    process.prependListener("SIGTERM", report);
+    return context;
+  };
+}
 const home = await mkdtemp(path.join(os.tmpdir(), "ns-llm-bench-node-"));
 const config = loadConfig({ ...process.env, NS_LLM_HOME: home, NS_LLM_PORT: "0", NS_LLM_HOST: "127.0.0.1", NS_LLM_THREADS: values.threads });
 // As a node serves (answers recorded in the audit log), without a chain or the demo models.

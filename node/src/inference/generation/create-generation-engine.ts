@@ -103,6 +103,9 @@ export async function createGenerationEngine(parameters: CreateGenerationEngineP
       threads,
       batching: { dispatchSchedule: afterDispatch.dispatchSchedule, itemPrioritizationStrategy: fullBatches.strategy },
     });
+    // The strategy orders a batch by sequence id (one llama.cpp ubatch instead of several): it
+    // reads the ids from the context's queue (internal to node-llama-cpp; checked, see full-batches.ts).
+    fullBatches.readSequencesFrom(() => (context as unknown as { _queuedDecodes?: Array<{ sequenceId: number; tokens: unknown }> })._queuedDecodes);
     const template = model.fileInfo.metadata.tokenizer?.chat_template;
     const hasChatTemplate = typeof template === "string" && template.trim() !== "";
     const chatWrapper: ChatWrapper = hasChatTemplate ? resolveChatWrapper(model) : new PlainChatWrapper();
@@ -127,7 +130,8 @@ const MIN_KEPT_PREFIX = 16;
 /** Prompt tokens evaluated per step before generating, so an abort stops a long prompt soon. */
 const PREFILL_CHUNK = 64;
 
-type Slot = { sequence: LlamaContextSequence; completion: LlamaCompletion; chat: LlamaChat };
+/** `index`: the sequence's place in the context (its id's order); among equally good free sequences, the lowest is taken. */
+type Slot = { index: number; sequence: LlamaContextSequence; completion: LlamaCompletion; chat: LlamaChat };
 
 /** What a request runs on its slot once it has one. */
 type Job = {
@@ -187,6 +191,7 @@ class Engine implements LlamaGenerationEngine {
     while (this.#context.sequencesLeft > 0) {
       const sequence = this.#context.getSequence();
       slots.push({
+        index: slots.length,
         sequence,
         completion: new LlamaCompletion({ contextSequence: sequence }),
         chat: new LlamaChat({ contextSequence: sequence, chatWrapper: this.#chatWrapper }),
@@ -395,7 +400,10 @@ class Engine implements LlamaGenerationEngine {
     const request = (async (): Promise<GenerationResult> => {
       const prompt = job.prefill;
       const busy = this.#generating > 0;
-      const slot = await this.#pool.acquire(controller.signal, prompt && ((s) => reuseScore(s.sequence, prompt, busy)));
+      // Of equals, the lowest sequence: the generating sequences' ids stay consecutive, so that
+      // llama.cpp decodes their batch in one ubatch (full-batches.ts). Scores are whole numbers.
+      const lowest = (s: Slot) => s.index / (this.#pool.capacity + 1);
+      const slot = await this.#pool.acquire(controller.signal, prompt ? (s) => reuseScore(s.sequence, prompt, busy) - lowest(s) : (s) => -lowest(s));
       if (slot === undefined) return interrupted();
       if (this.#generating++ === 0) this.#trimFreeSequences(prompt);
       meter = { sequence: slot.sequence, start: slot.sequence.tokenMeter.getState().usedOutputTokens };

@@ -17,6 +17,17 @@
  * the context's lock) is waited for at most MAX_WAITS looks (well under a millisecond), then the
  * batch goes without it. What goes in a batch is as node-llama-cpp's default strategy
  * ("maximumParallelism") decides: an even share of the batch for each queued item.
+ *
+ * And it puts the batch's items in the order of their sequences' ids. node-llama-cpp's contexts
+ * keep a KV cache stream per sequence (kv_unified off), and llama.cpp then splits a batch into
+ * micro-batches ("ubatches") that each hold a run of consecutive, increasing sequence ids, in the
+ * batch's order (llama_batch_allocr::split_equal, "accept only increasing sequence ids"); each
+ * ubatch is a pass over all the weights. node-llama-cpp adds the items in the order they were
+ * queued (the order their last tokens were sampled), so a batch of 8 next tokens went as 3 to 8
+ * ubatches and cost almost as much as 8 decodes of one token (measured on a TinyLlama-shaped
+ * model, one thread: 212 ms for 7 tokens, against 113 ms for 8 in llama.cpp's batched-bench with
+ * the same binaries). Sorted, it is one ubatch when the sequences' ids are consecutive (the engine
+ * gives requests the lowest free sequence among equals, for that).
  */
 import type { BatchItem, LlamaContextOptions, PrioritizedBatchItem } from "node-llama-cpp";
 
@@ -25,7 +36,11 @@ type Strategy = Exclude<NonNullable<NonNullable<LlamaContextOptions["batching"]>
 /** Looks at the queue before a batch goes without a missing sequence. */
 const MAX_WAITS = 100;
 
+/** What node-llama-cpp queued, in the order the strategy gets the items (its context's `_queuedDecodes`: internal). */
+export type QueuedDecodes = () => ReadonlyArray<{ sequenceId: number; tokens: unknown }> | undefined;
+
 export class FullBatches {
+  #queued: QueuedDecodes | undefined;
   /** Requests in their token loop (they queue one next token per batch). */
   #generating = new Set<object>();
   #waits = 0;
@@ -35,6 +50,11 @@ export class FullBatches {
   /** Batches dispatched and next-token steps in them, since the start (steps / batches: how well requests share batches). */
   get stats(): { batches: number; steps: number } {
     return { batches: this.#batches, steps: this.#steps };
+  }
+
+  /** Lets the strategy order a batch's items by sequence id (without it, the queue's order is kept). */
+  readSequencesFrom(queued: QueuedDecodes): void {
+    this.#queued = queued;
   }
 
   /** Marks `request` as generating: batches wait for its next token until `stopped(request)`. */
@@ -55,8 +75,24 @@ export class FullBatches {
     this.#waits = 0;
     this.#batches++;
     this.#steps += steps;
-    return evenShares(items, size);
+    return this.#bySequence(items, evenShares(items, size));
   };
+
+  /**
+   * The entries in their sequences' order. The strategy's items are made from node-llama-cpp's
+   * queue, one per queued decode in its order, sharing its `tokens` array: that is checked, and
+   * when it does not hold (another node-llama-cpp) the order is left as it is.
+   */
+  #bySequence(items: readonly BatchItem[], entries: PrioritizedBatchItem[]): PrioritizedBatchItem[] {
+    const queued = this.#queued?.();
+    if (!queued || queued.length !== items.length || entries.length < 2) return entries;
+    const sequenceOf = new Map<BatchItem, number>();
+    for (let i = 0; i < items.length; i++) {
+      if (queued[i]!.tokens !== items[i]!.tokens || typeof queued[i]!.sequenceId !== "number") return entries;
+      sequenceOf.set(items[i]!, queued[i]!.sequenceId);
+    }
+    return entries.sort((a, b) => sequenceOf.get(a.item)! - sequenceOf.get(b.item)!);
+  }
 }
 
 /** node-llama-cpp's "maximumParallelism": an even share of the batch each, leftovers by priority. */
