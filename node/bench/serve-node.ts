@@ -25,9 +25,10 @@ const { values } = parseArgs({
 if (!values.model) throw new Error("--model file.gguf is required");
 if (values["decode-timing"]) {
   const { LlamaModel } = await import("node-llama-cpp");
+  type LlamaModel = import("node-llama-cpp").LlamaModel;
   const { instrumentDecodes } = await import("./decode-timing.ts");
   const createContext = LlamaModel.prototype.createContext;
-  LlamaModel.prototype.createContext = async function (this: InstanceType<typeof LlamaModel>, ...args: Parameters<typeof createContext>) {
+  LlamaModel.prototype.createContext = async function (this: LlamaModel, ...args: Parameters<typeof createContext>) {
     const context = await createContext.apply(this, args);
     const timing = instrumentDecodes(context);
     const report = () => {
