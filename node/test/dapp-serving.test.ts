@@ -11,7 +11,6 @@
  *   (dapp_unavailable), NS_LLM_DAPP=0.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import http from "node:http";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -20,32 +19,12 @@ import { after, before, describe, test } from "node:test";
 import { buildDapp } from "../../packaging/src/dapp.ts";
 import { startTestNode, type TestNode } from "./helpers/api-node.ts";
 import { spawnNode } from "./helpers/node-process.ts";
-import { waitUntil } from "./helpers/processes.ts";
+import { descendants, pidAlive, waitUntil } from "./helpers/processes.ts";
 
 const work = await mkdtemp(path.join(os.tmpdir(), "ns-llm-dapp-serving-"));
 after(() => rm(work, { recursive: true, force: true }));
 
 const TOKEN = "dapp-serving-test-token-5f1c";
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** Processes whose parent is `pid`, and theirs. */
-function descendants(pid: number): number[] {
-  const rows = execFileSync("ps", ["-eo", "pid=,ppid="], { encoding: "utf8" }).trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
-  const out: number[] = [];
-  const walk = (parent: number) => {
-    for (const [child, ppid] of rows) if (ppid === parent) (out.push(child), walk(child));
-  };
-  walk(pid);
-  return out;
-}
 
 /** GET with a Host header of our choosing (fetch always sends the URL's own). */
 function getWithHost(url: string, host: string): Promise<{ status: number; body: string }> {
@@ -145,10 +124,10 @@ describe("the node serves a built dApp on its own port", { timeout: 600_000 }, (
 
   test("the dApp's server ends with the node", async () => {
     const pid = node.dapp?.pid();
-    assert.ok(pid && alive(pid));
+    assert.ok(pid && pidAlive(pid));
     const group = [pid, ...descendants(pid)];
     await node.stop();
-    assert.deepEqual(group.filter(alive), [], "a process of the dApp's server is still running");
+    assert.deepEqual(group.filter(pidAlive), [], "a process of the dApp's server is still running");
   });
 });
 
@@ -163,7 +142,7 @@ describe("the dApp's server around the node (a fake server.js)", { timeout: 300_
       const servers = descendants(node.pid);
       assert.ok(servers.length >= 1, "the dApp's server runs under the node");
       await node.kill(); // SIGKILL: no close(), no exit handler
-      await waitUntil("the dApp's server to exit after its node", async () => servers.every((pid) => !alive(pid)), 30_000);
+      await waitUntil("the dApp's server to exit after its node", async () => servers.every((pid) => !pidAlive(pid)), 30_000);
     } finally {
       await node.stop();
     }

@@ -21,7 +21,7 @@ import { readInstallState, releasePrivateKey, rollbackVersion, signRelease, swit
 import { startTestChain } from "../../node/test/helpers/chain.ts";
 import { devAccounts, unlockedWallet } from "../../node/src/chain/index.ts";
 import { devPass, proposeAdoption } from "../../node/src/governance/index.ts";
-import { waitUntil } from "../../node/test/helpers/processes.ts";
+import { descendants, pidAlive, waitUntil } from "../../node/test/helpers/processes.ts";
 
 const work = await mkdtemp(path.join(os.tmpdir(), "ns-llm-package-test-"));
 after(() => rm(work, { recursive: true, force: true }));
@@ -35,25 +35,6 @@ async function pathWithoutNode(): Promise<string> {
   }
   return dir;
 }
-
-function descendants(pid: number): number[] {
-  const rows = execFileSync("ps", ["-eo", "pid=,ppid="], { encoding: "utf8" }).trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
-  const out: number[] = [];
-  const walk = (parent: number) => {
-    for (const [child, ppid] of rows) if (ppid === parent) (out.push(child), walk(child));
-  };
-  walk(pid);
-  return out;
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 type Started = { child: ChildProcess; url: string; output: () => string };
 
@@ -85,8 +66,8 @@ async function stop({ child }: Started): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   child.kill("SIGTERM");
   const code = await exited;
-  for (let i = 0; i < 50 && [pid, ...tree].some(alive); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.deepEqual([pid, ...tree].filter(alive), [], "a process of the package is still running");
+  for (let i = 0; i < 50 && [pid, ...tree].some(pidAlive); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual([pid, ...tree].filter(pidAlive), [], "a process of the package is still running");
   return code;
 }
 

@@ -6,37 +6,15 @@
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { freePort, isListening } from "../../scripts/stack/ports.ts";
+import { descendants, pidAlive } from "../../node/test/helpers/processes.ts";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
-
-/** Every descendant pid of `pid` (via ps), so the test can check none survives. */
-function descendants(pid: number): number[] {
-  const rows = execFileSync("ps", ["-eo", "pid=,ppid="], { encoding: "utf8" })
-    .trim()
-    .split("\n")
-    .map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
-  const out: number[] = [];
-  const walk = (parent: number) => {
-    for (const [child, ppid] of rows) if (ppid === parent) (out.push(child), walk(child));
-  };
-  walk(pid);
-  return out;
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test("npm start brings the stack up, answers a chat through the gateway, and SIGINT leaves nothing behind", { timeout: 600_000 }, async () => {
   const home = await mkdtemp(path.join(os.tmpdir(), "ns-llm-stack-"));
@@ -116,7 +94,7 @@ test("npm start brings the stack up, answers a chat through the gateway, and SIG
     child.kill("SIGINT");
     assert.equal(await exited, 0, `npm start should exit 0 on SIGINT:\n${output.slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 500));
-    assert.deepEqual(children.filter(alive), [], "no child process is left");
+    assert.deepEqual(children.filter(pidAlive), [], "no child process is left");
     for (const port of Object.values(ports)) assert.equal(await isListening(port), false, `port ${port} still listens`);
   } finally {
     if (child.exitCode === null) {

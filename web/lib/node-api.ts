@@ -72,17 +72,7 @@ export type VerifiedManifest = {
  * ManifestIntegrityError and nothing of those bytes is shown.
  */
 export async function fetchManifest(nodeUrl: string, cid: string, digest: Hex): Promise<VerifiedManifest> {
-  let response: Response;
-  try {
-    const url = new URL(`/api/manifests/${encodeURIComponent(cid)}`, nodeUrl);
-    response = await fetch(url, withNodeAuth(url, { signal: AbortSignal.timeout(15_000) }));
-  } catch (error) {
-    throw unreachable(nodeUrl, error);
-  }
-  if (!response.ok) throw await nodeError(response);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  const check = await checkManifestBytes(bytes, { cid, digest });
-  const mismatch = manifestMismatch(check);
+  const { bytes, check, mismatch } = await fetchAndCheck(nodeUrl, cid, digest);
   if (mismatch) throw new ManifestIntegrityError(mismatch, check);
   let manifest: Manifest;
   try {
@@ -99,6 +89,13 @@ export async function fetchManifest(nodeUrl: string, cid: string, digest: Hex): 
  * that are not manifests (a signed release file), whose parsing is the caller's.
  */
 export async function fetchVerifiedBytes(nodeUrl: string, cid: string, digest: Hex): Promise<{ bytes: Uint8Array; check: ManifestCheck }> {
+  const { bytes, check, mismatch } = await fetchAndCheck(nodeUrl, cid, digest);
+  if (mismatch) throw new ManifestIntegrityError(mismatch.replace("The manifest bytes", "The bytes"), check);
+  return { bytes, check };
+}
+
+/** The bytes stored under `cid`, through the node, with the browser's own check of them. */
+async function fetchAndCheck(nodeUrl: string, cid: string, digest: Hex) {
   let response: Response;
   try {
     const url = new URL(`/api/manifests/${encodeURIComponent(cid)}`, nodeUrl);
@@ -109,9 +106,7 @@ export async function fetchVerifiedBytes(nodeUrl: string, cid: string, digest: H
   if (!response.ok) throw await nodeError(response);
   const bytes = new Uint8Array(await response.arrayBuffer());
   const check = await checkManifestBytes(bytes, { cid, digest });
-  const mismatch = manifestMismatch(check);
-  if (mismatch) throw new ManifestIntegrityError(mismatch.replace("The manifest bytes", "The bytes"), check);
-  return { bytes, check };
+  return { bytes, check, mismatch: manifestMismatch(check) };
 }
 
 /**

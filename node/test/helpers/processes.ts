@@ -2,7 +2,7 @@
  * Ports and child processes of the node's tests: a port the OS says is free, polling until
  * something holds, and stopping a child the test started (by its PID, waiting for the exit).
  */
-import type { ChildProcess } from "node:child_process";
+import { execFileSync, type ChildProcess } from "node:child_process";
 
 export { freePort } from "../../../scripts/stack/ports.ts";
 
@@ -59,4 +59,28 @@ export async function waitUntil<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${(last as Error).message})` : ""}${describe ? `\n${describe().slice(-4000)}` : ""}`);
+}
+
+/** Whether a process with this pid exists (signal 0 tests for it and sends nothing). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every descendant pid of `pid` (via ps), so a test can check that none survives. */
+export function descendants(pid: number): number[] {
+  const rows = execFileSync("ps", ["-eo", "pid=,ppid="], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
+  const out: number[] = [];
+  const walk = (parent: number) => {
+    for (const [child, ppid] of rows) if (ppid === parent) (out.push(child), walk(child));
+  };
+  walk(pid);
+  return out;
 }
