@@ -79,6 +79,11 @@ export type EffectiveLimits = {
   maxOutputTokens: number;
   maxEmbedBatch: number;
   maxInputChars: number;
+  /**
+   * The most layers of the generation model the node may offload to its GPU (governed
+   * `limits.maxGpuLayers`, capped by NS_LLM_MAX_GPU_LAYERS); null: no cap (as many as fit).
+   */
+  maxGpuLayers: number | null;
   /** Governed values the operator's ceilings cut down: which field, what the vote said, what applies. */
   clamped: Array<{ field: string; governed: number; applied: number; env: string }>;
 };

@@ -18,6 +18,17 @@ export type ModelDevice = {
   backend: ComputeBackend;
   /** Layers offloaded to the GPU (node-llama-cpp `model.gpuLayers`); 0 on "cpu". */
   gpuLayers: number;
+  /**
+   * Generation only: the cap on offloaded layers in force (governed `limits.maxGpuLayers`, capped
+   * by NS_LLM_MAX_GPU_LAYERS); null: none, as many as fit.
+   */
+  gpuLayerCap?: number | null;
+  /**
+   * Generation only: whether this node's llama.cpp can offload layers to a GPU at all. When false
+   * (a CPU-only node) every layer runs on the CPU whatever the cap, so a vote changing the cap
+   * needs no reload; when true, a change that alters what would be offloaded reloads the model.
+   */
+  gpuOffloading?: boolean;
 };
 
 export type RoleHealth = {

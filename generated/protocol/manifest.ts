@@ -103,6 +103,11 @@ export type ManifestParameters = {
     maxInputChars?: number;
     /** Milliseconds: a request's deadline, waiting included. */
     requestTimeoutMs?: number;
+    /**
+     * Layers of the generation model a node may offload to its GPU: 0 = the CPU only; absent =
+     * as many as fit (node-llama-cpp's "auto"). A node that has no GPU offloads none either way.
+     */
+    maxGpuLayers?: number;
   };
 };
 

@@ -48,6 +48,8 @@ const schema = z.object({
   NS_LLM_MAX_OUTPUT_TOKENS: ceiling(1, 1_048_576),
   NS_LLM_MAX_EMBED_BATCH: ceiling(1, 10_000),
   NS_LLM_MAX_INPUT_CHARS: ceiling(1, 16_777_216),
+  // Empty is unset (not 0, which would mean "the CPU only").
+  NS_LLM_MAX_GPU_LAYERS: z.preprocess((v) => (v === "" ? undefined : v), ceiling(0, 1024)),
   NS_LLM_DRY_RUN: z.enum(["0", "1", "false", "true"]).default("0"),
   NS_LLM_DRY_RUN_MEMORY_MB: z.coerce.number().int().min(16).default(1024),
   NS_LLM_ALLOW_PRIVATE_SOURCES: z.enum(["0", "none", "false", "loopback", "1", "private", "true"]).optional(),
@@ -174,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         maxOutputTokens: e.NS_LLM_MAX_OUTPUT_TOKENS,
         maxEmbedBatch: e.NS_LLM_MAX_EMBED_BATCH,
         maxInputChars: e.NS_LLM_MAX_INPUT_CHARS,
+        maxGpuLayers: e.NS_LLM_MAX_GPU_LAYERS,
       }).filter(([, v]) => v !== undefined),
     ) as LimitCeilings,
     dryRun: { enabled: e.NS_LLM_DRY_RUN === "1" || e.NS_LLM_DRY_RUN === "true", memoryBudgetBytes: e.NS_LLM_DRY_RUN_MEMORY_MB * 1024 ** 2 },

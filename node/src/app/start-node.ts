@@ -76,6 +76,7 @@ import {
   createModelDetails,
   createNodeStatus,
   createScheduler,
+  followGpuLayerCap,
   modelDevices,
   GovernedState,
   type EmbeddingBatcher,
@@ -176,6 +177,8 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       // The option (tests, benchmarks) over NS_LLM_CONTEXT_SIZE over the model's own.
       ...((options.contextSize ?? config.contextSize) !== undefined ? { contextSize: options.contextSize ?? config.contextSize } : {}),
       ...(options.memoryFactor !== undefined ? { memoryFactor: options.memoryFactor } : {}),
+      // Every load of a generation model (start, restore, adoption, canary) runs under the cap in force.
+      gpuLayerCap: () => governed.gpuLayerCap(),
     });
     closers.push(() => models.close());
     const { generation, embedding } = models.slots;
@@ -217,6 +220,10 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
     });
     // A vote that raises concurrency starts waiting requests at once.
     governed.onChange(() => scheduler.pump());
+    // A vote that changes the GPU layer cap reloads the generation model where that moves layers
+    // (never on a CPU-only node: nothing is offloaded there whatever the cap).
+    const gpuCap = followGpuLayerCap({ models, cap: () => governed.gpuLayerCap(), onChange: (listener) => governed.onChange(listener), log });
+    closers.push(() => gpuCap.stop());
 
     const audit = openAudit({ config, chain, onEvent: (event) => event.type === "anchored" && metrics.anchors.inc() });
     closers.push(() => audit.close());
@@ -431,7 +438,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       : undefined;
     if (following) closers.push(() => following.stop());
     // Proposal dry-runs (opt-in): a sandbox process per proposal, reports on IPFS and chain.
-    const dryRuns = chain && config.dryRun.enabled ? createDryRuns({ ...config, ...config.dryRun, suite: () => evaluationSuite, ipfs, store, fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) }, fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }), parseManifest: parse, software: "ns-llm/0.1.0", log, missingPlugins: (required) => missingReasons({ missing: plugins.lacking(required) }), ...(hooked ? { onReport: (event: DryRunReportEvent) => plugins.governance(event) } : {}) }) : undefined;
+    const dryRuns = chain && config.dryRun.enabled ? createDryRuns({ ...config, ...config.dryRun, suite: () => evaluationSuite, ipfs, store, fetchers: { "ipfs:": ipfsSourceFetcher(ipfs) }, fetchManifest: (cid, { signal }) => fetchManifest(ipfs, cid, { signal, timeoutMs: 30_000 }), parseManifest: parse, gpuLayerCap: () => governed.gpuLayerCap(), software: "ns-llm/0.1.0", log, missingPlugins: (required) => missingReasons({ missing: plugins.lacking(required) }), ...(hooked ? { onReport: (event: DryRunReportEvent) => plugins.governance(event) } : {}) }) : undefined;
     if (dryRuns) closers.push(() => dryRuns.stop());
 
     // Storage: garbage collection (a sweep, and `ns-llm gc`) and its figures in /metrics.
@@ -470,6 +477,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       audit: () => audit.status(),
       auditFailing: recorder.failing,
       effective: () => governed.limits(),
+      gpuLayerCap: () => governed.gpuLayerCap(),
       searchDocuments: () => search.size,
     });
     const health = (): HealthReport => {

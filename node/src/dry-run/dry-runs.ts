@@ -36,6 +36,8 @@ export type DryRunsParameters = {
   missingPlugins?: (plugins: GovernedPlugins) => string[];
   /** Told of each report this node published (the plugins' `governance` hook); must not throw. */
   onReport?: (event: DryRunReportEvent) => void;
+  /** The governed cap on GPU layers in force, read at each dry-run: the sandbox loads a generation model under it as serving would. */
+  gpuLayerCap?: () => number | undefined;
 };
 
 export type DryRuns = { start(): void; stop(): Promise<void>; status(): DryRunStatus };
@@ -130,6 +132,7 @@ export function createDryRuns(p: DryRunsParameters): DryRuns {
         if (previous.revision > 0) return skip(entry, `reported before (revision ${previous.revision})`);
         entry.state = "running";
         log(`proposal ${short(proposalId)}: dry-run of ${action.role} ${action.cid}`);
+        const gpuLayerCap = p.gpuLayerCap?.();
         const report = await evaluateProposal({
           adoption: { proposalId, ...action },
           chainId,
@@ -144,6 +147,7 @@ export function createDryRuns(p: DryRunsParameters): DryRuns {
           signal: abort.signal,
           software: p.software,
           ...(p.missingPlugins ? { missingPlugins: p.missingPlugins } : {}),
+          ...(gpuLayerCap !== undefined ? { gpuLayerCap } : {}),
         });
         const published = await publishReport({ report, ipfs: p.ipfs, publicClient, wallet, nodeReports });
         Object.assign(entry, {

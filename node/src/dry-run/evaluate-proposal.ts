@@ -36,6 +36,8 @@ export type EvaluateProposalParameters = {
   software: string;
   /** The plugins a parameters manifest requires that this node does not run (issue 21), each as a sentence. */
   missingPlugins?: (plugins: GovernedPlugins) => string[];
+  /** The governed cap on a generation model's GPU layers, as serving loads under it (undefined: none). */
+  gpuLayerCap?: number;
 };
 
 /** A refusal or failure before or while running: the report's `reason`. */
@@ -144,7 +146,7 @@ async function evaluateInSandbox(p: EvaluateProposalParameters, manifest: Exclud
   const [first, ...rest] = manifest.model.artifacts;
   const job: SandboxJob =
     manifest.role === "generation"
-      ? { role: "generation", modelPath: path.join(folder, first!.path), name: manifest.name, threads: 1, contextSize: 512, prompts, maxTokens: suite.maxTokens }
+      ? { role: "generation", modelPath: path.join(folder, first!.path), name: manifest.name, threads: 1, contextSize: 512, prompts, maxTokens: suite.maxTokens, ...(p.gpuLayerCap !== undefined ? { gpuLayerCap: p.gpuLayerCap } : {}) }
       : {
           role: "embedding",
           model: path.join(folder, first!.path),

@@ -36,7 +36,7 @@ async function run(job: SandboxJob): Promise<SandboxResult> {
     const { createGenerationEngine } = await import("../inference/generation/index.ts");
     let engine;
     try {
-      engine = await createGenerationEngine({ modelPath: job.modelPath, name: job.name, threads: job.threads, sequences: 1, contextSize: job.contextSize });
+      engine = await createGenerationEngine({ modelPath: job.modelPath, name: job.name, threads: job.threads, sequences: 1, contextSize: job.contextSize, ...(job.gpuLayerCap !== undefined ? { gpuLayerCap: job.gpuLayerCap } : {}) });
     } catch (error) {
       return { ok: false, stage: "load", message: messageOf(error), rssBytes: peakRss };
     }

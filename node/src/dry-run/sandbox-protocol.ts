@@ -8,7 +8,7 @@ export type SandboxPrompt = { prompt: string; json?: boolean };
 export type SandboxAnswer = DryRunAnswer & { dimensions?: number; unit?: boolean };
 
 export type SandboxJob =
-  | { role: "generation"; modelPath: string; name: string; threads: number; contextSize: number; prompts: SandboxPrompt[]; maxTokens: number }
+  | { role: "generation"; modelPath: string; name: string; threads: number; contextSize: number; prompts: SandboxPrompt[]; maxTokens: number; gpuLayerCap?: number }
   | { role: "embedding"; model: string; tokenizer?: string; name: string; dimensions: number; prompts: SandboxPrompt[] };
 
 export type SandboxResult =

@@ -33,3 +33,4 @@ export { assertMemoryFor, InsufficientMemoryError, type AssertMemoryForParameter
 export { GenerationEngineDisposedError, GenerationRequestError } from "./generation/errors.ts";
 export { checkJsonSchema, checkOutputFormat } from "./generation/structured-output.ts";
 export { logprobsOfText } from "./generation/logprobs.ts";
+export { capChangesOffload, gpuLayersOption, type GpuLayersOption, type GpuOffload } from "./generation/gpu-layers.ts";

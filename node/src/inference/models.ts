@@ -39,6 +39,11 @@ export type CreateModelsParameters = {
   contextSize?: number;
   /** Free memory needed = model files x this. Default 1.5. */
   memoryFactor?: number;
+  /**
+   * The cap on the generation model's GPU layers (the governed `limits.maxGpuLayers`), read at
+   * every load of a generation model; undefined: as many as fit.
+   */
+  gpuLayerCap?: () => number | undefined;
 };
 
 export type Models = {
@@ -55,7 +60,7 @@ export type Models = {
 };
 
 export function createModels(parameters: CreateModelsParameters): Models {
-  const { threads, sequences = 4, contextSize, memoryFactor = 1.5 } = parameters;
+  const { threads, sequences = 4, contextSize, memoryFactor = 1.5, gpuLayerCap = () => undefined } = parameters;
   const generation = new ModelSlot<GenerationEngine>();
   const embedding = new ModelSlot<EmbeddingEngine>();
   const loadErrors: Partial<Record<ModelRole, string>> = {};
@@ -87,6 +92,7 @@ export function createModels(parameters: CreateModelsParameters): Models {
       return tracked("generation", load.signal, async () => {
         await assertMemoryFor({ files: [spec.modelPath], factor: memoryFactor, what: `the generation model ${name}` });
         const { createGenerationEngine } = await import("./generation/index.ts");
+        const cap = gpuLayerCap();
         const engine = await createGenerationEngine({
           modelPath: spec.modelPath,
           name,
@@ -94,6 +100,7 @@ export function createModels(parameters: CreateModelsParameters): Models {
           sequences,
           ...(contextSize ? { contextSize } : {}),
           ...(load.signal ? { signal: load.signal } : {}),
+          ...(cap !== undefined ? { gpuLayerCap: cap } : {}),
         });
         await verifyOrDispose(engine, load);
         generation.swap(engine, manifestOf(spec.manifest, name));

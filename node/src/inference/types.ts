@@ -4,6 +4,7 @@
  */
 
 import type { ChatMessage, ChatRole, ModelDevice } from "@ns-llm/contracts";
+import type { GpuOffload } from "./generation/gpu-layers.ts";
 
 export type { ChatMessage, ChatRole };
 
@@ -69,7 +70,8 @@ export type ModelInfo = {
 };
 
 export interface GenerationEngine {
-  readonly info: ModelInfo & { contextLength: number; hasChatTemplate: boolean };
+  /** `offload`: how llama.cpp placed the model's layers (absent in engines that are not llama.cpp's). */
+  readonly info: ModelInfo & { contextLength: number; hasChatTemplate: boolean; offload?: GpuOffload };
   /** How many generations can run at once (sequences of the shared context). */
   readonly capacity: number;
   /** Generations running now. */

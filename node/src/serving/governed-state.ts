@@ -37,10 +37,15 @@ export type LimitCeilings = {
   maxOutputTokens?: number;
   maxEmbedBatch?: number;
   maxInputChars?: number;
+  /** Layers of the generation model offloaded to a GPU (with no governed value, the ceiling is the cap). */
+  maxGpuLayers?: number;
 };
 
-/** The node's own limits where the manifest sets none (maxConcurrent absent: the engine's capacity). */
-export type LimitDefaults = Omit<Required<LimitCeilings>, "maxConcurrent"> & { maxConcurrent?: number };
+/**
+ * The node's own limits where the manifest sets none (maxConcurrent absent: the engine's capacity;
+ * maxGpuLayers has no default: without a governed value or a ceiling, as many layers as fit).
+ */
+export type LimitDefaults = Omit<Required<LimitCeilings>, "maxConcurrent" | "maxGpuLayers"> & { maxConcurrent?: number };
 
 export const DEFAULT_LIMITS: LimitDefaults = {
   maxQueue: 32,
@@ -60,6 +65,7 @@ const CEILING_ENV: Record<keyof LimitCeilings, string> = {
   maxOutputTokens: "NS_LLM_MAX_OUTPUT_TOKENS",
   maxEmbedBatch: "NS_LLM_MAX_EMBED_BATCH",
   maxInputChars: "NS_LLM_MAX_INPUT_CHARS",
+  maxGpuLayers: "NS_LLM_MAX_GPU_LAYERS",
 };
 
 export type GovernedStateOptions = {
@@ -151,8 +157,27 @@ export class GovernedState {
       maxOutputTokens: pick("maxOutputTokens", this.#parameters.maxTokens, this.#defaults.maxOutputTokens),
       maxEmbedBatch: pick("maxEmbedBatch", g.maxEmbedBatch, this.#defaults.maxEmbedBatch),
       maxInputChars: pick("maxInputChars", g.maxInputChars, this.#defaults.maxInputChars),
+      maxGpuLayers: this.#gpuLayerCap(g.maxGpuLayers, clamped),
       clamped,
     };
+  }
+
+  /**
+   * The cap on the generation model's GPU layers in force (undefined: none, as many as fit): read
+   * at every load of a generation model (models.ts, the dry-run sandbox); a change while one is
+   * loaded is honoured by serving/gpu-layer-cap.ts.
+   */
+  gpuLayerCap(): number | undefined {
+    return this.limits().maxGpuLayers ?? undefined;
+  }
+
+  /** The governed cap, never above the operator's NS_LLM_MAX_GPU_LAYERS; with no governed cap, the ceiling is the cap. */
+  #gpuLayerCap(governed: number | undefined, clamped: EffectiveLimits["clamped"]): number | null {
+    const ceiling = this.#ceilings.maxGpuLayers;
+    if (governed === undefined) return ceiling ?? null;
+    if (ceiling === undefined || governed <= ceiling) return governed;
+    clamped.push({ field: "limits.maxGpuLayers", governed, applied: ceiling, env: CEILING_ENV.maxGpuLayers });
+    return ceiling;
   }
 
   /**

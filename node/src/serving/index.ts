@@ -37,3 +37,4 @@ export { Canary, CANARY_DEFAULTS, canarySettings, CanaryRollback, judge as judge
 export { createNodeStatus, modelDevices, type GovernanceStatusProvider, type ModelListing, type NodeStatus, type StatusProviders } from "./status.ts";
 export { holdBackToolCall, mayBeCall, planTools, type ToolCall, type ToolChatMessage, type ToolChoice, type ToolPlan, type ToolSpec } from "./tool-calling.ts";
 export { createModelDetails, type ModelDetails } from "./model-details.ts";
+export { followGpuLayerCap, type FollowGpuLayerCapParameters, type GpuLayerCapFollower } from "./gpu-layer-cap.ts";

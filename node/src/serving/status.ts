@@ -22,6 +22,8 @@ export type StatusProviders = {
   parameters: () => ManifestParameters;
   /** The limits applied now, governed and capped by the operator (for /api/governance). */
   effective?: () => EffectiveLimits;
+  /** The cap on the generation model's GPU layers in force (for /health's generation device; undefined: none). */
+  gpuLayerCap?: () => number | undefined;
   ipfs: () => { mode: string };
   audit?: () => HealthReport["audit"];
   /** Why answers cannot be recorded in the audit log now (the last append failed); undefined when they can. */
@@ -76,7 +78,13 @@ export function createNodeStatus(models: Models, scheduler: Scheduler, providers
     health() {
       const errors = models.loadErrors();
       const reasons: string[] = [];
-      const generationHealth = { ...roleHealth(generation, errors.generation), capacity: peekEngine(generation)?.capacity ?? 0 };
+      const engine = peekEngine(generation);
+      const generationHealth = { ...roleHealth(generation, errors.generation), capacity: engine?.capacity ?? 0 };
+      // The cap in force beside what the model offloads. On a node whose llama.cpp cannot offload
+      // (gpuOffloading false) every layer is on the CPU whatever the cap, and a new cap reloads nothing.
+      if (generationHealth.device && engine?.info.offload) {
+        generationHealth.device = { ...generationHealth.device, gpuLayerCap: providers.gpuLayerCap?.() ?? null, gpuOffloading: engine.info.offload.supported };
+      }
       const embeddingHealth = roleHealth(embedding, errors.embedding);
       if (!generationHealth.ready) reasons.push(`no generation model is loaded${errors.generation ? ` (${errors.generation})` : ""}; answers come from search`);
       if (!embeddingHealth.ready) reasons.push(`no embedding model is loaded${errors.embedding ? ` (${errors.embedding})` : ""}`);

@@ -35,13 +35,13 @@ import type {
   GenerateCommon,
   GenerationEngine,
   GenerationResult,
-  ModelInfo,
   SamplingOptions,
   TokenLogprob,
 } from "../types.ts";
 import { AfterDispatch } from "./after-dispatch.ts";
 import { FullBatches } from "./full-batches.ts";
 import { GenerationEngineDisposedError, GenerationRequestError } from "./errors.ts";
+import { gpuLayersOption, type GpuOffload } from "./gpu-layers.ts";
 import { getSharedLlama } from "./llama-runtime.ts";
 import { generateWithLogprobs } from "./logprobs.ts";
 import { PlainChatWrapper } from "./plain-chat-wrapper.ts";
@@ -66,6 +66,11 @@ export type CreateGenerationEngineParameters = {
   defaults?: SamplingOptions;
   /** Abandons loading the model (llama.cpp stops reading it). */
   signal?: AbortSignal;
+  /**
+   * The most layers to offload to a GPU (governed `limits.maxGpuLayers`): 0 = the CPU only;
+   * undefined = as many as fit (see gpu-layers.ts). Nothing is offloaded on a node without a GPU.
+   */
+  gpuLayerCap?: number;
 };
 
 export type LlamaGenerationEngine = GenerationEngine & {
@@ -83,11 +88,12 @@ export async function createGenerationEngine(parameters: CreateGenerationEngineP
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be an integer >= 1, got ${threads}`);
   if (!Number.isInteger(sequences) || sequences < 1) throw new RangeError(`sequences must be an integer >= 1, got ${sequences}`);
   resolveSampling({}, defaults); // refuse bad governed defaults now, not on every request
+  const gpuLayers = gpuLayersOption(parameters.gpuLayerCap);
 
   const llama = await getSharedLlama();
   let model: LlamaModel;
   try {
-    model = await llama.loadModel({ modelPath, ...(parameters.signal ? { loadSignal: parameters.signal } : {}) });
+    model = await llama.loadModel({ modelPath, gpuLayers, ...(parameters.signal ? { loadSignal: parameters.signal } : {}) });
   } catch (error) {
     if (parameters.signal?.aborted) throw parameters.signal.reason;
     throw new Error(`cannot load the generation model ${modelPath}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -116,6 +122,12 @@ export async function createGenerationEngine(parameters: CreateGenerationEngineP
       hasChatTemplate,
       // llama.gpu is false when llama.cpp runs on the CPU; gpuLayers counts what loadModel offloaded.
       device: { backend: llama.gpu || "cpu", gpuLayers: model.gpuLayers } as const,
+      offload: {
+        supported: llama.supportsGpuOffloading,
+        totalLayers: model.fileInsights.totalLayers,
+        cap: parameters.gpuLayerCap ?? null,
+        gpuLayers: model.gpuLayers,
+      } satisfies GpuOffload,
     };
     return new Engine({ model, context, chatWrapper, info, defaults, afterDispatch, fullBatches });
   } catch (error) {
@@ -156,7 +168,7 @@ type Hooks = {
 const ABORTED = Symbol("aborted");
 
 class Engine implements LlamaGenerationEngine {
-  readonly info: ModelInfo & { contextLength: number; hasChatTemplate: boolean };
+  readonly info: GenerationEngine["info"];
   #model: LlamaModel;
   #context: LlamaContext;
   #chatWrapper: ChatWrapper;

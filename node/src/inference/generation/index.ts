@@ -6,3 +6,4 @@ export {
 } from "./create-generation-engine.ts";
 export { GenerationEngineDisposedError, GenerationRequestError } from "./errors.ts";
 export { fallbackSampling } from "./sampling.ts";
+export { capChangesOffload, gpuLayersOption, type GpuLayersOption, type GpuOffload } from "./gpu-layers.ts";
