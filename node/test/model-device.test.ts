@@ -15,9 +15,10 @@ describe("model device reporting (no GPU here)", () => {
   });
   after(() => node?.stop());
 
-  it("GET /health gives each role's backend, cpu, and 0 layers offloaded", async () => {
+  it("GET /health gives each role's backend, cpu, and 0 layers offloaded (generation: the GPU layer cap in force, and that it cannot offload)", async () => {
     const h = (await (await fetch(`${node.url}/health`)).json()) as HealthReport;
-    assert.deepEqual(h.generation.device, { backend: "cpu", gpuLayers: 0 });
+    // With no governed cap and no NS_LLM_MAX_GPU_LAYERS: no cap (null); llama.cpp here cannot offload.
+    assert.deepEqual(h.generation.device, { backend: "cpu", gpuLayers: 0, gpuLayerCap: null, gpuOffloading: false });
     assert.deepEqual(h.embedding.device, { backend: "cpu", gpuLayers: 0 });
   });
 
