@@ -11,22 +11,41 @@
  *
  *   node bench/concurrency.ts [--llama-server path] [--model file.gguf] [--threads 2] [--slots 8]
  *       [--tokens 64] [--rounds 3] [--streams 1,4,8] [--no-prefix] [--baseline other-checkout]
+ *       [--gpu-layers N [--expect-backend cuda|vulkan|metal]] [--dry-run] [--help]
  *
  * Without --model it writes a model of TinyLlama-1.1B's shape (bench/tinyllama-shape.ts, Q4_0,
  * 620 MB) to $TMPDIR/ns-llm-bench/ once. Without --llama-server only the node is measured.
- * Building llama-server: see node/docs/benchmarks.md.
+ * `--gpu-layers N` offloads up to N layers on both: llama-server gets `-ngl N`, the node the
+ * governed cap `limits.maxGpuLayers: N` (bench/serve-node.ts; the node fits as many as its GPU
+ * holds, at most N); the node's backend and offloaded layers (its /health) are printed, and
+ * `--expect-backend` stops the run when the node is not on that backend. `--dry-run` prints the
+ * plan (model, both command lines) and starts nothing. Building llama-server: see
+ * node/docs/benchmarks.md; on a GPU machine, bench/gpu.sh does it all.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+import type { HealthReport } from "@ns-llm/contracts";
 import { writeTinyLlamaShape } from "./tinyllama-shape.ts";
+
+const USAGE = `usage: node bench/concurrency.ts [--llama-server path] [--model file.gguf] [--threads 2] [--slots 8]
+    [--tokens 64] [--rounds 3] [--streams 1,4,8] [--context 1024] [--no-prefix] [--system-copies 6]
+    [--baseline other-checkout] [--decode-timing] [--gpu-layers N] [--expect-backend cuda|vulkan|metal]
+    [--dry-run] [--help]`;
 
 const { values } = parseArgs({
   options: {
+    help: { type: "boolean", default: false },
+    // Prints the model and both servers' command lines, and starts nothing.
+    "dry-run": { type: "boolean", default: false },
+    // Offload up to N layers: llama-server -ngl N; the node, the governed cap limits.maxGpuLayers N.
+    "gpu-layers": { type: "string" },
+    // Stop unless the node runs on this backend (its /health), e.g. when its GPU binary did not load.
+    "expect-backend": { type: "string" },
     "llama-server": { type: "string" },
     model: { type: "string" },
     threads: { type: "string", default: "2" },
@@ -50,8 +69,69 @@ const maxTokens = Number(values.tokens);
 const rounds = Number(values.rounds);
 const streamCounts = values.streams.split(",").map(Number);
 const contextPerSlot = Number(values.context);
+const gpuLayers = values["gpu-layers"] === undefined ? undefined : Number(values["gpu-layers"]);
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+for (const [option, value, min] of [["--threads", threads, 1], ["--slots", slots, 1], ["--tokens", maxTokens, 1], ["--rounds", rounds, 1], ["--context", contextPerSlot, 64], ["--gpu-layers", gpuLayers ?? 0, 0], ...streamCounts.map((n) => ["--streams", n, 1] as const)] as const) {
+  if (!Number.isInteger(value) || value < min) {
+    console.error(`concurrency.ts: ${option} must be an integer >= ${min}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+if (values["expect-backend"] && !["cuda", "vulkan", "metal", "cpu"].includes(values["expect-backend"])) {
+  console.error(`concurrency.ts: --expect-backend must be cuda, vulkan, metal or cpu\n${USAGE}`);
+  process.exit(2);
+}
 
 const modelPath = values.model ?? path.join(os.tmpdir(), "ns-llm-bench", "tinyllama-shape-q4_0.gguf");
+
+/** bench/serve-node.ts's arguments for the node measured as `name`. */
+const nodeArgs = (name: string) => [
+  "--model",
+  modelPath,
+  "--threads",
+  String(threads),
+  "--sequences",
+  String(slots),
+  "--context",
+  String(contextPerSlot),
+  ...(values["decode-timing"] && name === "node" ? ["--decode-timing"] : []),
+  ...(gpuLayers !== undefined ? ["--gpu-layers", String(gpuLayers)] : []),
+];
+
+/** llama-server's arguments: same threads, slots and per-slot context as the node; flash attention "auto" as node-llama-cpp's default (on, on the CPU). */
+const llamaServerArgs = (port: number) => [
+  "-m",
+  modelPath,
+  "-t",
+  String(threads),
+  "-tb",
+  String(threads),
+  "-np",
+  String(slots),
+  "-c",
+  String(contextPerSlot * slots),
+  "--host",
+  "127.0.0.1",
+  "--port",
+  String(port),
+  "-fa",
+  "auto",
+  "--no-webui",
+  ...(gpuLayers !== undefined ? ["-ngl", String(gpuLayers)] : []),
+];
+
+if (values["dry-run"]) {
+  console.log(`model: ${modelPath}${values.model ? "" : existsSync(modelPath) ? " (written before)" : " (would be written: TinyLlama-1.1B's shape, Q4_0, 620 MB)"}`);
+  console.log(`streams ${streamCounts.join(",")}, ${maxTokens}-token answers, ${rounds} rounds, threads ${threads}, ${slots} slots, context ${contextPerSlot} per slot, GPU layers ${gpuLayers ?? "default (node: as many as fit; llama-server: its own default)"}`);
+  console.log(`node: ${process.execPath} ${path.join(import.meta.dirname, "serve-node.ts")} ${nodeArgs("node").join(" ")}`);
+  if (values.baseline) console.log(`node-before: ${process.execPath} ${path.join(values.baseline, "node/bench/serve-node.ts")} ${nodeArgs("node-before").join(" ")}`);
+  console.log(values["llama-server"] ? `llama-server: ${values["llama-server"]} ${llamaServerArgs(0).join(" ").replace("--port 0", "--port <free port>")}` : "llama-server: not measured (no --llama-server)");
+  if (values["expect-backend"]) console.log(`the run stops unless the node's /health says backend ${values["expect-backend"]}`);
+  process.exit(0);
+}
 if (!values.model) await writeTinyLlamaShape(modelPath, "q4_0");
 
 type Server = { name: string; url: string; child: ChildProcess; peakRssKiB: number; sampler?: NodeJS.Timeout };
@@ -77,7 +157,7 @@ const rssKiB = (pid: number): number => {
 
 async function startNodeServer(name = "node", root = path.join(import.meta.dirname, "../..")): Promise<Server> {
   const script = path.join(root, "node/bench/serve-node.ts");
-  const child = spawn(process.execPath, [script, "--model", modelPath, "--threads", String(threads), "--sequences", String(slots), "--context", String(contextPerSlot), ...(values["decode-timing"] && name === "node" ? ["--decode-timing"] : [])], {
+  const child = spawn(process.execPath, [script, ...nodeArgs(name)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout! });
@@ -89,9 +169,7 @@ async function startNodeServer(name = "node", root = path.join(import.meta.dirna
 
 async function startLlamaServer(binary: string): Promise<Server> {
   const port = await freePort();
-  // Same threads, slots and per-slot context as the node; flash attention "auto" as node-llama-cpp's default (on, on the CPU).
-  const args = ["-m", modelPath, "-t", String(threads), "-tb", String(threads), "-np", String(slots), "-c", String(contextPerSlot * slots), "--host", "127.0.0.1", "--port", String(port), "-fa", "auto", "--no-webui"];
-  const child = spawn(binary, args, { stdio: ["ignore", "ignore", "ignore"] });
+  const child = spawn(binary, llamaServerArgs(port), { stdio: ["ignore", "ignore", "ignore"] });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`llama-server exited with ${child.exitCode}`);
@@ -184,6 +262,14 @@ const servers: Server[] = [];
 try {
   servers.push(await startNodeServer());
   if (values.baseline) servers.push(await startNodeServer("node-before", values.baseline));
+  // Where the node runs its model (its /health): backend, layers offloaded, the cap in force.
+  for (const server of servers.filter((s) => s.name.startsWith("node"))) {
+    const device = ((await (await fetch(`${server.url}/health`)).json()) as HealthReport).generation.device;
+    console.log(`${server.name}: backend ${device?.backend ?? "?"}, ${device?.gpuLayers ?? "?"} layers offloaded, GPU layer cap ${device?.gpuLayerCap ?? "none"}`);
+    if (values["expect-backend"] && device?.backend !== values["expect-backend"]) {
+      throw new Error(`${server.name} runs on ${device?.backend ?? "no backend"}, not ${values["expect-backend"]}: node-llama-cpp's ${values["expect-backend"]} binary did not load (see the node's log above)`);
+    }
+  }
   if (values["llama-server"]) servers.push(await startLlamaServer(values["llama-server"]));
   const idleRss = new Map(servers.map((s) => [s.name, rssKiB(s.child.pid!)]));
   console.log(`concurrency benchmark: ${path.basename(modelPath)}, threads ${threads}, ${slots} slots each, ${maxTokens}-token answers, ${rounds} rounds, ${os.cpus()[0]?.model ?? "cpu"} x${os.availableParallelism()}, Node ${process.version}`);

@@ -3,7 +3,10 @@
  * it from outside over HTTP as it measures llama-server, and reads its RSS from /proc.
  * Prints `{"url": ...}` on stdout once it listens; stops on SIGTERM.
  *
- *   node bench/serve-node.ts --model file.gguf --threads 2 --sequences 8 --context 1024
+ *   node bench/serve-node.ts --model file.gguf --threads 2 --sequences 8 --context 1024 [--gpu-layers N]
+ *
+ * `--gpu-layers N` starts the node with the governed parameters `limits.maxGpuLayers: N`: it loads
+ * the model as any node under that vote (as many layers as its GPU holds, at most N).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -18,11 +21,14 @@ const { values } = parseArgs({
     threads: { type: "string", default: "2" },
     sequences: { type: "string", default: "8" },
     context: { type: "string", default: "1024" },
+    "gpu-layers": { type: "string" },
     // Logs where decode batches' time goes (bench/decode-timing.ts) on stderr after each burst of load.
     "decode-timing": { type: "boolean", default: false },
   },
 });
 if (!values.model) throw new Error("--model file.gguf is required");
+const gpuLayers = values["gpu-layers"] === undefined ? undefined : Number(values["gpu-layers"]);
+if (gpuLayers !== undefined && (!Number.isInteger(gpuLayers) || gpuLayers < 0)) throw new Error("--gpu-layers must be an integer >= 0");
 if (values["decode-timing"]) {
   const { LlamaModel } = await import("node-llama-cpp");
   type LlamaModel = import("node-llama-cpp").LlamaModel;
@@ -46,7 +52,8 @@ const config = loadConfig({ ...process.env, NS_LLM_HOME: home, NS_LLM_PORT: "0",
 // As a node serves (answers recorded in the audit log), without a chain or the demo models.
 const node = await startNode(config, {
   chain: false,
-  parameters: {},
+  // The offload as a vote would set it (the governed cap), so the node loads as it would in service.
+  parameters: gpuLayers === undefined ? {} : { limits: { maxGpuLayers: gpuLayers } },
   sequences: Number(values.sequences),
   contextSize: Number(values.context),
   scheduler: { maxQueue: 256, maxOutputTokens: 4096 },
