@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { writeDemoLlama } from "../src/demo/demo-llama.ts";
+import { demoLlamaShape, writeDemoLlama } from "../src/demo/demo-llama.ts";
 import {
   createGenerationEngine,
   GenerationEngineDisposedError,
@@ -80,7 +80,15 @@ describe("generation engine (demo llama model, 1 thread)", () => {
   });
 
   it("reports the model and its capacity", () => {
-    assert.deepEqual(engine.info, { name: "demo", path: modelPath, contextLength: 512, hasChatTemplate: true, device: { backend: "cpu", gpuLayers: 0 } });
+    // offload: no GPU here (llama.cpp cannot offload), no cap given, the demo's 2 blocks + the output layer.
+    assert.deepEqual(engine.info, {
+      name: "demo",
+      path: modelPath,
+      contextLength: 512,
+      hasChatTemplate: true,
+      device: { backend: "cpu", gpuLayers: 0 },
+      offload: { supported: false, totalLayers: demoLlamaShape.blockCount + 1, cap: null, gpuLayers: 0 },
+    });
     assert.equal(engine.capacity, 2);
     assert.equal(engine.active, 0);
     assert.equal(engine.waiting, 0);
