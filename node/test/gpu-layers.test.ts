@@ -121,6 +121,7 @@ function gpuModels(cap: () => number | undefined) {
     const gpuLayers = supported ? Math.min(c ?? 23, 23) : 0;
     return {
       info: { name: "m", path: "/models/m.gguf", contextLength: 512, hasChatTemplate: false, device: { backend: supported ? "cuda" : "cpu", gpuLayers }, offload: { supported, totalLayers: 23, cap: c ?? null, gpuLayers } },
+      complete: async () => ({ text: "hi", tokens: 1, finishReason: "length", ms: 1, firstTokenMs: 1 }),
       dispose: async () => {},
     } as unknown as GenerationEngine;
   };
@@ -131,6 +132,7 @@ function gpuModels(cap: () => number | undefined) {
       loads.push(entry);
       const e = engine(entry.cap);
       await gate;
+      await options.smokeTest?.(e);
       await options.trial?.(e);
       options.signal?.throwIfAborted();
       generation.swap(e, { cid: spec.manifest?.cid, name: spec.name ?? "m", version: spec.manifest?.version, digest: spec.manifest?.digest });

@@ -4,14 +4,15 @@
  * sandbox), so an adoption, a canary and a restart load under it; this is for the model already
  * serving when a vote changes the cap. When the new cap changes what the model would offload, the
  * model is loaded again under it through the adoption's own path (`models.loadGeneration`: beside
- * the current one, then swapped in; requests in flight finish on the old engine).
+ * the current one, smoke-tested, then swapped in; requests in flight finish on the old engine; a
+ * failure leaves the current one serving, and is logged).
  *
  * On a CPU-only node (`llama.supportsGpuOffloading` false: no GPU, or llama.cpp's CPU binary, as
  * on this project's CI machines) no layer is on a GPU and none can be, whatever the cap: the model
  * is never reloaded, and /health says so (`device.gpuOffloading: false`).
  *
- * A reload checked after each governed change and after each generation swap (a model adopted
- * while the cap changed is brought under it). It gives way to an adoption: when the slot no longer
+ * Checked after each governed change and after each generation swap (a model adopted while the
+ * cap changed is brought under it). A reload gives way to an adoption: when the slot no longer
  * serves the engine it reloads by the time the new copy is ready, the copy is dropped.
  */
 import { capChangesOffload, type GenerationEngine, type Models } from "../inference/index.ts";
@@ -57,6 +58,11 @@ export function followGpuLayerCap(p: FollowGpuLayerCapParameters): GpuLayerCapFo
         { modelPath: engine.info.path, name: manifest.name, manifest },
         {
           signal: superseded.signal,
+          // As an adoption's: the copy must answer before it serves.
+          smokeTest: async (copy) => {
+            const result = await copy.complete({ prompt: "Hello", maxTokens: 4, temperature: 0, seed: 1 });
+            if (!Number.isFinite(result.ms) || result.finishReason === "abort") throw new Error("the reloaded model did not complete a generation");
+          },
           // Swap only while the slot still serves the engine reloaded (an adoption may have replaced it).
           trial: async () => {
             if (current()?.engine !== engine) superseded.abort(new Error("another generation model was swapped in meanwhile"));
