@@ -5,6 +5,9 @@
  * that say they can offload: this machine has no GPU), and the real engine passing the cap to
  * `llama.loadModel`.
  *
+ * Last, a real node whose llama.cpp is made to say it can offload (only that flag is pretended):
+ * a change of the cap reloads its model through the adoption's swap while a request holds the old.
+ *
  * What this machine cannot show: a real reload that offloads a different number of layers. Its
  * llama.cpp has no GPU (`supportsGpuOffloading` false), so every load offloads 0 whatever the cap.
  */
@@ -20,6 +23,7 @@ import { getSharedLlama } from "../src/inference/generation/llama-runtime.ts";
 import { ModelSlot, type GenerationEngine, type GenerationModelSpec, type LoadOptions, type Models } from "../src/inference/index.ts";
 import { parseManifest } from "../src/manifest/index.ts";
 import { followGpuLayerCap, GovernedState } from "../src/serving/index.ts";
+import { json, metricValue, startTestNode, type TestNode } from "./helpers/api-node.ts";
 
 describe("gpuLayersOption: the cap as llama.loadModel's gpuLayers", () => {
   it("no cap: 'auto' (as many layers as fit); 0: none (the CPU only); N: auto bounded by N", () => {
@@ -276,4 +280,53 @@ describe("createGenerationEngine passes the cap to llama.loadModel (the real bin
       }
     });
   }
+});
+
+describe("a node whose llama.cpp says it can offload (pretended: no GPU here): a vote changing the cap reloads the model through the adoption's swap", () => {
+  let node: TestNode;
+  let restore: (() => void) | undefined;
+  before(async () => {
+    // The flag alone: node-llama-cpp then sizes offload by the GPU's free memory, none here, so 0 layers.
+    const llama = await getSharedLlama();
+    Object.defineProperty(llama, "supportsGpuOffloading", { get: () => true, configurable: true });
+    restore = () => void delete (llama as unknown as Record<string, unknown>).supportsGpuOffloading;
+    node = await startTestNode({ parameters: { limits: { maxGpuLayers: 0 } } });
+  });
+  after(async () => {
+    await node?.stop();
+    restore?.();
+  });
+
+  it("cap 0 -> 2: the same model is loaded again under cap 2 and swapped in; a request holding the old engine finishes on it", async () => {
+    const health = async () => (await (await fetch(`${node.url}/health`)).json()) as { generation: { manifest: string | null; device: Record<string, unknown> } };
+    const swaps = async () => metricValue(await (await fetch(`${node.url}/metrics`)).text(), 'ns_llm_model_swaps_total{role="generation"}');
+    const before = await health();
+    assert.deepEqual(before.generation.device, { backend: "cpu", gpuLayers: 0, gpuLayerCap: 0, gpuOffloading: true });
+    const swapsBefore = await swaps();
+
+    // A request in flight holds a lease on the engine it started on (as the generation service does) until it ends.
+    const inFlight = node.models.slots.generation.acquire()!;
+    assert.equal(inFlight.engine.info.offload?.cap, 0);
+    const swapped = new Promise<void>((resolve) => {
+      const stop = node.models.onSwap((role) => role === "generation" && (stop(), resolve()));
+    });
+    node.governed.apply({ limits: { maxGpuLayers: 2 } });
+    await swapped;
+
+    const now = node.models.slots.generation.acquire()!;
+    now.release();
+    assert.notEqual(now.engine, inFlight.engine, "a new engine serves");
+    assert.equal(now.engine.info.offload?.cap, 2, "loaded under the new cap");
+    assert.equal(node.models.slots.generation.draining, 1, "the old engine waits for its request");
+    const finished = await inFlight.engine.complete({ prompt: "Hello", maxTokens: 4, temperature: 0, seed: 1 });
+    assert.ok(finished.tokens > 0, "the request in flight finishes on the old engine");
+    inFlight.release();
+
+    const answer = await fetch(`${node.url}/generate`, json({ prompt: "Hello", maxTokens: 4 }));
+    assert.equal(answer.status, 200);
+    const after = await health();
+    assert.equal(after.generation.manifest, before.generation.manifest, "the same model, reloaded");
+    assert.deepEqual(after.generation.device, { backend: "cpu", gpuLayers: 0, gpuLayerCap: 2, gpuOffloading: true });
+    assert.equal(await swaps(), swapsBefore + 1);
+  });
 });
