@@ -87,14 +87,14 @@ async function signingKey(file: string | undefined): Promise<Signer> {
   if (!file && !install) {
     throw new UserError(
       "a release proposal carries the public key that signed the release, and this node was not installed from a package, so it ships none",
-      "pass --release-key <public key .pem> (the release-key.pem a package ships, or openssl pkey -in key.pem -pubout)",
+      "pass --release-key <public key .pem>: the release-key.pem a package ships, or `openssl pkey -in key.pem -pubout`",
     );
   }
   try {
     const key = await trustedReleaseKey(file);
     return { key, from: file ? `--release-key ${file}` : `the key this install ships (${path.join("versions", install!.version, RELEASE_KEY_FILE)})` };
   } catch (error) {
-    if (error instanceof ReleaseError) throw new UserError(error.message, error.hint);
+    if (error instanceof ReleaseError) throw new UserError(error.message, file ? "give --release-key the signer's Ed25519 public key as a PEM file, like the release-key.pem a package ships" : error.hint);
     throw error;
   }
 }
