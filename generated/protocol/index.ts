@@ -15,3 +15,4 @@ export * from "./validation.ts";
 export * from "./federation.ts";
 export * from "./plugins.ts";
 export * from "./release.ts";
+export * from "./release-key.ts";

@@ -6,18 +6,16 @@
  * registry. Only the clock is moved by the test (a real network waits for it).
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { promisify } from "node:util";
 import { modelRegistryAbi, roleId } from "@ns-llm/contracts";
 import { devChainClient, unlockedWallet } from "../src/chain/index.ts";
 import { proposeAdoption } from "../src/governance/index.ts";
 import { DEV_KEYS, startTestChain, type TestChain } from "./helpers/chain.ts";
+import { assertRefused, runCli, type CliRun } from "./helpers/cli.ts";
 
-const CLI = path.join(import.meta.dirname, "..", "bin", "ns-llm.js");
 const NSG = 10n ** 18n;
 const CID = "bafkreiefffvpmlmphg6dg2ymqablvt3c4vl4wkevsbr63hxrvogvweh64e";
 const DIGEST = `0x${"ab".repeat(32)}` as const;
@@ -26,18 +24,9 @@ let chain: TestChain;
 let home: string;
 let id: string;
 
-type Run = { code: number; stdout: string; stderr: string };
-
 /** `ns-llm <args>` signed by dev account `account`. */
-async function cli(account: number, ...args: string[]): Promise<Run> {
-  const env = { ...process.env, NS_LLM_HOME: home, NS_LLM_RPC_URL: chain.rpcUrl, NS_LLM_DEPLOYMENT: chain.deploymentFile, NS_LLM_OPERATOR_KEY: DEV_KEYS[account] };
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { env, encoding: "utf8" });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+async function cli(account: number, ...args: string[]): Promise<CliRun> {
+  return runCli(args, { ...process.env, NS_LLM_HOME: home, NS_LLM_RPC_URL: chain.rpcUrl, NS_LLM_DEPLOYMENT: chain.deploymentFile, NS_LLM_OPERATOR_KEY: DEV_KEYS[account] });
 }
 
 async function json(account: number, ...args: string[]): Promise<Record<string, any>> {
@@ -54,14 +43,7 @@ async function wait(seconds: number): Promise<void> {
 }
 
 /** The one line a refused command prints, and that it sent no transaction. */
-async function refused(run: Run, pattern: RegExp, blockBefore: bigint): Promise<void> {
-  assert.equal(run.code, 1, run.stdout);
-  const lines = run.stderr.trim().split("\n").filter((l) => !l.startsWith("npm warn"));
-  assert.equal(lines.length, 1, run.stderr);
-  assert.match(lines[0]!, /^error: /);
-  assert.match(lines[0]!, pattern);
-  assert.equal(await chain.publicClient.getBlockNumber(), blockBefore, "no transaction was sent");
-}
+const refused = (run: CliRun, pattern: RegExp, blockBefore: bigint) => assertRefused(run, pattern, chain.publicClient, blockBefore);
 
 before(async () => {
   chain = await startTestChain();

@@ -8,6 +8,10 @@
  *   ship, is refused with its code (/health, the audit log, the refusal counter) and nothing moves.
  * - A correctly signed release whose package bytes are not the ones it names is refused: nothing
  *   is staged.
+ * - `ns-llm propose --role release` refuses, before anything is published or sent, a key that is
+ *   not the signer's (given with --release-key, or the one the install ships) and a file changed
+ *   after signing; the proposal it sends carries the signer's `release-key:` line, which the dApp's
+ *   reader (the shared releaseKeyFromDescription) reads back from the chain.
  * - A good release is fetched from IPFS, verified, staged beside the running version and switched
  *   to (previous kept); with the operator's pin, the next one is staged and not switched.
  */
@@ -19,11 +23,13 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { manifestDigest } from "@ns-llm/contracts";
-import { currentPlatform, pinVersion, signRelease, versionEntryPoints, type ReleaseManifest } from "../src/release/index.ts";
+import { parseEventLogs, type Hash } from "viem";
+import { manifestDigest, nsGovernorAbi, releaseDescription, releaseKeyFromDescription } from "@ns-llm/contracts";
+import { currentPlatform, pinVersion, releaseKeyId, signRelease, versionEntryPoints, type ReleaseManifest } from "../src/release/index.ts";
 import { devPass } from "../src/governance/index.ts";
 import { DEV_KEY_0, startTestChain, type TestChain } from "./helpers/chain.ts";
 import { addToNodeIpfs, adopt, auditEntries, sha256Hex, spawnFollowNode, type FollowNode } from "./helpers/follow.ts";
+import { assertRefused, runCli, type CliRun } from "./helpers/cli.ts";
 import { waitUntil } from "./helpers/processes.ts";
 
 type ReleaseHealth = {
@@ -38,6 +44,7 @@ type ReleaseHealth = {
 type Health = { release?: ReleaseHealth; governance: { errors?: Record<string, { code: string; cid: string; message: string }> } };
 
 const platform = currentPlatform()!;
+const pem = (key: KeyObject) => key.export({ format: "pem", type: "spki" });
 
 describe("governed updates of a packaged node", () => {
   let chain: TestChain;
@@ -45,6 +52,7 @@ describe("governed updates of a packaged node", () => {
   let dir: string;
   let root: string;
   let key: KeyObject;
+  let publicKey: KeyObject;
   const packages = new Map<string, { bytes: Buffer; cid: string; file: string }>();
 
   /** A version folder with what makes it runnable, as a package holds it. */
@@ -95,6 +103,31 @@ describe("governed updates of a packaged node", () => {
       return error?.cid === cid && error.code === code ? h : undefined;
     }, 60_000, () => node.output);
 
+  /** `ns-llm <args>` against the test node and chain, signed by dev account 0; `env` adds to its environment. */
+  function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+    const base: NodeJS.ProcessEnv = { ...process.env, NS_LLM_HOME: node.home, NS_LLM_PORT: new URL(node.url).port, NS_LLM_RPC_URL: chain.rpcUrl, NS_LLM_DEPLOYMENT: chain.deploymentFile, NS_LLM_OPERATOR_KEY: DEV_KEY_0 };
+    delete base.NS_LLM_INSTALL_ROOT;
+    delete base.NS_LLM_VERSION;
+    return runCli(args, { ...base, ...env });
+  }
+
+  /** `ns-llm propose --role release --manifest <file> ...`, which must succeed: its JSON output. */
+  async function proposeRelease(file: string, args: string[], env?: NodeJS.ProcessEnv) {
+    const run = await cli(["propose", "--role", "release", "--manifest", file, ...args, "--json"], env);
+    assert.equal(run.code, 0, run.stderr);
+    return JSON.parse(run.stdout) as { proposalId: string; txHash: Hash; cid: string; digest: `0x${string}`; releaseKeyId: string };
+  }
+
+  /** The description of the proposal `txHash` created, as the chain's ProposalCreated event has it (what the dApp reads). */
+  async function descriptionOnChain(txHash: Hash): Promise<string> {
+    const receipt = await chain.publicClient.getTransactionReceipt({ hash: txHash });
+    const [created] = parseEventLogs({ abi: nsGovernorAbi, logs: receipt.logs, eventName: "ProposalCreated" });
+    return created!.args.description;
+  }
+
+  /** A refused command: one `error:` line on stderr matching `pattern`, and no transaction sent. */
+  const refused = (run: CliRun, pattern: RegExp, blockBefore: bigint) => assertRefused(run, pattern, chain.publicClient, blockBefore);
+
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "ns-llm-release-governed-"));
     root = path.join(dir, "install");
@@ -102,7 +135,9 @@ describe("governed updates of a packaged node", () => {
     await writeFile(path.join(root, "current"), "0.1.0\n");
     const pair = generateKeyPairSync("ed25519");
     key = pair.privateKey;
-    await writeFile(path.join(root, "versions", "0.1.0", "release-key.pem"), pair.publicKey.export({ format: "pem", type: "spki" }));
+    publicKey = pair.publicKey;
+    await writeFile(path.join(root, "versions", "0.1.0", "release-key.pem"), pem(pair.publicKey));
+    await writeFile(path.join(dir, "release-key.pem"), pem(pair.publicKey));
     chain = await startTestChain();
     node = await spawnFollowNode({ chain, env: { NS_LLM_INSTALL_ROOT: root, NS_LLM_VERSION: "0.1.0" } });
     await makePackage("0.2.0");
@@ -158,17 +193,49 @@ describe("governed updates of a packaged node", () => {
     assert.deepEqual(await readdir(path.join(root, "downloads")), [], "the download is not kept");
   });
 
+  it("ns-llm propose refuses a key that is not the signer's and a file changed after signing, before anything is sent", async () => {
+    const stranger = generateKeyPairSync("ed25519").publicKey;
+    const strangerFile = path.join(dir, "stranger-key.pem");
+    await writeFile(strangerFile, pem(stranger));
+    const file = path.join(dir, "refused-release.json");
+    await writeFile(file, signRelease({ manifest: manifestFor("0.2.0"), privateKey: key }));
+    const blockBefore = await chain.publicClient.getBlockNumber();
+
+    const signerId = releaseKeyId(key);
+    const wrongKey = await cli(["propose", "--role", "release", "--manifest", file, "--release-key", strangerFile]);
+    await refused(wrongKey, new RegExp(`signed by key ${signerId}, not by --release-key ${strangerFile} \\(${releaseKeyId(stranger)}\\)`), blockBefore);
+
+    // The key the install ships, when it is not the signer's.
+    const strangerSigned = path.join(dir, "stranger-release.json");
+    await writeFile(strangerSigned, signRelease({ manifest: manifestFor("0.2.0"), privateKey: generateKeyPairSync("ed25519").privateKey }));
+    const installEnv = { NS_LLM_INSTALL_ROOT: root, NS_LLM_VERSION: "0.1.0" };
+    await refused(await cli(["propose", "--role", "release", "--manifest", strangerSigned], installEnv), new RegExp(`not by the key this install ships \\(versions/0\\.1\\.0/release-key\\.pem\\) \\(${signerId}\\)`), blockBefore);
+
+    // No key given, outside a package: nothing to name the signer with.
+    await refused(await cli(["propose", "--role", "release", "--manifest", file]), /ships none.*--release-key/, blockBefore);
+
+    // The right key, but the file was changed after signing.
+    const envelope = JSON.parse(await readFile(file, "utf8"));
+    envelope.manifest.artifacts[0].size += 1;
+    await writeFile(file, JSON.stringify(envelope, null, 2));
+    await refused(await cli(["propose", "--role", "release", "--manifest", file, "--release-key", path.join(dir, "release-key.pem")]), /signature does not match its content/, blockBefore);
+  });
+
   it("fetches, verifies, stages and switches to a good release proposed with `ns-llm propose`; the running version stays for rollback", async () => {
-    // The maintainer's way: the CLI publishes release.json as it is (through the running node) and proposes it.
+    // The maintainer's way: the CLI publishes release.json as it is (through the running node) and proposes it,
+    // naming the signer's public key on the description's release-key: line.
     const file = path.join(dir, "release.json");
     const bytes = signRelease({ manifest: manifestFor("0.2.0"), privateKey: key });
     await writeFile(file, bytes);
-    const proposed = execFileSync(process.execPath, [path.join(import.meta.dirname, "..", "bin", "ns-llm.js"), "propose", "--role", "release", "--manifest", file, "--json"], {
-      env: { ...process.env, NS_LLM_HOME: node.home, NS_LLM_PORT: new URL(node.url).port, NS_LLM_RPC_URL: chain.rpcUrl, NS_LLM_DEPLOYMENT: chain.deploymentFile, NS_LLM_OPERATOR_KEY: DEV_KEY_0 },
-      encoding: "utf8",
-    });
-    const { proposalId, cid, digest } = JSON.parse(proposed) as { proposalId: string; cid: string; digest: string };
+    const { proposalId, txHash, cid, digest, releaseKeyId: signer } = await proposeRelease(file, ["--release-key", path.join(dir, "release-key.pem"), "--description", "NS-LLM 0.2.0"]);
     assert.equal(digest, manifestDigest(bytes), "the chain names the file's own bytes");
+    assert.equal(signer, releaseKeyId(key));
+    const description = await descriptionOnChain(txHash);
+    const spki = new Uint8Array(publicKey.export({ format: "der", type: "spki" }));
+    assert.equal(description, releaseDescription("0.2.0", cid, digest, { id: signer, spki }, "NS-LLM 0.2.0"), "the one description shape the dApp writes too");
+    assert.match(description, /^release-key: [A-Za-z0-9+/]+=*$/m);
+    // What a voter's browser reads back from the chain: the signer's key, whose id is the signature's.
+    assert.deepEqual(releaseKeyFromDescription(description), { id: releaseKeyId(key), spki });
     await devPass({ publicClient: chain.publicClient, rpcUrl: chain.rpcUrl, deployment: chain.deployment, proposalId: BigInt(proposalId), log: () => {} });
     const h = await waitUntil("0.2.0 to be staged and switched to", async () => {
       const h = await health();
@@ -206,7 +273,12 @@ describe("governed updates of a packaged node", () => {
   it("after a switch, removes versions no longer current, previous, pinned or running; keeps the running one", async () => {
     await pinVersion({ root, version: undefined });
     await makePackage("0.4.0");
-    await adoptRelease(signRelease({ manifest: manifestFor("0.4.0"), privateKey: key }));
+    // Proposed from the install itself: the CLI names the key this version ships (it is the signer).
+    const file = path.join(dir, "release-0.4.0.json");
+    await writeFile(file, signRelease({ manifest: manifestFor("0.4.0"), privateKey: key }));
+    const proposed = await proposeRelease(file, [], { NS_LLM_INSTALL_ROOT: root, NS_LLM_VERSION: "0.1.0" });
+    assert.equal(releaseKeyFromDescription(await descriptionOnChain(proposed.txHash))?.id, releaseKeyId(key));
+    await devPass({ publicClient: chain.publicClient, rpcUrl: chain.rpcUrl, deployment: chain.deployment, proposalId: BigInt(proposed.proposalId), log: () => {} });
     const h = await waitUntil("0.4.0 to be switched to", async () => {
       const h = await health();
       return h.release?.lastStaged?.version === "0.4.0" ? h : undefined;

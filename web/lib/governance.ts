@@ -1,24 +1,8 @@
 import { decodeFunctionData, isAddressEqual, type Abi, type Address, type Hex } from "viem";
-import { releaseKeyLine, type ReleaseKey } from "./release.ts";
 import { modelRegistryAbi, nsGovernorAbi, nsTokenAbi, nsTimelockAbi, roleFromId, type Deployment, type Role } from "@ns-llm/contracts";
 
-/**
- * The description a proposal made here carries: the shape `ns-llm propose` writes, with the
- * manifest's own description as a paragraph when it has one.
- */
-export function adoptionDescription(name: string, role: Role, cid: string, digest: Hex, summary?: string): string {
-  const body = summary?.trim() ? `${summary.trim()}\n\n` : "";
-  return `# Adopt ${name} for ${role}\n\n${body}manifest: ipfs://${cid}\ndigest: ${digest}`;
-}
-
-/**
- * The description of a release proposal made here: the adoption's usual shape, plus the signer's
- * public key (`release-key: <SPKI base64>`) so every voter's browser can check the signature
- * without trusting a node (the key is used only if it hashes to the signature's key id).
- */
-export function releaseDescription(version: string, cid: string, digest: Hex, key: ReleaseKey, summary?: string): string {
-  return `${adoptionDescription(`ns-llm-${version}`, "release", cid, digest, summary)}\n${releaseKeyLine(key)}`;
-}
+// A proposal's description is written once, in the shared package: `ns-llm propose` writes the same.
+export { adoptionDescription, releaseDescription } from "@ns-llm/contracts";
 
 /** The first line of a description, without Markdown's heading marks. */
 export function descriptionTitle(description: string): string {

@@ -6,10 +6,10 @@
  * (`sha256:` of the key's SPKI bytes), so a key from anywhere (the proposal's description, the
  * node, a file) is used only when it hashes to that id: the key's source does not need trust.
  */
-import { ed25519KeyFromSpki, readSignedRelease, releaseKeyIdOfSpki, type ReleaseManifest, type ReleaseSignature } from "@ns-llm/contracts";
+import { base64ToBytes, ed25519KeyFromSpki, readSignedRelease, releaseKeyFromSpki, type ReleaseKey, type ReleaseManifest, type ReleaseSignature } from "@ns-llm/contracts";
 
-/** A release public key: its SPKI DER bytes and id. */
-export type ReleaseKey = { id: string; spki: Uint8Array };
+// The key's description line and its base64 are the shared package's (`ns-llm propose` writes the same line).
+export { base64ToBytes, bytesToBase64, releaseKeyFromDescription, releaseKeyFromSpki, releaseKeyLine, type ReleaseKey } from "@ns-llm/contracts";
 
 /** Where the key a signature was checked with came from (its id is checked either way). */
 export type ReleaseKeySource = "proposal" | "node" | "file";
@@ -42,30 +42,6 @@ export function releaseKeyFromPem(pem: string): ReleaseKey {
   const match = /-----BEGIN PUBLIC KEY-----([\s\S]*?)-----END PUBLIC KEY-----/.exec(pem);
   if (!match) throw new Error("not a PEM public key (-----BEGIN PUBLIC KEY-----)");
   return releaseKeyFromSpki(base64ToBytes(match[1]!.replace(/\s+/g, "")));
-}
-
-/** The key whose SPKI DER bytes are `spki` (an Ed25519 key, else it throws). */
-export function releaseKeyFromSpki(spki: Uint8Array): ReleaseKey {
-  if (!ed25519KeyFromSpki(spki)) throw new Error("not an Ed25519 public key (release keys are Ed25519)");
-  return { id: releaseKeyIdOfSpki(spki), spki };
-}
-
-/** The line a release proposal's description carries its signer's public key on. */
-const KEY_LINE = /^release-key: ([A-Za-z0-9+/]+={0,2})\s*$/m;
-
-export function releaseKeyLine(key: ReleaseKey): string {
-  return `release-key: ${bytesToBase64(key.spki)}`;
-}
-
-/** The public key a release proposal's description names (made by the dApp's propose page), if any. */
-export function releaseKeyFromDescription(description: string | undefined): ReleaseKey | undefined {
-  const match = description ? KEY_LINE.exec(description) : null;
-  if (!match) return undefined;
-  try {
-    return releaseKeyFromSpki(base64ToBytes(match[1]!));
-  } catch {
-    return undefined;
-  }
 }
 
 /** Is `signature` by `key` over `message`? Web Crypto's Ed25519, else @noble/curves (older browsers). */
@@ -111,17 +87,4 @@ export function releaseProblem(release: CheckedRelease): string | undefined {
     return `The release's signature does not verify: the file was changed after it was signed by ${release.signature.keyId}. Every node would refuse it (release_bad_signature).`;
   }
   return undefined;
-}
-
-export function base64ToBytes(text: string): Uint8Array {
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
-
-export function bytesToBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
 }

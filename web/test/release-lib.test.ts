@@ -2,16 +2,19 @@
  * The dApp's release checks as plain functions, against files the node's own signRelease writes:
  * a signature verifies with the signer's key (Web Crypto, and @noble/curves where a browser has no
  * Ed25519), a change after signing does not, a key that is not the signer's is never used, and
- * what the propose form refuses.
+ * what the propose form refuses. The description's `release-key:` line is the shared package's
+ * (`ns-llm propose --role release` writes it with the same function; node/test/release-governed
+ * proposes from the CLI and reads the line back from the chain).
  */
 import assert from "node:assert/strict";
 import { createHash, generateKeyPairSync } from "node:crypto";
 import { test } from "node:test";
+import * as shared from "@ns-llm/contracts";
 import { readSignedRelease } from "@ns-llm/contracts";
 import { releaseKeyId, signRelease, verifyRelease, type ReleaseManifest } from "../../node/src/release/index.ts";
-import { releaseDescription } from "../lib/governance.ts";
+import { adoptionDescription, releaseDescription } from "../lib/governance.ts";
 import { prepareRelease } from "../lib/prepare-release.ts";
-import { checkRelease, ReleaseFormatError, releaseKeyFromDescription, releaseKeyFromPem, verifyEd25519 } from "../lib/release.ts";
+import { checkRelease, ReleaseFormatError, releaseKeyFromDescription, releaseKeyFromPem, releaseKeyLine, verifyEd25519 } from "../lib/release.ts";
 
 const signer = generateKeyPairSync("ed25519");
 const stranger = generateKeyPairSync("ed25519");
@@ -86,4 +89,24 @@ test("the propose form refuses what is not a signed release, a private key, a wr
   assert.ok(ok.ok);
   assert.equal(ok.release.summary, "Notes");
   assert.match(ok.release.cid, /^bafkrei/);
+});
+
+test("the release-key line is the shared package's: what the CLI writes, the dApp reads", () => {
+  // One implementation: the dApp's functions are the shared package's, which the node's CLI uses.
+  assert.equal(releaseKeyFromDescription, shared.releaseKeyFromDescription);
+  assert.equal(releaseKeyLine, shared.releaseKeyLine);
+  assert.equal(releaseDescription, shared.releaseDescription);
+  assert.equal(adoptionDescription, shared.adoptionDescription);
+  const key = releaseKeyFromPem(pem(signer.publicKey));
+  const spkiBase64 = Buffer.from(signer.publicKey.export({ format: "der", type: "spki" })).toString("base64");
+  assert.equal(releaseKeyLine(key), `release-key: ${spkiBase64}`);
+  const digest = `0x${"ab".repeat(32)}` as const;
+  assert.equal(
+    releaseDescription("1.2.3", "bafkreiexample", digest, key),
+    `# Adopt ns-llm-1.2.3 for release\n\nmanifest: ipfs://bafkreiexample\ndigest: ${digest}\nrelease-key: ${spkiBase64}`,
+  );
+  // The line counts only on a line of its own, and only with an Ed25519 key on it.
+  assert.equal(releaseKeyFromDescription(`notes release-key: ${spkiBase64}`), undefined);
+  assert.equal(releaseKeyFromDescription(`release-key: ${Buffer.from("not a key").toString("base64")}`), undefined);
+  assert.deepEqual(releaseKeyFromDescription(`# Adopt\n\nrelease-key: ${spkiBase64}  \nmore`), key);
 });

@@ -3,7 +3,7 @@
  * `ns-llm dev pass` commands, and the genesis step of `npm start`.
  */
 import { encodeFunctionData, keccak256, toHex, type Address, type Hash, type PublicClient, type TestClient } from "viem";
-import { modelRegistryAbi, nsGovernorAbi, PROPOSAL_STATES, roleId, SUPPORT, type Deployment, type ProposalState, type Role } from "@ns-llm/contracts";
+import { adoptionDescription, modelRegistryAbi, nsGovernorAbi, PROPOSAL_STATES, roleId, SUPPORT, type Deployment, type ProposalState, type Role } from "@ns-llm/contracts";
 import { DEV_CHAIN_ID, devAccounts, devChainClient, unlockedWallet, type OperatorWallet } from "../chain/index.ts";
 
 
@@ -33,9 +33,7 @@ export function adoptionAction(deployment: Deployment, role: Role, cid: string, 
 /** Submits a proposal to adopt manifest `cid` for `role`; returns its id once mined. */
 export async function proposeAdoption(parameters: ProposeAdoptionParameters): Promise<ProposeAdoptionReturnType> {
   const { publicClient, wallet, deployment, role, cid, digest } = parameters;
-  const description =
-    parameters.description ??
-    `# Adopt ${parameters.name ?? "a new manifest"} for ${role}\n\nmanifest: ipfs://${cid}\ndigest: ${digest}`;
+  const description = parameters.description ?? adoptionDescription(parameters.name ?? "a new manifest", role, cid, digest);
   const { targets, values, calldatas } = adoptionAction(deployment, role, cid, digest);
   const governor = deployment.contracts.NSGovernor.address;
   const txHash = await wallet.writeContract({ address: governor, abi: nsGovernorAbi, functionName: "propose", args: [targets, values, calldatas, description] });

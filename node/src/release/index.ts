@@ -38,5 +38,6 @@ export {
 export { stagePackage, type StagePackageParameters, type StagePackageReturnType } from "./stage-package.ts";
 export { currentPlatform } from "./platform.ts";
 export { packagedInstall, releasePin, trustedReleaseKey, RELEASE_KEY_FILE, type PackagedInstall } from "./shipped-key.ts";
+export { releaseSigner, type ReleaseSignerParameters } from "./signer-key.ts";
 export { parseGovernedRelease, looksLikeSignedRelease, type GovernedRelease } from "./governed.ts";
 export { createReleaseUpdater, type ReleaseUpdater, type ReleaseUpdaterParameters } from "./updater.ts";

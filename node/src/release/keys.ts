@@ -2,7 +2,8 @@
  * Release keys: Ed25519 key objects from PEM text, and the id a signature names its key by
  * (`sha256:<hex>` of the public key's SPKI DER bytes, so the id never depends on PEM formatting).
  */
-import { createHash, createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { releaseKeyIdOfSpki } from "@ns-llm/contracts";
 import { ReleaseError } from "./errors.ts";
 
 /** The public key in `pem` (a public key, or the public half of a private key). */
@@ -36,6 +37,5 @@ export function releasePrivateKey(pem: string | Uint8Array): KeyObject {
 /** `sha256:<hex>` of the SPKI DER bytes of `key` (public, or the public half of a private key). */
 export function releaseKeyId(key: KeyObject): string {
   const publicKey = key.type === "private" ? createPublicKey(key) : key;
-  const der = publicKey.export({ format: "der", type: "spki" });
-  return `sha256:${createHash("sha256").update(der).digest("hex")}`;
+  return releaseKeyIdOfSpki(publicKey.export({ format: "der", type: "spki" }));
 }

@@ -18,7 +18,7 @@ export const COMMANDS: ReadonlyArray<Pick<Command, "name" | "usage" | "summary">
   { name: "manifest publish", usage: "manifest publish <file> [--json]", summary: "check a manifest and add it to IPFS; prints its CID and digest", load: async () => (await import("./manifest-publish.ts")).default },
   { name: "manifest show", usage: "manifest show <cid> [--timeout S] [--json]", summary: "fetch a manifest from IPFS and print it", load: async () => (await import("./manifest-show.ts")).default },
   { name: "ipfs add", usage: "ipfs add <file> [--json]", summary: "add a file to IPFS (e.g. a model artifact); prints its CID", load: async () => (await import("./ipfs-add.ts")).default },
-  { name: "propose", usage: "propose --role R --manifest <file|cid> [--description T]", summary: "submit an adoption proposal (publishes the manifest first)", load: async () => (await import("./propose.ts")).default },
+  { name: "propose", usage: "propose --role R --manifest <file|cid> [--description T] [--release-key <pem>]", summary: "submit an adoption proposal (publishes the manifest first)", load: async () => (await import("./propose.ts")).default },
   { name: "delegate", usage: "delegate [address] [--json]", summary: "give the signer's NSG votes to an address (default: itself)", load: async () => (await import("./delegate.ts")).default },
   { name: "vote", usage: "vote <proposalId> for|against|abstain [--reason T]", summary: "vote on an open proposal with the signer's delegated NSG", load: async () => (await import("./vote.ts")).default },
   { name: "proposal show", usage: "proposal show <proposalId> [--json]", summary: "a proposal's state, votes, quorum and times, read from the governor", load: async () => (await import("./proposal.ts")).proposalShow },
