@@ -54,6 +54,10 @@ try {
   const baseline: number[] = [];
   const validated: number[] = [];
   const validatedNoEmbed: number[] = [];
+  // Where validation's time goes: while tokens come (checks beside decoding) or after the last one (the final check).
+  const lastTokenBaseline: number[] = [];
+  const lastTokenValidated: number[] = [];
+  const tailValidated: number[] = [];
   let recorded = "";
   const tokens: string[] = [];
   for (let run = 0; run < runs * 3; run++) {
@@ -61,9 +65,11 @@ try {
     const withEmbed = run % 3 === 1;
     const began = performance.now();
     let sent = "";
+    let lastToken = began;
     if (!withGate) {
-      const r = await engine.complete({ prompt: prompt(Math.floor(run / 3)), maxTokens, temperature: 0, onToken: (t) => (sent += t) });
+      const r = await engine.complete({ prompt: prompt(Math.floor(run / 3)), maxTokens, temperature: 0, signal: new AbortController().signal, onToken: (t) => ((sent += t), (lastToken = performance.now())) });
       baseline.push(performance.now() - began);
+      lastTokenBaseline.push(lastToken - began);
       if (run === 0) {
         recorded = r.text;
       }
@@ -71,11 +77,16 @@ try {
       const deny = new DenyFilter(policy.denyPatterns);
       const stop = new AbortController();
       const gate = new AnswerGate({ prompt: prompt(Math.floor(run / 3)), policy, classifier: { engine: classifier, manifest: null }, embed: withEmbed ? embed : undefined, send: (t) => (sent += t), stop: () => stop.abort() });
-      await engine.complete({ prompt: prompt(Math.floor(run / 3)), maxTokens, temperature: 0, signal: stop.signal, onToken: (t) => gate.push(deny.push(t)) });
+      await engine.complete({ prompt: prompt(Math.floor(run / 3)), maxTokens, temperature: 0, signal: stop.signal, onToken: (t) => (gate.push(deny.push(t)), (lastToken = performance.now())) });
       gate.push(deny.flush());
       const verdict = await gate.finish();
       if (verdict.verdict !== "pass") throw new Error(`the benchmark answer was refused: ${JSON.stringify(verdict)}`);
-      (withEmbed ? validated : validatedNoEmbed).push(performance.now() - began);
+      const done = performance.now();
+      (withEmbed ? validated : validatedNoEmbed).push(done - began);
+      if (withEmbed) {
+        lastTokenValidated.push(lastToken - began);
+        tailValidated.push(done - lastToken);
+      }
     }
   }
   // The recorded answer, cut into the engine's pieces again for the gate-alone timing.
@@ -124,6 +135,7 @@ try {
   console.log(`  answer alone:                ${b.toFixed(1)} ms`);
   const n = median(validatedNoEmbed);
   console.log(`  answer through every layer:  ${v.toFixed(1)} ms  (+${(((v - b) / b) * 100).toFixed(1)}%)`);
+  console.log(`    of which: last token at ${median(lastTokenValidated).toFixed(1)} ms (alone: ${median(lastTokenBaseline).toFixed(1)} ms), then the final check ${median(tailValidated).toFixed(2)} ms`);
   console.log(`  the same, no embedding model (coherence = repetition): ${n.toFixed(1)} ms  (+${(((n - b) / b) * 100).toFixed(1)}%)`);
   console.log(`  the gate alone per answer (${tokens.length} pieces, ${units.length} units, ${recorded.length} chars):`);
   console.log(`    rules + demo classifier + coherence with demo embeddings: ${withClassifierMs.toFixed(2)} ms`);
