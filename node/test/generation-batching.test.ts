@@ -59,6 +59,27 @@ describe("generation engine under concurrency (demo llama model, 4 sequences)", 
     }
   });
 
+  it("keeps a burst's sequences consecutive when a free one shares only a few tokens with a prompt (one pass per batch)", async () => {
+    // The four sequences hold four answers; then two requests come at once, the first starting
+    // with the same few words as the last sequence's prompt. Taking that sequence for those few
+    // words would leave ids 0 and 3 generating together: llama.cpp then decodes every batch in
+    // two passes over the weights (full-batches.ts).
+    await Promise.all(prompts.map((prompt) => engine.complete({ prompt, maxTokens: 8, temperature: 0 })));
+    const before = engine.batching;
+    const pair = await Promise.all([
+      engine.complete({ prompt: "the long road by the sea", maxTokens: 24, temperature: 0 }),
+      engine.complete({ prompt: "a small boat on the water", maxTokens: 24, temperature: 0 }),
+    ]);
+    assert.deepEqual(
+      pair.map((r) => r.tokens),
+      [24, 24],
+    );
+    const batches = engine.batching.batches - before.batches;
+    const passes = engine.batching.passes - before.passes;
+    assert.ok(engine.batching.steps - before.steps > batches, "the two requests shared batches");
+    assert.equal(passes, batches, `${passes} passes over the weights for ${batches} batches`);
+  });
+
   it("reuses a shared system prompt across requests, one at a time and several at once, with the same answers as without", async () => {
     const questions = ["where is the house?", "what is by the river?", "where does the road go?", "who lives there?"];
     // Reference: each question on an engine that holds nothing yet.

@@ -46,10 +46,15 @@ export class FullBatches {
   #waits = 0;
   #batches = 0;
   #steps = 0;
+  #passes = 0;
 
-  /** Batches dispatched and next-token steps in them, since the start (steps / batches: how well requests share batches). */
-  get stats(): { batches: number; steps: number } {
-    return { batches: this.#batches, steps: this.#steps };
+  /**
+   * Since the start: batches dispatched, next-token steps in them (steps / batches: how well
+   * requests share batches), and the passes over the weights llama.cpp makes for them (one per
+   * run of consecutive sequence ids in a batch; passes / batches above 1: batches split).
+   */
+  get stats(): { batches: number; steps: number; passes: number } {
+    return { batches: this.#batches, steps: this.#steps, passes: this.#passes };
   }
 
   /** Lets the strategy order a batch's items by sequence id (without it, the queue's order is kept). */
@@ -85,13 +90,16 @@ export class FullBatches {
    */
   #bySequence(items: readonly BatchItem[], entries: PrioritizedBatchItem[]): PrioritizedBatchItem[] {
     const queued = this.#queued?.();
+    this.#passes++;
     if (!queued || queued.length !== items.length || entries.length < 2) return entries;
     const sequenceOf = new Map<BatchItem, number>();
     for (let i = 0; i < items.length; i++) {
       if (queued[i]!.tokens !== items[i]!.tokens || typeof queued[i]!.sequenceId !== "number") return entries;
       sequenceOf.set(items[i]!, queued[i]!.sequenceId);
     }
-    return entries.sort((a, b) => sequenceOf.get(a.item)! - sequenceOf.get(b.item)!);
+    entries.sort((a, b) => sequenceOf.get(a.item)! - sequenceOf.get(b.item)!);
+    for (let i = 1; i < entries.length; i++) if (sequenceOf.get(entries[i]!.item)! !== sequenceOf.get(entries[i - 1]!.item)! + 1) this.#passes++;
+    return entries;
   }
 }
 
