@@ -16,12 +16,14 @@ export type CreateMetricsParameters = {
   queueDepth?: () => number;
   /** The loaded models and the device each runs on, read at each scrape. */
   modelDevices?: () => ModelDeviceRow[];
+  /** The generation model's decode batching since it was loaded, read at each scrape. */
+  generationBatching?: () => { model: string; batches: number; steps: number; passes: number } | undefined;
 };
 
 /** One loaded model: its role, name, backend ("cpu", "cuda", "vulkan", "metal") and layers offloaded to the GPU. */
 export type ModelDeviceRow = { role: string; model: string; backend: string; gpuLayers: number };
 
-export function createMetrics({ defaultMetrics = true, prefix = "ns_llm_", queueDepth, modelDevices }: CreateMetricsParameters = {}) {
+export function createMetrics({ defaultMetrics = true, prefix = "ns_llm_", queueDepth, modelDevices, generationBatching }: CreateMetricsParameters = {}) {
   const registry = new Registry();
   if (defaultMetrics) collectDefaultMetrics({ register: registry, prefix });
   const registers = [registry];
@@ -83,6 +85,19 @@ export function createMetrics({ defaultMetrics = true, prefix = "ns_llm_", queue
         // Reset first: a swapped-out model's series must not linger.
         this.reset();
         for (const d of modelDevices()) this.set({ role: d.role, model: d.model, backend: d.backend }, d.gpuLayers);
+      },
+    }),
+    decodeBatching: new Gauge({
+      name: `${prefix}generation_decode_batching`,
+      help: "Since the generation model was loaded: decode batches (count=batches), next-token steps in them (count=steps; steps / batches = requests sharing a batch), and llama.cpp's passes over the weights for them (count=passes; passes / batches above 1 = batches split)",
+      labelNames: ["model", "count"] as const,
+      registers,
+      collect() {
+        if (!generationBatching) return;
+        this.reset();
+        const b = generationBatching();
+        if (!b) return;
+        for (const count of ["batches", "steps", "passes"] as const) this.set({ model: b.model, count }, b[count]);
       },
     }),
     activeGenerations: new Gauge({ name: `${prefix}active_generations`, help: "Generations running", registers }),

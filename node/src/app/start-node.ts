@@ -77,6 +77,7 @@ import {
   createNodeStatus,
   createScheduler,
   followGpuLayerCap,
+  generationBatching,
   modelDevices,
   GovernedState,
   type EmbeddingBatcher,
@@ -213,7 +214,7 @@ export async function startNode(config: Config, options: StartNodeOptions = {}):
       },
       capacity,
     });
-    const metrics = createMetrics({ queueDepth: () => scheduler.stats().queued, modelDevices: () => modelDevices(models) });
+    const metrics = createMetrics({ queueDepth: () => scheduler.stats().queued, modelDevices: () => modelDevices(models), generationBatching: () => generationBatching(models) });
     models.onSwap((role) => {
       metrics.swaps.inc({ role });
       if (role === "generation") scheduler.pump();

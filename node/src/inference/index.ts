@@ -9,6 +9,7 @@ export type {
   ChatParameters,
   ChatRole,
   CompleteParameters,
+  DecodeBatching,
   EmbeddingEngine,
   FinishReason,
   GenerateCommon,

@@ -69,6 +69,8 @@ export type ModelInfo = {
   device: ModelDevice;
 };
 
+export type DecodeBatching = { batches: number; steps: number; passes: number };
+
 export interface GenerationEngine {
   /** `offload`: how llama.cpp placed the model's layers (absent in engines that are not llama.cpp's). */
   readonly info: ModelInfo & { contextLength: number; hasChatTemplate: boolean; offload?: GpuOffload };
@@ -76,6 +78,12 @@ export interface GenerationEngine {
   readonly capacity: number;
   /** Generations running now. */
   readonly active: number;
+  /**
+   * Decode batches since the model was loaded, the next-token steps in them (steps / batches: how
+   * many requests share a batch) and llama.cpp's passes over the weights for them (passes / batches
+   * above 1: batches split by sequence ids out of order). Absent in engines that are not llama.cpp's.
+   */
+  readonly batching?: DecodeBatching;
   complete(parameters: CompleteParameters): Promise<GenerationResult>;
   chat(parameters: ChatParameters): Promise<GenerationResult>;
   countTokens(text: string): number;

@@ -34,7 +34,7 @@ export { createAnswerRecorder, sha256OfVectors, type AnswerRecorder, type AuditR
 export { DenyFilter } from "./deny-filter.ts";
 export { AuditUnavailableError, countRejection, InvalidRequestError, UnavailableError } from "./errors.ts";
 export { Canary, CANARY_DEFAULTS, canarySettings, CanaryRollback, judge as judgeCanary, type CanaryHooks, type CanaryLease, type CanarySample } from "./canary.ts";
-export { createNodeStatus, modelDevices, type GovernanceStatusProvider, type ModelListing, type NodeStatus, type StatusProviders } from "./status.ts";
+export { createNodeStatus, generationBatching, modelDevices, type GovernanceStatusProvider, type ModelListing, type NodeStatus, type StatusProviders } from "./status.ts";
 export { holdBackToolCall, mayBeCall, planTools, type ToolCall, type ToolChatMessage, type ToolChoice, type ToolPlan, type ToolSpec } from "./tool-calling.ts";
 export { createModelDetails, type ModelDetails } from "./model-details.ts";
 export { followGpuLayerCap, type FollowGpuLayerCapParameters, type GpuLayerCapFollower } from "./gpu-layer-cap.ts";

@@ -5,7 +5,7 @@
  * audit log) report through providers; an absent one is said to be disabled.
  */
 import type { EffectiveLimits, GovernanceHealth, GovernanceHealthOff, GovernanceResponse, HealthReport, ManifestParameters, RoleHealth } from "@ns-llm/contracts";
-import type { EmbeddingEngine, GenerationEngine, ModelInfo, ModelRole, Models, ModelSlot } from "../inference/index.ts";
+import type { DecodeBatching, EmbeddingEngine, GenerationEngine, ModelInfo, ModelRole, Models, ModelSlot } from "../inference/index.ts";
 import type { Scheduler } from "./scheduler.ts";
 
 /** The follower's reports: `health()` feeds /health, `state()` is GET /api/governance. */
@@ -146,6 +146,12 @@ export function modelDevices(models: Pick<Models, "slots">): Array<{ role: Model
     if (info?.device) rows.push({ role, model: info.name, backend: info.device.backend, gpuLayers: info.device.gpuLayers });
   }
   return rows;
+}
+
+/** How the serving generation model's decode batches went since it was loaded (for /metrics); undefined without one that counts them. */
+export function generationBatching(models: Pick<Models, "slots">): (DecodeBatching & { model: string }) | undefined {
+  const engine = peekEngine(models.slots.generation);
+  return engine?.batching ? { model: engine.info.name, ...engine.batching } : undefined;
 }
 
 function peekEngine<E>(slot: ModelSlot<E & { dispose(): Promise<void> }>): E | undefined {

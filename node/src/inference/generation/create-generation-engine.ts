@@ -31,6 +31,7 @@ import type {
   ChatMessage,
   ChatParameters,
   CompleteParameters,
+  DecodeBatching,
   FinishReason,
   GenerateCommon,
   GenerationEngine,
@@ -76,8 +77,7 @@ export type CreateGenerationEngineParameters = {
 export type LlamaGenerationEngine = GenerationEngine & {
   /** Requests waiting for a free sequence. */
   readonly waiting: number;
-  /** Decode batches since the start, the next-token steps in them (steps / batches: how many requests share a batch) and llama.cpp's passes over the weights for them (passes / batches above 1: batches split by sequence ids out of order). */
-  readonly batching: { batches: number; steps: number; passes: number };
+  readonly batching: DecodeBatching;
   /** The prompt a chat becomes (the model's template applied), special tokens written out. */
   renderChat(messages: ChatMessage[]): string;
 };
@@ -224,7 +224,7 @@ class Engine implements LlamaGenerationEngine {
     return this.#pool.waiting;
   }
 
-  get batching(): { batches: number; steps: number; passes: number } {
+  get batching(): DecodeBatching {
     return this.#fullBatches.stats;
   }
 
