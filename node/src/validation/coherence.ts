@@ -8,7 +8,7 @@
  *
  * While an answer streams, each unit (once the answer has 12 words) is judged on repetition alone,
  * relevance taken as 1 (its best case): only degeneration stops a stream mid-way. At the end the
- * prompt and the whole answer are embedded in one batch and the full formula judges the answer
+ * whole answer is embedded (the prompt was, as the answer began) and the full formula judges the answer
  * (a refusal then withholds its last unit). An embedding per unit would cost more than the rest.
  *
  * Words are lower-cased runs of letters and digits (Unicode). A degenerate loop ("the the the",

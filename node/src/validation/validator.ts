@@ -52,6 +52,7 @@ export class AnswerGate {
 
   #chain: Promise<void> = Promise.resolve();
   #scorer: ValidationVerdict["scorer"];
+  #promptVector: Promise<Float32Array | undefined> | undefined;
 
   constructor(context: GateContext) {
     this.#c = context;
@@ -75,6 +76,7 @@ export class AnswerGate {
   /** Adds text the deny filter let through; sends it now (ungated) or unit by unit once checked. */
   push(text: string): void {
     if (text === "" || this.#refusal) return;
+    void this.#promptEmbedding();
     if (!this.gated) {
       this.#sent += text;
       this.#c.send(text);
@@ -166,15 +168,30 @@ export class AnswerGate {
   /**
    * Coherence of `text`. Mid-stream (`streaming`), repetition alone judges it (relevance taken as
    * 1, its best case): embedding the growing answer at every unit would cost more than all the
-   * rest. At the end, prompt and answer are embedded in one batch and relevance counts.
+   * rest. At the end, the answer is embedded and relevance counts; the prompt's embedding was
+   * started with the answer's first text, so only the answer's is on the answer's critical path.
    */
   async #coherenceOf(text: string, streaming = false): Promise<CoherenceScore> {
     const rep = repetition(text);
     if (streaming) return coherenceOf(rep, 1);
-    const embed = this.#c.embed;
-    if (!embed || this.#c.prompt.trim() === "" || text.trim() === "") return coherenceOf(rep, null);
-    const vectors = await embed([this.#c.prompt, text]).catch(() => undefined);
-    return coherenceOf(rep, vectors?.length === 2 ? Math.max(0, cosine(vectors[0]!, vectors[1]!)) : null);
+    const promptVector = this.#promptEmbedding();
+    if (!promptVector || text.trim() === "") return coherenceOf(rep, null);
+    const [p, a] = await Promise.all([promptVector, this.#embedOne(text)]);
+    return coherenceOf(rep, p && a ? Math.max(0, cosine(p, a)) : null);
+  }
+
+  /** The prompt's embedding (started once, at the first text of the answer); undefined without an embedding model or a prompt. */
+  #promptEmbedding(): Promise<Float32Array | undefined> | undefined {
+    if (!this.#c.embed || this.#c.prompt.trim() === "") return undefined;
+    this.#promptVector ??= this.#embedOne(this.#c.prompt);
+    return this.#promptVector;
+  }
+
+  #embedOne(text: string): Promise<Float32Array | undefined> {
+    return this.#c.embed!([text]).then(
+      (vectors) => vectors?.[0],
+      () => undefined,
+    );
   }
 }
 
