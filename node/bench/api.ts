@@ -1,7 +1,7 @@
 /**
  * Benchmark of the HTTP API against the engines it wraps (not a test: it prints figures).
  *
- *   node node/bench/api.ts [--duration 60] [--tokens 128] [--rounds 3] [--gguf FILE] [--window MS] [--no-audit] [--embeddings-only]
+ *   node node/bench/api.ts [--duration 60] [--tokens 128] [--rounds 3] [--gguf FILE] [--window MS] [--no-audit] [--embeddings-only] [--minilm-shape]
  *
  * - embeddings/s: the engine directly vs POST /embed, batch 1 and batch 32, and 32 concurrent
  *   single-text requests (micro-batching);
@@ -17,7 +17,9 @@
  * The HTTP client runs in a child process (bench/api-client.ts), so its fetch and SSE parsing use
  * neither the server's event loop nor its CPU. Each figure is the median of --rounds rounds, the
  * engine and the API measured alternately so that a neighbour's load hits both alike.
- * Models: the generated demo models (or --gguf for generation), threads from NS_LLM_THREADS.
+ * Models: the generated demo models (or --gguf for generation; --minilm-shape: an encoder of
+ * all-MiniLM-L6-v2's shape, random weights, for embedding figures that cost what the real model
+ * costs), threads from NS_LLM_THREADS.
  */
 import { fork } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -26,6 +28,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { startNode } from "../src/app/index.ts";
 import { loadConfig } from "../src/config.ts";
+import { MINILM_SHAPE, writeDemoBert } from "../src/demo/index.ts";
 import type { EmbeddingEngine, GenerationEngine } from "../src/inference/index.ts";
 import type { ClientJob, EmbedResult, GenerateResult, LatencyResult, StreamRun } from "./api-client.ts";
 
@@ -39,6 +42,8 @@ const { values } = parseArgs({
     "no-audit": { type: "boolean", default: false },
     // Only the embeddings table (skips generation and the latency run): quick to compare changes.
     "embeddings-only": { type: "boolean", default: false },
+    // The embedding model: an encoder of all-MiniLM-L6-v2's shape (44 MB), not the demo's (kilobytes).
+    "minilm-shape": { type: "boolean", default: false },
   },
 });
 const duration = Number(values.duration);
@@ -51,6 +56,7 @@ let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
 const rssStart = process.memoryUsage().rss;
 const audit = !values["no-audit"];
+const minilmShape = values["minilm-shape"] ? await writeDemoBert(path.join(home, "minilm-shape"), MINILM_SHAPE) : undefined;
 const node = await startNode(config, {
   demo: true,
   chain: false,
@@ -61,6 +67,7 @@ const node = await startNode(config, {
   contextSize: 8 * 1024,
   scheduler: { maxQueue: 64, maxOutputTokens: 4096 },
   ...(values.gguf ? { generation: { modelPath: values.gguf } } : {}),
+  ...(minilmShape ? { embedding: { model: minilmShape.model, tokenizer: minilmShape.vocab, name: "minilm-shape" } } : {}),
 });
 const rssLoaded = process.memoryUsage().rss;
 const url = node.url;

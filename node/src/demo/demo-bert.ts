@@ -23,34 +23,41 @@ type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
 /** The demo's shape. Its position table covers `DEMO_BERT_MAX_LENGTH` tokens ([CLS] and [SEP] included). */
 export const DEMO_BERT_HIDDEN = 32;
 export const DEMO_BERT_MAX_LENGTH = 256;
-const HEADS = 2;
-const LAYERS = 2;
-const INTERMEDIATE = 64;
+
+/** An encoder's shape: what its run costs depends on these, not on its weights' values. */
+export type BertShape = { hidden: number; heads: number; layers: number; intermediate: number };
+const DEMO_SHAPE: BertShape = { hidden: DEMO_BERT_HIDDEN, heads: 2, layers: 2, intermediate: 64 };
+/**
+ * all-MiniLM-L6-v2's shape (6 layers, 384 wide, 12 heads, FFN 1536), for benchmarks that must
+ * cost what the real model costs (its vocabulary is the demo's: a table lookup costs the same).
+ */
+export const MINILM_SHAPE: BertShape = { hidden: 384, heads: 12, layers: 6, intermediate: 1536 };
 const TYPE_VOCAB = 2;
 const LAYER_NORM_EPSILON = 1e-12;
 const SEED = 0x6e736c6d; // "nslm"
 
 export type WriteDemoBertReturnType = { model: string; vocab: string };
 
-/** Writes `model.onnx` and `vocab.txt` into `dir` (created if needed); returns their paths. */
-export async function writeDemoBert(dir: string): Promise<WriteDemoBertReturnType> {
+/** Writes `model.onnx` and `vocab.txt` into `dir` (created if needed); returns their paths. `shape`: the demo's unless given. */
+export async function writeDemoBert(dir: string, shape: BertShape = DEMO_SHAPE): Promise<WriteDemoBertReturnType> {
   await mkdir(dir, { recursive: true });
   const model = path.join(dir, "model.onnx");
   const vocab = path.join(dir, "vocab.txt");
-  await writeFile(model, demoBertBytes());
+  await writeFile(model, demoBertBytes(shape));
   await writeFile(vocab, demoVocab.join("\n") + "\n");
   return { model, vocab };
 }
 
 /** The ONNX file's bytes (the same on every call, every machine). */
-export function demoBertBytes(): Uint8Array {
-  return onnx.ModelProto.encode(buildModel()).finish();
+export function demoBertBytes(shape: BertShape = DEMO_SHAPE): Uint8Array {
+  return onnx.ModelProto.encode(buildModel(shape)).finish();
 }
 
-function buildModel(): onnxProto.onnx.IModelProto {
-  const g = new GraphBuilder(mulberry32(SEED));
-  const H = DEMO_BERT_HIDDEN;
-  const headSize = H / HEADS;
+function buildModel(encoder: BertShape): onnxProto.onnx.IModelProto {
+  const g = new GraphBuilder(mulberry32(SEED), encoder.hidden);
+  const H = encoder.hidden;
+  const { heads: headCount, layers, intermediate } = encoder;
+  const headSize = H / headCount;
 
   // Embeddings: word + position (0..seq-1) + token type, then LayerNorm.
   const wordTable = g.weight("embeddings.word_embeddings.weight", [demoVocab.length, H], 1);
@@ -80,11 +87,11 @@ function buildModel(): onnxProto.onnx.IModelProto {
     g.float("const.minus_10000", [], [-10000]),
   ]);
   const attentionBias = g.op("Unsqueeze", [maskBias, g.int64("const.axes_1_2", [2], [1, 2])]);
-  const splitHeads = g.int64("const.split_heads_shape", [4], [0, 0, HEADS, headSize]);
+  const splitHeads = g.int64("const.split_heads_shape", [4], [0, 0, headCount, headSize]);
   const mergeHeads = g.int64("const.merge_heads_shape", [3], [0, 0, H]);
   const scale = g.float("const.attention_scale", [], [1 / Math.sqrt(headSize)]);
 
-  for (let layer = 0; layer < LAYERS; layer++) {
+  for (let layer = 0; layer < layers; layer++) {
     const p = `encoder.layer.${layer}`;
     const heads = (name: string, perm: number[]) =>
       g.op("Transpose", [g.op("Reshape", [g.linear(`${p}.attention.self.${name}`, hidden, H, H), splitHeads])], [
@@ -102,8 +109,8 @@ function buildModel(): onnxProto.onnx.IModelProto {
     const attended = g.linear(`${p}.attention.output.dense`, context, H, H);
     hidden = g.layerNorm(`${p}.attention.output.LayerNorm`, g.op("Add", [attended, hidden]));
 
-    const up = g.linear(`${p}.intermediate.dense`, hidden, H, INTERMEDIATE);
-    const down = g.linear(`${p}.output.dense`, g.gelu(up), INTERMEDIATE, H);
+    const up = g.linear(`${p}.intermediate.dense`, hidden, H, intermediate);
+    const down = g.linear(`${p}.output.dense`, g.gelu(up), intermediate, H);
     hidden = g.layerNorm(`${p}.output.LayerNorm`, g.op("Add", [down, hidden]));
   }
   g.nodes.push({ opType: "Identity", input: [hidden], output: ["last_hidden_state"], name: "output" });
@@ -132,9 +139,11 @@ class GraphBuilder {
   readonly nodes: NodeProto[] = [];
   readonly initializers: TensorProto[] = [];
   #random: () => number;
+  readonly #hidden: number;
 
-  constructor(random: () => number) {
+  constructor(random: () => number, hidden: number) {
     this.#random = random;
+    this.#hidden = hidden;
   }
 
   op(opType: string, input: string[], attribute: AttributeProto[] = []): string {
@@ -174,10 +183,10 @@ class GraphBuilder {
   }
 
   layerNorm(prefix: string, x: string): string {
-    const gamma = new Float32Array(DEMO_BERT_HIDDEN);
+    const gamma = new Float32Array(this.#hidden);
     for (let i = 0; i < gamma.length; i++) gamma[i] = 1 + (this.#random() * 2 - 1) * 0.1;
-    const scale = this.float(`${prefix}.weight`, [DEMO_BERT_HIDDEN], gamma);
-    const bias = this.weight(`${prefix}.bias`, [DEMO_BERT_HIDDEN], 0.1);
+    const scale = this.float(`${prefix}.weight`, [this.#hidden], gamma);
+    const bias = this.weight(`${prefix}.bias`, [this.#hidden], 0.1);
     return this.op("LayerNormalization", [x, scale, bias], [
       intAttr("axis", -1),
       floatAttr("epsilon", LAYER_NORM_EPSILON),

@@ -4,7 +4,7 @@
  * dev network that adopts them by IPFS CID. They go through exactly the code paths of real models.
  */
 export { type DemoLlamaOptions, demoLlamaName, demoLlamaShape, encodeDemoLlama, writeDemoLlama, zephyrChatTemplate } from "./demo-llama.ts";
-export { DEMO_BERT_HIDDEN, DEMO_BERT_MAX_LENGTH, writeDemoBert } from "./demo-bert.ts";
+export { DEMO_BERT_HIDDEN, DEMO_BERT_MAX_LENGTH, MINILM_SHAPE, writeDemoBert, type BertShape } from "./demo-bert.ts";
 export { encodeGguf, gguf, type EncodeGgufParameters, type GgufTensor, type GgufValue } from "./gguf-writer.ts";
 export { demoBertName, makeDemoModels } from "./make-demo.ts";
 export { demoToxicityBytes, demoToxicityName, DEMO_TOXIC_WORDS, writeDemoToxicity } from "./demo-toxicity.ts";
