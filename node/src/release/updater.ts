@@ -65,8 +65,17 @@ export function createReleaseUpdater(p: ReleaseUpdaterParameters): ReleaseUpdate
   // release's signer with it, as a secondary check "as reported by the node").
   let key: ReleaseHealth["key"] = null;
 
+  // Reads may overlap (health() starts one at every call): one started before another that was
+  // applied already must not put the older state back.
+  let reads = 0;
+  let appliedRead = 0;
   const refresh = async () => {
-    state = await readInstallState(root).catch(() => state);
+    const read = ++reads;
+    const next = await readInstallState(root).catch(() => undefined);
+    if (next && read > appliedRead) {
+      state = next;
+      appliedRead = read;
+    }
     if (!key) {
       const [first] = await p.trustedKeys().catch(() => []);
       if (first) key = { id: releaseKeyId(first), spki: first.export({ format: "der", type: "spki" }).toString("base64") };
@@ -109,6 +118,8 @@ export function createReleaseUpdater(p: ReleaseUpdaterParameters): ReleaseUpdate
         if (removed.length > 0) log(`removed older versions ${removed.join(", ")} (kept current, previous, pinned and the ones running)`);
         p.notify?.({ type: "ns-llm.release.switched", version: manifest.version });
       }
+      // The install's state first: /health must never show this release staged beside a list of versions without it.
+      await refresh();
       lastStaged = { version: manifest.version, cid: adoption.cid, switched: reason === null, reason, time: new Date().toISOString() };
     } catch (error) {
       if (!signal.aborted && !(error instanceof NsLlmError && error.transient)) {
