@@ -138,7 +138,6 @@ try {
   }
   const answersPerSecond = answers / ((performance.now() - started) / 1000);
 
-  if (process.env.BENCH_DUMP) console.log(JSON.stringify({ baseline: baseline.map(Math.round), validated: validated.map(Math.round), validatedNoEmbed: validatedNoEmbed.map(Math.round) }));
   const b = median(baseline);
   const v = median(validated);
   console.log(`demo models, ${maxTokens}-token answers, ${runs} runs each, medians`);

@@ -5,6 +5,7 @@
  * (anchors).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { DecodeBatching } from "./inference/index.ts";
 
 export type NodeMetrics = ReturnType<typeof createMetrics>;
 
@@ -17,7 +18,7 @@ export type CreateMetricsParameters = {
   /** The loaded models and the device each runs on, read at each scrape. */
   modelDevices?: () => ModelDeviceRow[];
   /** The generation model's decode batching since it was loaded, read at each scrape. */
-  generationBatching?: () => { model: string; batches: number; steps: number; passes: number } | undefined;
+  generationBatching?: () => (DecodeBatching & { model: string }) | undefined;
 };
 
 /** One loaded model: its role, name, backend ("cpu", "cuda", "vulkan", "metal") and layers offloaded to the GPU. */
